@@ -1,0 +1,21 @@
+/* app: the subcommands of the parkhost binary, each a function main() calls.
+ *
+ * Provides: app_serve() (a worker: its loop, HTTP server, plugins, database
+ *           and signals) and app_test() (busted specs inside the host).
+ * Owns:     the worker struct, which holds all mutable state of a worker.
+ * Uses:     conf, log, http, lua, store.
+ */
+#ifndef PH_APP_H
+#define PH_APP_H
+
+#include "conf/conf.h"
+
+/* Serve the site until SIGTERM or SIGINT. Returns the process exit status:
+ * 0 after a graceful stop, 1 when the site could not start. */
+int app_serve(const ph_conf *conf);
+
+/* Run busted with argv[0..argc) as its arguments (spec paths and busted
+ * flags) in a Lua state of the host. Returns the exit status. */
+int app_test(int argc, char **argv);
+
+#endif

@@ -1,0 +1,123 @@
+#include "app/app.h"
+#include "base/base.h"
+#include "http/http.h"
+#include "log/log.h"
+#include "lua/host.h"
+#include "store/store.h"
+
+#include <signal.h>
+#include <string.h>
+#include <uv.h>
+
+/* Everything one worker owns. Handles close in app__stopped(); the loop
+ * then ends and serve frees the rest in reverse order of creation. */
+typedef struct {
+    uv_loop_t loop;
+    const ph_conf *conf;
+    store *db;
+    lua_host *lua;
+    http_server *http;
+    uv_signal_t sigterm, sigint;
+    uv_prepare_t flush; /* writes the buffered log once per loop turn */
+    int signals;
+} worker;
+
+static void app__flush(uv_prepare_t *p)
+{
+    log_flush();
+}
+
+static void app__stopped(void *arg)
+{
+    worker *w = arg;
+    uv_close((uv_handle_t *)&w->sigterm, NULL);
+    uv_close((uv_handle_t *)&w->sigint, NULL);
+    uv_close((uv_handle_t *)&w->flush, NULL);
+}
+
+static void app__signal(uv_signal_t *sig, int signum)
+{
+    worker *w = sig->data;
+    if (w->signals++ == 0) {
+        log_msg(LOG_INFO, "received %s: stopping (in-flight requests get %lld ms)",
+                signum == SIGTERM ? "SIGTERM" : "SIGINT", (long long)w->conf->shutdown_timeout_ms);
+    } else {
+        log_msg(LOG_WARN, "received %s again: closing every connection now",
+                signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+    http_server_stop(w->http, app__stopped, w);
+}
+
+int app_serve(const ph_conf *c)
+{
+    worker w;
+    memset(&w, 0, sizeof w);
+    w.conf = c;
+    signal(SIGPIPE, SIG_IGN);
+    if (uv_loop_init(&w.loop)) {
+        log_msg(LOG_ERROR, "cannot start the event loop");
+        return 1;
+    }
+    int status = 1;
+    char err[512] = "";
+    if (store_open(&w.db, c->db, err, sizeof err)) {
+        log_msg(LOG_ERROR, "%s", err);
+        goto out;
+    }
+    if (lua_host_new(&w.lua, &c->plugins)) {
+        log_msg(LOG_ERROR, "out of memory loading plugins");
+        goto out;
+    }
+    http_limits lim = {
+        .max_header_bytes = (size_t)c->max_header_bytes,
+        .max_body_bytes = (size_t)c->max_body_bytes,
+        .header_timeout_ms = (uint64_t)c->header_timeout_ms,
+        .body_timeout_ms = (uint64_t)c->body_timeout_ms,
+        .keepalive_timeout_ms = (uint64_t)c->keepalive_timeout_ms,
+        .send_timeout_ms = (uint64_t)c->body_timeout_ms * 2,
+        .max_connections = (unsigned)c->max_connections,
+        .pipeline_batch = (unsigned)c->pipeline_batch,
+        .shutdown_timeout_ms = (uint64_t)c->shutdown_timeout_ms,
+    };
+    if (http_server_new(&w.http, &w.loop, &lim, lua_host_handle, w.lua)) {
+        log_msg(LOG_ERROR, "cannot create the HTTP server");
+        goto out;
+    }
+    uv_prepare_init(&w.loop, &w.flush);
+    uv_prepare_start(&w.flush, app__flush);
+    uv_signal_init(&w.loop, &w.sigterm);
+    uv_signal_init(&w.loop, &w.sigint);
+    w.sigterm.data = w.sigint.data = &w;
+
+    int port = 0;
+    int rc = http_server_listen(w.http, c->host, (int)c->port, &port);
+    if (rc < 0) {
+        log_msg(LOG_ERROR, "cannot listen on %s:%lld: %s", c->host, (long long)c->port,
+                uv_strerror(rc));
+        http_server_stop(w.http, app__stopped, &w);
+        uv_run(&w.loop, UV_RUN_DEFAULT);
+        goto out;
+    }
+    uv_signal_start(&w.sigterm, app__signal, SIGTERM);
+    uv_signal_start(&w.sigint, app__signal, SIGINT);
+    log_msg(LOG_INFO, "parkhost %s: %zu plugin(s), database %s", PARKHOST_VERSION,
+            lua_host_nplugins(w.lua), c->db);
+    log_msg(LOG_INFO, "listening on http://%s%s%s:%d", strchr(c->host, ':') ? "[" : "", c->host,
+            strchr(c->host, ':') ? "]" : "", port);
+    log_flush();
+    uv_run(&w.loop, UV_RUN_DEFAULT);
+    log_msg(LOG_INFO, "stopped");
+    status = 0;
+out:
+    if (w.http) {
+        http_server_free(w.http);
+    }
+    lua_host_free(w.lua);
+    store_close(w.db);
+    if (uv_loop_close(&w.loop) != 0) {
+        log_msg(LOG_ERROR, "event loop closed with handles still open");
+        status = 1;
+    }
+    log_flush();
+    return status;
+}

@@ -1,0 +1,101 @@
+/* http: an HTTP/1.1 server on one libuv loop, parsing requests with llhttp.
+ *
+ * Provides: http_server (a listener and its connections, every limit of
+ *           http_limits enforced where the bytes arrive), http_request handed
+ *           to one handler function, http_respond() to answer it.
+ * Owns:     its connections, their buffers and libuv handles, one shared read
+ *           buffer per server.
+ * Uses:     libuv, llhttp, log. Knows nothing of Lua.
+ *
+ * A request is handed to the handler once it is complete (head and body). The
+ * handler must answer it exactly once with http_respond() or
+ * http_respond_error(), now or later from the same loop. Until then the
+ * request and every pointer in it stay valid, even if the client goes away
+ * (http_request_gone() tells); answering a gone request only logs it and
+ * releases it. Pipelined requests on one connection are handed over one at a
+ * time, in order, and their responses leave in that order, batched into as
+ * few writes as possible.
+ *
+ * Close path of a connection: conn__close() calls uv_close() on its only
+ * handle, the TCP stream; the close callback unlinks it and frees it, unless
+ * a request is still with the handler: then it is freed by http_respond().
+ */
+#ifndef PH_HTTP_H
+#define PH_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct http_server http_server;
+typedef struct http_conn http_conn;
+
+typedef struct {
+    const char *name; /* as received; NUL-terminated */
+    size_t name_len;
+    const char *value; /* NUL-terminated, surrounding spaces removed */
+    size_t value_len;
+} http_header;
+
+typedef struct {
+    size_t max_header_bytes;       /* 431 past this */
+    size_t max_body_bytes;         /* 413 past this, before reading the body */
+    uint64_t header_timeout_ms;    /* 408 if the head takes longer */
+    uint64_t body_timeout_ms;      /* 408 if the body stalls longer */
+    uint64_t keepalive_timeout_ms; /* idle connections closed after this */
+    uint64_t send_timeout_ms;      /* a response not taken by the client in this long: close */
+    unsigned max_connections;      /* 503 and close past this */
+    unsigned pipeline_batch;       /* requests per read before yielding to the loop */
+    uint64_t shutdown_timeout_ms;  /* grace for in-flight requests on stop */
+} http_limits;
+
+typedef struct {
+    const char *method; /* "GET", NUL-terminated */
+    const char *target; /* raw request target, NUL-terminated */
+    size_t target_len;
+    const char *path; /* target up to '?', NUL-terminated, not decoded */
+    size_t path_len;
+    const char *query; /* after '?', NUL-terminated; "" when absent */
+    size_t query_len;
+    unsigned char version_major, version_minor;
+    const http_header *headers;
+    size_t nheaders;
+    const char *body; /* NULL when empty; not NUL-terminated */
+    size_t body_len;
+    char id[17]; /* request id: 16 lowercase hex digits */
+    http_conn *conn;
+} http_request;
+
+typedef void (*http_handler_fn)(void *ud, http_request *req);
+
+/* Create a server on `loop`. `limits` is copied. Returns 0, PH_EINVAL or PH_ENOMEM. */
+int http_server_new(http_server **out, uv_loop_t *loop, const http_limits *limits,
+                    http_handler_fn handler, void *ud);
+/* Bind and listen. With port 0 the kernel picks a free port; *bound_port
+ * receives the port in use. Returns 0 or a libuv error code (UV_EADDRINUSE...). */
+int http_server_listen(http_server *s, const char *host, int port, int *bound_port);
+/* Graceful stop: stop accepting, close idle connections, let in-flight
+ * requests finish (their responses say Connection: close) and force-close
+ * what remains after limits.shutdown_timeout_ms. `done` runs once, when every
+ * handle of the server is closed. Calling it again forces the close now. */
+void http_server_stop(http_server *s, void (*done)(void *arg), void *arg);
+/* Free a stopped server (after `done` ran). */
+void http_server_free(http_server *s);
+
+/* Answer `req`. `headers` (name/value pairs) and `body` are copied. HEAD
+ * requests get the headers alone. Returns 0, or PH_EINVAL (a header name or
+ * value with CR, LF or NUL, or a status outside 200..599) without answering,
+ * so the caller can answer with an error instead. */
+int http_respond(http_request *req, int status, const http_header *headers, size_t nheaders,
+                 const char *body, size_t body_len);
+/* Answer with the server's own HTML error page for `status`, which shows the
+ * request id. `extra` headers (e.g. Allow) may be NULL. */
+void http_respond_error(http_request *req, int status, const http_header *extra, size_t nextra);
+/* Value of the first header named `name` (any case), or NULL. */
+const char *http_request_header(const http_request *req, const char *name);
+/* Whether the client of `req` has gone away. */
+int http_request_gone(const http_request *req);
+/* The reason phrase of a status code ("Not Found"). */
+const char *http_status_text(int status);
+
+#endif

@@ -1,0 +1,69 @@
+/* parkhost: the command line. Each subcommand lives in app/. */
+#include "app/app.h"
+#include "conf/conf.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "parkhost %s: the park's public information site, served through Lua plugins\n"
+            "\n"
+            "usage:\n"
+            "  parkhost serve [settings]     serve the site until SIGTERM or SIGINT\n"
+            "  parkhost test [busted args]   run busted specs inside the host\n"
+            "  parkhost version              print the version\n"
+            "  parkhost help                 this text\n"
+            "\n"
+            "settings (flags of serve; also 'key = value' lines in a --config file):\n",
+            PARKHOST_VERSION);
+    conf_help(out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("parkhost %s\n", PARKHOST_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "test")) return app_test(argc - 2, argv + 2);
+    if (!strcmp(cmd, "serve")) {
+        for (int i = 2; i < argc; i++) {
+            if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+                usage(stdout);
+                return 0;
+            }
+        }
+        ph_conf conf;
+        char err[1024];
+        int rc = conf_load(&conf, argc - 2, argv + 2, err, sizeof err);
+        log_level lvl = LOG_INFO;
+        if (!rc && log_level_parse(conf.log_level, &lvl)) {
+            snprintf(err, sizeof err, "log-level must be debug, info, warn or error, not '%s'",
+                     conf.log_level);
+            rc = -1;
+        }
+        if (rc) {
+            fprintf(stderr, "parkhost serve: %s\n", err);
+            conf_free(&conf);
+            return 2;
+        }
+        log_init(lvl);
+        int status = app_serve(&conf);
+        conf_free(&conf);
+        return status;
+    }
+    fprintf(stderr, "parkhost: unknown command '%s' (see parkhost --help)\n", cmd);
+    return 2;
+}
