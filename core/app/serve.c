@@ -6,6 +6,7 @@
 #include "store/store.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <uv.h>
 
@@ -21,6 +22,23 @@ typedef struct {
     uv_prepare_t flush; /* writes the buffered log once per loop turn */
     int signals;
 } worker;
+
+/* Each connection is a descriptor: raise the soft limit to the hard one and
+ * say so when max-connections still cannot be reached. */
+static void app__raise_fd_limit(const ph_conf *c)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)c->max_connections + 64 > rl.rlim_cur)
+        log_msg(LOG_WARN,
+                "max-connections is %lld but the process may open only %llu files: "
+                "raise the limit (ulimit -n) or lower max-connections",
+                (long long)c->max_connections, (unsigned long long)rl.rlim_cur);
+}
 
 static void app__flush(uv_prepare_t *p)
 {
@@ -54,6 +72,7 @@ int app_serve(const ph_conf *c)
     memset(&w, 0, sizeof w);
     w.conf = c;
     signal(SIGPIPE, SIG_IGN);
+    app__raise_fd_limit(c);
     if (uv_loop_init(&w.loop)) {
         log_msg(LOG_ERROR, "cannot start the event loop");
         return 1;
@@ -74,7 +93,7 @@ int app_serve(const ph_conf *c)
         .header_timeout_ms = (uint64_t)c->header_timeout_ms,
         .body_timeout_ms = (uint64_t)c->body_timeout_ms,
         .keepalive_timeout_ms = (uint64_t)c->keepalive_timeout_ms,
-        .send_timeout_ms = (uint64_t)c->body_timeout_ms * 2,
+        .send_timeout_ms = (uint64_t)c->send_timeout_ms,
         .max_connections = (unsigned)c->max_connections,
         .pipeline_batch = (unsigned)c->pipeline_batch,
         .shutdown_timeout_ms = (uint64_t)c->shutdown_timeout_ms,

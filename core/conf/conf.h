@@ -38,6 +38,8 @@ typedef struct {
        "time allowed to receive a request's head, else 408 and close")                             \
     XX(INT, body_timeout_ms, "body-timeout-ms", "30000", 10, 3600000,                              \
        "longest silence while receiving a body, else 408 and close")                               \
+    XX(INT, send_timeout_ms, "send-timeout-ms", "60000", 10, 3600000,                              \
+       "a client that takes no response bytes for this long is disconnected")                      \
     XX(INT, keepalive_timeout_ms, "keepalive-timeout-ms", "5000", 10, 3600000,                     \
        "idle keep-alive connections are closed after this")                                        \
     XX(INT, max_connections, "max-connections", "1024", 1, 1000000,                                \

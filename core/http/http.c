@@ -40,7 +40,8 @@ struct http_conn {
     unsigned batch; /* requests handled since the last read or write */
     uint64_t deadline;
     uint64_t write_started;
-    int err_status; /* 4xx chosen by a parser callback that stopped parsing */
+    int err_status;      /* 4xx chosen by a parser callback that stopped parsing */
+    const char *err_why; /* and why, for the log */
     bool reading, writing, in_feed, closing, gone, keep_alive, close_after;
     bool in_value; /* the parser is inside a header value */
     bool have_req; /* `req` describes the message being parsed (its head is complete) */
@@ -115,6 +116,7 @@ const char *http_status_text(int status)
     case 410: return "Gone";
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
@@ -194,6 +196,7 @@ static int conn__head_append(http_conn *c, const char *at, size_t n)
     size_t used = c->head.len + n + c->nspans * HTTP__HEADER_OVERHEAD;
     if (used > c->srv->lim.max_header_bytes) {
         c->err_status = 431;
+        c->err_why = "request head larger than max-header-bytes";
         return HPE_USER;
     }
     if (ph_buf_append(&c->head, at, n)) {
@@ -218,6 +221,7 @@ static int on_message_begin(llhttp_t *p)
     c->nspans = 0;
     c->in_value = false;
     c->err_status = 0;
+    c->err_why = NULL;
     c->req_start_ns = uv_hrtime();
     c->have_req = false;
     /* The first request's head time counts from the connection's opening. */
@@ -332,11 +336,13 @@ static int on_headers_complete(llhttp_t *p)
 
     if (r->version_major == 1 && r->version_minor == 1 && !http_request_header(r, "host")) {
         c->err_status = 400;
+        c->err_why = "HTTP/1.1 request without a Host header";
         return -1;
     }
     bool has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length);
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->lim.max_body_bytes) {
         c->err_status = 413;
+        c->err_why = "Content-Length larger than max-body-bytes";
         return -1;
     }
     if (has_body) {
@@ -344,6 +350,7 @@ static int on_headers_complete(llhttp_t *p)
         if (expect && r->version_minor >= 1) {
             if (strcasecmp(expect, "100-continue") != 0) {
                 c->err_status = 417;
+                c->err_why = "unsupported Expect header";
                 return -1;
             }
             static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -364,6 +371,7 @@ static int on_body(llhttp_t *p, const char *at, size_t n)
     http_conn *c = conn__of(p);
     if (c->body.len + n > c->srv->lim.max_body_bytes) {
         c->err_status = 413;
+        c->err_why = "chunked body larger than max-body-bytes";
         return HPE_USER;
     }
     if (ph_buf_append(&c->body, at, n)) {
@@ -377,7 +385,8 @@ static int on_body(llhttp_t *p, const char *at, size_t n)
 static int on_message_complete(llhttp_t *p)
 {
     http_conn *c = conn__of(p);
-    c->keep_alive = llhttp_should_keep_alive(p);
+    /* No protocol switch (Upgrade, CONNECT) here: answer, then close. */
+    c->keep_alive = llhttp_should_keep_alive(p) && !llhttp_get_upgrade(p);
     c->state = CONN_HANDLING;
     c->deadline = 0;
     return HPE_PAUSED; /* hand the request over outside the parser */
@@ -658,7 +667,8 @@ static size_t conn__feed(http_conn *c, const char *data, size_t len)
             c->close_after = true;
         } else {
             off = len;
-            conn__fail(c, c->err_status ? c->err_status : 400, llhttp_errno_name(e));
+            conn__fail(c, c->err_status ? c->err_status : 400,
+                       c->err_why ? c->err_why : llhttp_get_error_reason(&c->parser));
         }
     }
     c->in_feed = false;
