@@ -1,0 +1,8 @@
+-- luacheck configuration: plugins and host libraries are Lua 5.4 modules that
+-- set no globals; specs run under busted.
+std = "lua54"
+max_line_length = 100
+files["**/spec/**/*_spec.lua"] = { std = "+busted" }
+files["tests/spec/**/*.lua"] = { std = "+busted" }
+files["lualib/park/testing.lua"] = { read_globals = { "PARKHOST_BIN" } }
+exclude_files = { "build*/**" }
