@@ -57,6 +57,11 @@ struct http_conn {
     http_request req;
     uint64_t req_start_ns;
 
+    /* A request that stays with the handler across loop turns. */
+    bool streaming, stream_chunked, stream_head_only;
+    http_event_fn on_gone, on_drain;
+    void *watch_ud;
+
     ph_buf pending; /* received bytes not parsed yet (reading stopped meanwhile) */
     ph_buf out;     /* responses waiting for the next write */
     ph_buf wbuf;    /* the bytes of the write in flight */
@@ -446,14 +451,15 @@ static void conn__trim(http_conn *c)
     if (c->out.len == 0 && c->out.cap > HTTP__KEEP_BUF) ph_buf_free(&c->out);
 }
 
-static int http__append_response(http_conn *c, const http_request *r, int status,
-                                 const http_header *hs, size_t nh, const http_header *extra,
-                                 size_t nextra, const char *body, size_t blen)
+/* Append a status line and headers to `out`, with room reserved for
+ * `body_room` more bytes. `content_length` NULL: no Content-Length (a stream). */
+static int http__append_head(http_conn *c, const http_request *r, int status, const http_header *hs,
+                             size_t nh, const http_header *extra, size_t nextra,
+                             const size_t *content_length, size_t body_room)
 {
     http_server *s = c->srv;
-    bool head_only = r->method && strcmp(r->method, "HEAD") == 0;
     bool no_body = status == 204 || status == 304;
-    size_t need = 128 + s->date_len + (no_body || head_only ? 0 : blen);
+    size_t need = 128 + s->date_len + body_room;
     for (size_t i = 0; i < nh; i++)
         need += hs[i].name_len + hs[i].value_len + 4;
     for (size_t i = 0; i < nextra; i++)
@@ -471,9 +477,9 @@ static int http__append_response(http_conn *c, const http_request *r, int status
     PUTS("\r\n");
     http__refresh_date(s);
     PUT(s->date_hdr, s->date_len);
-    if (!no_body) {
+    if (!no_body && content_length) {
         PUTS("Content-Length: ");
-        w += ph_utoa(blen, w);
+        w += ph_utoa(*content_length, w);
         PUTS("\r\n");
     }
     PUTS("X-Request-Id: ");
@@ -497,11 +503,25 @@ static int http__append_response(http_conn *c, const http_request *r, int status
         PUTS("Connection: keep-alive\r\n");
     }
     PUTS("\r\n");
-    if (!no_body && !head_only) PUT(body, blen);
 #undef PUTS
 #undef PUT
     c->out.len = (size_t)(w - c->out.data);
-    assert(c->out.len <= c->out.cap);
+    assert(c->out.len + body_room <= c->out.cap);
+    return 0;
+}
+
+static int http__append_response(http_conn *c, const http_request *r, int status,
+                                 const http_header *hs, size_t nh, const http_header *extra,
+                                 size_t nextra, const char *body, size_t blen)
+{
+    bool head_only = r->method && strcmp(r->method, "HEAD") == 0;
+    bool with_body = !head_only && status != 204 && status != 304;
+    if (http__append_head(c, r, status, hs, nh, extra, nextra, &blen, with_body ? blen : 0))
+        return PH_ENOMEM;
+    if (with_body && blen) {
+        memcpy(c->out.data + c->out.len, body, blen);
+        c->out.len += blen;
+    }
     return 0;
 }
 
@@ -510,6 +530,9 @@ static void conn__answered(http_conn *c)
 {
     http_server *s = c->srv;
     c->state = CONN_IDLE;
+    c->streaming = false;
+    c->on_gone = c->on_drain = NULL;
+    c->watch_ud = NULL;
     c->nreq++;
     c->deadline = uv_now(s->loop) + s->lim.keepalive_timeout_ms;
     llhttp_resume(&c->parser);
@@ -572,6 +595,120 @@ void http_respond_error(http_request *r, int status, const http_header *extra, s
     char page[1024];
     size_t n = http__error_page(page, sizeof page, status, r->id);
     http__respond(r, status, &http__html_type, 1, extra, nextra, page, n);
+}
+
+int http_stream_begin(http_request *r, int status, const http_header *hs, size_t nh)
+{
+    http_conn *c = r->conn;
+    assert(c->state == CONN_HANDLING && !c->streaming);
+    if (status < 200 || status > 599 || status == 204 || status == 304) return PH_EINVAL;
+    for (size_t i = 0; i < nh; i++)
+        if (hs[i].name_len == 0 || !http__header_ok(hs[i].name, hs[i].name_len) ||
+            !http__header_ok(hs[i].value, hs[i].value_len) ||
+            http__token_eq(hs[i].name, hs[i].name_len, "content-length") ||
+            http__token_eq(hs[i].name, hs[i].name_len, "transfer-encoding") ||
+            http__token_eq(hs[i].name, hs[i].name_len, "connection"))
+            return PH_EINVAL;
+    if (c->gone || c->closing) return PH_ECLOSED;
+    c->streaming = true;
+    c->stream_head_only = strcmp(r->method, "HEAD") == 0;
+    c->stream_chunked = r->version_minor >= 1 && !c->stream_head_only;
+    http_header framing = {"Transfer-Encoding", 17, "chunked", 7};
+    if (!c->stream_chunked) c->keep_alive = false; /* the close ends the body */
+    if (http__append_head(c, r, status, hs, nh, c->stream_chunked ? &framing : NULL,
+                          c->stream_chunked ? 1 : 0, NULL, 0)) {
+        conn__close(c);
+        return PH_ENOMEM;
+    }
+    r->stream_status = status;
+    conn__flush(c);
+    return 0;
+}
+
+int http_stream_write(http_request *r, const char *data, size_t len)
+{
+    http_conn *c = r->conn;
+    assert(c->streaming);
+    if (c->gone || c->closing) return PH_ECLOSED;
+    if (len == 0 || c->stream_head_only) return 0;
+    r->stream_bytes += len;
+    char size[24];
+    size_t sn = 0;
+    if (c->stream_chunked) {
+        static const char hex[] = "0123456789abcdef";
+        char tmp[16];
+        size_t n = 0, v = len;
+        while (v) {
+            tmp[n++] = hex[v & 15];
+            v >>= 4;
+        }
+        while (n)
+            size[sn++] = tmp[--n];
+        size[sn++] = '\r';
+        size[sn++] = '\n';
+    }
+    if (ph_buf_reserve(&c->out, sn + len + 2)) {
+        conn__close(c);
+        return PH_ENOMEM;
+    }
+    ph_buf_append(&c->out, size, sn);
+    ph_buf_append(&c->out, data, len);
+    if (c->stream_chunked) ph_buf_append(&c->out, "\r\n", 2);
+    conn__flush(c);
+    return 0;
+}
+
+size_t http_stream_buffered(const http_request *r)
+{
+    const http_conn *c = r->conn;
+    return c->out.len + (c->writing ? c->wbuf.len : 0);
+}
+
+void http_stream_end(http_request *r)
+{
+    http_conn *c = r->conn;
+    assert(c->state == CONN_HANDLING && c->streaming);
+    http__log_access(c, r, r->stream_status, r->stream_bytes);
+    if (c->gone) {
+        conn__free(c);
+        return;
+    }
+    if (c->stream_chunked && !c->closing) ph_buf_append(&c->out, "0\r\n\r\n", 5);
+    if (!c->keep_alive || c->srv->stopping) c->close_after = true;
+    conn__answered(c);
+    conn__flush(c);
+}
+
+void http_request_watch(http_request *r, http_event_fn on_gone, http_event_fn on_drain, void *ud)
+{
+    http_conn *c = r->conn;
+    c->on_gone = on_gone;
+    c->on_drain = on_drain;
+    c->watch_ud = ud;
+}
+
+void http_request_abandon(http_request *r)
+{
+    http_conn *c = r->conn;
+    assert(c->state == CONN_HANDLING);
+    http__log_access(c, r, 499, r->stream_bytes);
+    if (c->gone) {
+        conn__free(c);
+        return;
+    }
+    c->close_after = true;
+    conn__answered(c);
+    conn__close(c);
+}
+
+int http_request_peer(const http_request *r, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    int rc = uv_tcp_getpeername(&r->conn->tcp, (struct sockaddr *)&ss, &sl);
+    if (rc < 0) return rc;
+    if (ss.ss_family == AF_INET6) return uv_ip6_name((struct sockaddr_in6 *)&ss, buf, len);
+    return uv_ip4_name((struct sockaddr_in *)&ss, buf, len);
 }
 
 const char *http_request_header(const http_request *r, const char *name)
@@ -691,6 +828,10 @@ static void on_write(uv_write_t *wr, int status)
         conn__flush(c);
         return;
     }
+    if (c->state == CONN_HANDLING) {
+        if (c->on_drain) c->on_drain(c->watch_ud, &c->req);
+        return;
+    }
     conn__continue(c);
 }
 
@@ -746,8 +887,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     if (nread < 0) {
         conn__read_stop(c);
         if (nread != UV_EOF) log_msg(LOG_DEBUG, "read failed: %s", uv_strerror((int)nread));
-        /* A client that half-closed after its request still gets the answer. */
-        if (nread == UV_EOF && (c->state == CONN_HANDLING || c->writing || c->out.len)) {
+        /* Answers already made still leave before the close. A request still
+         * with its handler (waiting, streaming) has lost its client: the
+         * close tells the handler through on_gone. */
+        if (nread == UV_EOF && c->state != CONN_HANDLING && (c->writing || c->out.len)) {
             c->close_after = true;
             c->pending.len = 0;
             return;
@@ -757,6 +900,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     c->batch = 0;
     size_t used = conn__feed(c, buf->base, (size_t)nread);
+    /* While a request is with its handler we keep reading, to notice a
+     * client that leaves; what it sends meanwhile waits in `pending`. */
     if (used < (size_t)nread && !c->closing && !c->close_after) {
         if (ph_buf_append(&c->pending, buf->base + used, (size_t)nread - used)) {
             conn__close(c);
@@ -795,7 +940,8 @@ static void on_conn_closed(uv_handle_t *h)
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
     if (c->state == CONN_HANDLING) {
-        c->gone = true; /* freed by the answer */
+        c->gone = true;                                   /* freed by the answer */
+        if (c->on_gone) c->on_gone(c->watch_ud, &c->req); /* may free c */
     } else {
         conn__free(c);
     }

@@ -62,7 +62,9 @@ typedef struct {
     size_t nheaders;
     const char *body; /* NULL when empty; not NUL-terminated */
     size_t body_len;
-    char id[17]; /* request id: 16 lowercase hex digits */
+    char id[17];           /* request id: 16 lowercase hex digits */
+    int stream_status;     /* set by http_stream_begin */
+    uint64_t stream_bytes; /* body bytes written to a stream */
     http_conn *conn;
 } http_request;
 
@@ -91,6 +93,34 @@ int http_respond(http_request *req, int status, const http_header *headers, size
 /* Answer with the server's own HTML error page for `status`, which shows the
  * request id. `extra` headers (e.g. Allow) may be NULL. */
 void http_respond_error(http_request *req, int status, const http_header *extra, size_t nextra);
+/* ---- streaming: a response written over time, answered when it ends ----
+ *
+ * http_stream_begin() sends the status line and headers (chunked framing on
+ * HTTP/1.1; on HTTP/1.0 the body ends when the connection closes). Each
+ * http_stream_write() queues one piece and starts writing it. The request
+ * stays with the handler until http_stream_end(), which answers it. */
+int http_stream_begin(http_request *req, int status, const http_header *headers, size_t nheaders);
+/* Queue `len` bytes. Returns 0, or PH_ECLOSED when the client is gone. */
+int http_stream_write(http_request *req, const char *data, size_t len);
+/* Bytes queued on the connection that the kernel has not taken yet. */
+size_t http_stream_buffered(const http_request *req);
+/* Finish the stream: the request is answered (and freed if the client is gone). */
+void http_stream_end(http_request *req);
+
+/* Callbacks for a request that stays with its handler across loop turns.
+ * `on_gone` runs once when the client goes away; the handler must then stop
+ * its pending work and answer or abandon the request (it is freed then).
+ * `on_drain` runs when everything written so far has been taken by the
+ * kernel. Either may be NULL. */
+typedef void (*http_event_fn)(void *ud, http_request *req);
+void http_request_watch(http_request *req, http_event_fn on_gone, http_event_fn on_drain, void *ud);
+/* Give up a request whose client is gone: log it (status 499) and free it. */
+void http_request_abandon(http_request *req);
+
+/* The client's address as text ("127.0.0.1", "::1") into buf; 0 or a libuv
+ * error code. */
+int http_request_peer(const http_request *req, char *buf, size_t len);
+
 /* Value of the first header named `name` (any case), or NULL. */
 const char *http_request_header(const http_request *req, const char *name);
 /* Whether the client of `req` has gone away. */
