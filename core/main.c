@@ -38,6 +38,26 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "test")) return app_test(argc - 2, argv + 2);
+    if (!strcmp(cmd, "new")) {
+        if (argc < 4 || argc > 5 || strcmp(argv[2], "plugin") != 0) {
+            fprintf(stderr, "usage: parkhost new plugin NAME [DIR]\n");
+            return 2;
+        }
+        return app_new_plugin(argv[3], argc == 5 ? argv[4] : "plugins");
+    }
+    if (!strcmp(cmd, "reload")) {
+        ph_conf conf;
+        char err[1024];
+        int rc = conf_load(&conf, argc - 2, argv + 2, err, sizeof err);
+        if (rc) {
+            fprintf(stderr, "parkhost reload: %s\n", err);
+            conf_free(&conf);
+            return 2;
+        }
+        int status = app_reload(&conf);
+        conf_free(&conf);
+        return status;
+    }
     if (!strcmp(cmd, "serve")) {
         for (int i = 2; i < argc; i++) {
             if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {

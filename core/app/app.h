@@ -14,6 +14,14 @@
  * 0 after a graceful stop, 1 when the site could not start. */
 int app_serve(const ph_conf *conf);
 
+/* Ask the server whose pid is in conf->pid_file to reload (SIGHUP). */
+int app_reload(const ph_conf *conf);
+
+/* Create the folder of a new plugin NAME inside `dir`: a manifest with one
+ * route and a config field, a template, a stylesheet and a passing spec.
+ * Returns the exit status. */
+int app_new_plugin(const char *name, const char *dir);
+
 /* Run busted with argv[0..argc) as its arguments (spec paths and busted
  * flags) in a Lua state of the host. Returns the exit status. */
 int app_test(int argc, char **argv);

@@ -5,7 +5,10 @@
 #include "lua/host.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <string.h>
 #include <uv.h>
@@ -18,7 +21,7 @@ typedef struct {
     store *db;
     lua_host *lua;
     http_server *http;
-    uv_signal_t sigterm, sigint;
+    uv_signal_t sigterm, sigint, sighup;
     uv_prepare_t flush; /* writes the buffered log once per loop turn */
     int signals;
 } worker;
@@ -50,6 +53,7 @@ static void app__stopped(void *arg)
     worker *w = arg;
     uv_close((uv_handle_t *)&w->sigterm, NULL);
     uv_close((uv_handle_t *)&w->sigint, NULL);
+    uv_close((uv_handle_t *)&w->sighup, NULL);
     uv_close((uv_handle_t *)&w->flush, NULL);
 }
 
@@ -63,7 +67,30 @@ static void app__signal(uv_signal_t *sig, int signum)
         log_msg(LOG_WARN, "received %s again: closing every connection now",
                 signum == SIGTERM ? "SIGTERM" : "SIGINT");
     }
+    if (w->signals == 1) lua_host_stop(w->lua); /* streams end with a reconnect hint */
     http_server_stop(w->http, app__stopped, w);
+}
+
+static void app__reload(uv_signal_t *sig, int signum)
+{
+    worker *w = sig->data;
+    (void)signum;
+    if (w->signals == 0) lua_host_reload(w->lua);
+}
+
+/* Write our pid where `parkhost reload` finds it. */
+static void app__write_pid(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        log_msg(LOG_WARN,
+                "cannot write the pid file %s: %s (parkhost reload will not find "
+                "this server)",
+                path, strerror(errno));
+        return;
+    }
+    fprintf(f, "%ld\n", (long)getpid());
+    fclose(f);
 }
 
 int app_serve(const ph_conf *c)
@@ -83,7 +110,7 @@ int app_serve(const ph_conf *c)
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
-    if (lua_host_new(&w.lua, &c->plugins)) {
+    if (lua_host_new(&w.lua, &w.loop, c)) {
         log_msg(LOG_ERROR, "out of memory loading plugins");
         goto out;
     }
@@ -106,26 +133,31 @@ int app_serve(const ph_conf *c)
     uv_prepare_start(&w.flush, app__flush);
     uv_signal_init(&w.loop, &w.sigterm);
     uv_signal_init(&w.loop, &w.sigint);
-    w.sigterm.data = w.sigint.data = &w;
+    uv_signal_init(&w.loop, &w.sighup);
+    w.sigterm.data = w.sigint.data = w.sighup.data = &w;
 
     int port = 0;
     int rc = http_server_listen(w.http, c->host, (int)c->port, &port);
     if (rc < 0) {
         log_msg(LOG_ERROR, "cannot listen on %s:%lld: %s", c->host, (long long)c->port,
                 uv_strerror(rc));
+        lua_host_stop(w.lua);
         http_server_stop(w.http, app__stopped, &w);
         uv_run(&w.loop, UV_RUN_DEFAULT);
         goto out;
     }
     uv_signal_start(&w.sigterm, app__signal, SIGTERM);
     uv_signal_start(&w.sigint, app__signal, SIGINT);
-    log_msg(LOG_INFO, "parkhost %s: %zu plugin(s), database %s", PARKHOST_VERSION,
-            lua_host_nplugins(w.lua), c->db);
+    uv_signal_start(&w.sighup, app__reload, SIGHUP);
+    app__write_pid(c->pid_file);
+    log_msg(LOG_INFO, "parkhost %s: %zu plugin(s), %zu column(s), database %s", PARKHOST_VERSION,
+            lua_host_nplugins(w.lua), lua_host_nbindings(w.lua), c->db);
     log_msg(LOG_INFO, "listening on http://%s%s%s:%d", strchr(c->host, ':') ? "[" : "", c->host,
             strchr(c->host, ':') ? "]" : "", port);
     log_flush();
     uv_run(&w.loop, UV_RUN_DEFAULT);
     log_msg(LOG_INFO, "stopped");
+    unlink(c->pid_file);
     status = 0;
 out:
     if (w.http) {
@@ -139,4 +171,23 @@ out:
     }
     log_flush();
     return status;
+}
+
+int app_reload(const ph_conf *c)
+{
+    FILE *f = fopen(c->pid_file, "r");
+    long pid = 0;
+    if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+        fprintf(stderr, "parkhost reload: no running server found in %s%s%s\n", c->pid_file,
+                f ? "" : ": ", f ? "" : strerror(errno));
+        if (f) fclose(f);
+        return 1;
+    }
+    fclose(f);
+    if (kill((pid_t)pid, SIGHUP) != 0) {
+        fprintf(stderr, "parkhost reload: cannot signal process %ld: %s\n", pid, strerror(errno));
+        return 1;
+    }
+    printf("parkhost reload: asked process %ld to reload; its log says how it went\n", pid);
+    return 0;
 }

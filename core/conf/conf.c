@@ -82,6 +82,7 @@ static int conf__set(ph_conf *c, const conf__def *d, const char *val, int replac
     case CONF__LIST: {
         conf_list *l = slot;
         if (replace_list) conf__list_clear(l);
+        if (!*val) return 0; /* "" empties the list */
         char **nv = realloc(l->v, (l->n + 1) * sizeof *nv);
         if (!nv) return PH_ENOMEM;
         l->v = nv;

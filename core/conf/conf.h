@@ -16,6 +16,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifndef PARKHOST_LUALIB_DIR
+#define PARKHOST_LUALIB_DIR "lualib"
+#endif
+
 typedef struct {
     char **v;
     size_t n;
@@ -27,6 +31,31 @@ typedef struct {
     XX(INT, port, "port", "8080", 0, 65535, "TCP port to listen on; 0 picks a free one")           \
     XX(LIST, plugins, "plugins", "plugins", 0, 0,                                                  \
        "directory of plugin folders; repeat the flag for more directories")                        \
+    XX(STR, bindings, "bindings", "bindings.lua", 0, 0,                                            \
+       "the file that binds columns (path prefixes) to plugins and their config")                  \
+    XX(STR, lualib, "lualib", PARKHOST_LUALIB_DIR, 0, 0, "where the host's Lua libraries are")     \
+    XX(INT, plugin_memory_mb, "plugin-memory-mb", "64", 1, 65536,                                  \
+       "memory cap of each plugin's Lua state, in MiB")                                            \
+    XX(INT, plugin_instructions, "plugin-instructions", "50000000", 10000, 100000000000,           \
+       "Lua instructions a request may run between two waits; past it: 503")                       \
+    XX(INT, plugin_failures, "plugin-failures", "20", 1, 1000000,                                  \
+       "a plugin that fails this often within plugin-failure-window-s goes into maintenance")      \
+    XX(INT, plugin_failure_window_s, "plugin-failure-window-s", "60", 1, 86400,                    \
+       "the window in which plugin failures are counted")                                          \
+    XX(INT, plugin_maintenance_s, "plugin-maintenance-s", "60", 1, 86400,                          \
+       "how long a failing plugin's columns show the maintenance page")                            \
+    XX(INT, max_form_fields, "max-form-fields", "1000", 1, 1000000,                                \
+       "fields in one form or query string; past it: 413")                                         \
+    XX(STR, upload_dir, "upload-dir", "var/uploads", 0, 0,                                         \
+       "where uploaded files wait while their request runs")                                       \
+    XX(LIST, trusted_proxies, "trusted-proxies", "", 0, 0,                                         \
+       "a proxy address (or CIDR) whose X-Forwarded-For is believed; repeat for more")             \
+    XX(INT, static_max_age_s, "static-max-age-s", "3600", 0, 31536000,                             \
+       "Cache-Control max-age of plugins' static files")                                           \
+    XX(INT, reload_grace_ms, "reload-grace-ms", "5000", 0, 3600000,                                \
+       "after a reload, streams still on the old version are ended after this")                    \
+    XX(STR, pid_file, "pid-file", "var/parkhost.pid", 0, 0,                                        \
+       "where serve writes its process id (for parkhost reload)")                                  \
     XX(STR, db, "db", "var/parkhost.db", 0, 0, "SQLite database file (created if missing)")        \
     XX(STR, log_level, "log-level", "info", 0, 0,                                                  \
        "debug, info (with the access log), warn or error")                                         \

@@ -1,420 +1,996 @@
-#include "lua/host.h"
-#include "base/base.h"
+/* Plugins, bindings, routing and the life of a request's coroutine. */
 #include "log/log.h"
+#include "lua/internal.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <lauxlib.h>
-#include <lua.h>
 #include <lualib.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
-enum { HOST__MAX_RESPONSE_HEADERS = 64 };
-
-typedef struct {
-    char *name;
-    char *dir;  /* the plugin's folder */
-    char *file; /* its plugin.lua */
-    lua_State *L;
-} host_plugin;
-
-typedef struct {
-    char *method;
-    char *path;
-    size_t plugin;   /* index in lua_host.plugins */
-    int handler_ref; /* registry ref in plugin->L; released in lua_host_free */
-} host_route;
-
-struct lua_host {
-    host_plugin *plugins;
-    size_t nplugins;
-    host_route *routes;
-    size_t nroutes;
+enum {
+    HOST__MAX_PARAMS = 16,
+    HOST__MAX_RESPONSE_HEADERS = 64,
+    HOST__LOAD_BUDGET = 100000000, /* instructions for loading a plugin */
+    HOST__COPY_DEPTH = 16,
 };
 
-/* ---- loading ------------------------------------------------------------ */
+/* ---- plugins ------------------------------------------------------------ */
 
-static int host__msgh(lua_State *L)
+static void host__route_free(host_route *rt)
 {
-    const char *msg = lua_tostring(L, 1);
-    if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    luaL_traceback(L, L, msg, 1);
-    return 1;
+    for (size_t i = 0; i < rt->nsegs; i++)
+        free(rt->segs[i]);
+    free(rt->segs);
+    free(rt->method);
+    free(rt->pattern);
 }
 
-/* Open the libraries a plugin may use. */
-static void host__open_libs(lua_State *L)
+static void host__plugin_unref(host_plugin *p)
 {
-    static const luaL_Reg libs[] = {
-        {LUA_GNAME, luaopen_base},
-        {LUA_COLIBNAME, luaopen_coroutine},
-        {LUA_TABLIBNAME, luaopen_table},
-        {LUA_STRLIBNAME, luaopen_string},
-        {LUA_MATHLIBNAME, luaopen_math},
-        {LUA_UTF8LIBNAME, luaopen_utf8},
-        {NULL, NULL},
-    };
-    for (const luaL_Reg *l = libs; l->func; l++) {
-        luaL_requiref(L, l->name, l->func, 1);
-        lua_pop(L, 1);
-    }
-    /* No file access from plugins. */
-    lua_pushnil(L);
-    lua_setglobal(L, "dofile");
-    lua_pushnil(L);
-    lua_setglobal(L, "loadfile");
+    if (!p || --p->refs > 0) return;
+    if (p->L) lua_close(p->L);
+    for (size_t i = 0; i < p->nroutes; i++)
+        host__route_free(&p->routes[i]);
+    free(p->routes);
+    free(p->name);
+    free(p->version);
+    free(p->dir);
+    free(p->file);
+    free(p);
 }
 
-static host_route *host__find(lua_host *h, const char *method, const char *path)
+/* Split a route pattern into segments; NULL on a bad pattern. */
+static int host__compile_pattern(host_route *rt, const char *pat, char *why, size_t whylen)
 {
-    for (size_t i = 0; i < h->nroutes; i++)
-        if (strcmp(h->routes[i].path, path) == 0 && strcmp(h->routes[i].method, method) == 0)
-            return &h->routes[i];
-    return NULL;
-}
-
-/* Read manifest.routes (the table on top of p->L) into h->routes. Returns 0,
- * or PH_EINVAL with a reason in `why`. */
-static int host__add_routes(lua_host *h, size_t pi, char *why, size_t whylen)
-{
-    lua_State *L = h->plugins[pi].L;
-    if (lua_getfield(L, -1, "routes") != LUA_TTABLE) {
-        snprintf(why, whylen, "manifest field 'routes' must be a table");
+    if (pat[0] != '/') {
+        snprintf(why, whylen, "pattern '%s' must start with /", pat);
         return PH_EINVAL;
     }
-    size_t first = h->nroutes;
+    const char *s = pat + 1;
+    while (*s) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 0) {
+            snprintf(why, whylen, "pattern '%s' has an empty segment", pat);
+            return PH_EINVAL;
+        }
+        if ((s[0] == ':' || s[0] == '*') && n == 1) {
+            snprintf(why, whylen, "pattern '%s': a parameter needs a name", pat);
+            return PH_EINVAL;
+        }
+        if (s[0] == '*' && e && e[1]) {
+            snprintf(why, whylen, "pattern '%s': *%.*s must be the last segment", pat, (int)n - 1,
+                     s + 1);
+            return PH_EINVAL;
+        }
+        char **ns = realloc(rt->segs, (rt->nsegs + 1) * sizeof *ns);
+        if (!ns) return PH_ENOMEM;
+        rt->segs = ns;
+        if (!(rt->segs[rt->nsegs] = strndup(s, n))) return PH_ENOMEM;
+        rt->nsegs++;
+        if (rt->nsegs > HOST__MAX_PARAMS) {
+            snprintf(why, whylen, "pattern '%s' has more than %d segments", pat, HOST__MAX_PARAMS);
+            return PH_EINVAL;
+        }
+        s += n;
+        if (*s == '/') s++;
+    }
+    return 0;
+}
+
+/* Read manifest.routes (the manifest is on top of L). */
+static int host__read_routes(host_plugin *p, char *why, size_t whylen)
+{
+    lua_State *L = p->L;
+    if (lua_getfield(L, -1, "routes") != LUA_TTABLE) {
+        snprintf(why, whylen, "manifest field 'routes' must be a table");
+        lua_pop(L, 1);
+        return PH_EINVAL;
+    }
     lua_Integer n = luaL_len(L, -1);
-    for (lua_Integer i = 1; i <= n; i++) {
+    p->routes = calloc((size_t)n + 1, sizeof *p->routes);
+    if (!p->routes) return PH_ENOMEM;
+    int rc = 0;
+    for (lua_Integer i = 1; i <= n && !rc; i++) {
         lua_geti(L, -1, i);
         if (!lua_istable(L, -1) || lua_geti(L, -1, 1) != LUA_TSTRING ||
             lua_geti(L, -2, 2) != LUA_TSTRING || lua_geti(L, -3, 3) != LUA_TFUNCTION) {
-            snprintf(why, whylen, "routes[%lld] must be { METHOD, \"/path\", function }",
+            snprintf(why, whylen, "routes[%lld] must be { METHOD, \"/pattern\", handler }",
                      (long long)i);
-            goto fail;
+            rc = PH_EINVAL;
+            break;
         }
-        const char *method = lua_tostring(L, -3), *path = lua_tostring(L, -2);
-        if (path[0] != '/') {
-            snprintf(why, whylen, "routes[%lld]: path '%s' must start with /", (long long)i, path);
-            goto fail;
+        host_route *rt = &p->routes[p->nroutes];
+        rt->handler_ref = LUA_NOREF;
+        const char *method = lua_tostring(L, -3);
+        for (const char *c = method; *c; c++)
+            if (!((*c >= 'A' && *c <= 'Z') || *c == '*')) {
+                snprintf(why, whylen, "routes[%lld]: method '%s' must be upper case, or *",
+                         (long long)i, method);
+                rc = PH_EINVAL;
+            }
+        if (!rc && !(rt->method = strdup(method))) rc = PH_ENOMEM;
+        if (!rc && !(rt->pattern = strdup(lua_tostring(L, -2)))) rc = PH_ENOMEM;
+        if (!rc) rc = host__compile_pattern(rt, rt->pattern, why, whylen);
+        if (!rc) {
+            for (size_t k = 0; k < p->nroutes; k++)
+                if (!strcmp(p->routes[k].method, rt->method) &&
+                    !strcmp(p->routes[k].pattern, rt->pattern)) {
+                    snprintf(why, whylen, "routes[%lld]: %s %s is listed twice", (long long)i,
+                             rt->method, rt->pattern);
+                    rc = PH_EINVAL;
+                }
         }
-        host_route *dup = host__find(h, method, path);
-        if (dup) {
-            snprintf(why, whylen, "routes[%lld]: %s %s is already served by plugin '%s'",
-                     (long long)i, method, path, h->plugins[dup->plugin].name);
-            goto fail;
-        }
-        host_route *nr = realloc(h->routes, (h->nroutes + 1) * sizeof *nr);
-        if (!nr) goto fail;
-        h->routes = nr;
-        host_route *r = &h->routes[h->nroutes];
-        r->method = strdup(method);
-        r->path = strdup(path);
-        r->plugin = pi;
-        if (!r->method || !r->path) {
-            free(r->method);
-            free(r->path);
-            goto fail;
-        }
-        r->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* pops the function */
-        h->nroutes++;
-        lua_pop(L, 3); /* path, method, route */
+        p->nroutes++; /* counted even when half-built, so it is freed */
+        if (rc) break;
+        rt->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        lua_pop(L, 3);
     }
-    lua_pop(L, 1);
-    return 0;
-fail:
-    /* Undo this plugin's routes; its state is about to be closed. */
-    for (size_t i = first; i < h->nroutes; i++) {
-        free(h->routes[i].method);
-        free(h->routes[i].path);
-    }
-    h->nroutes = first;
-    if (!why[0]) snprintf(why, whylen, "out of memory");
-    return PH_EINVAL;
+    lua_settop(L, 0);
+    return rc;
 }
 
-static void host__plugin_free(host_plugin *p)
+/* Load one plugin; NULL (and a log line) when it cannot be loaded. */
+static host_plugin *host__load_plugin(lua_host *h, const char *dir, const char *folder)
 {
-    if (p->L) lua_close(p->L);
-    free(p->name);
-    free(p->dir);
-    free(p->file);
-}
-
-/* Load the plugin in folder `dir`; on failure log why and leave it out. */
-static int host__load(lua_host *h, const char *dir, const char *folder)
-{
-    host_plugin p = {0};
+    host_plugin *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->refs = 1;
+    p->host = h;
+    p->schema_ref = LUA_NOREF;
+    p->mem_cap = (size_t)h->conf->plugin_memory_mb * 1024 * 1024;
     size_t dl = strlen(dir), fl = strlen(folder);
-    p.dir = malloc(dl + fl + 2);
-    p.file = malloc(dl + fl + sizeof "/plugin.lua" + 1);
-    p.name = strdup(folder);
-    if (!p.dir || !p.file || !p.name) goto nomem;
-    snprintf(p.dir, dl + fl + 2, "%s/%s", dir, folder);
-    snprintf(p.file, dl + fl + sizeof "/plugin.lua" + 1, "%s/plugin.lua", p.dir);
-    struct stat st;
-    if (stat(p.file, &st) != 0) { /* not a plugin folder */
-        host__plugin_free(&p);
-        return 0;
-    }
-    if (!(p.L = luaL_newstate())) goto nomem;
-    lua_State *L = p.L;
-    host__open_libs(L);
-    lua_pushcfunction(L, host__msgh);
+    p->name = strdup(folder);
+    p->dir = malloc(dl + fl + 2);
+    p->file = malloc(dl + fl + sizeof "/plugin.lua" + 1);
+    if (!p->name || !p->dir || !p->file) goto fail;
+    snprintf(p->dir, dl + fl + 2, "%s/%s", dir, folder);
+    snprintf(p->file, dl + fl + sizeof "/plugin.lua" + 1, "%s/plugin.lua", p->dir);
+    if (lua__sandbox_open(p, h->conf->lualib)) goto fail;
+    lua_State *L = p->L;
     char why[512] = "";
-    if (luaL_loadfilex(L, p.file, "t") != LUA_OK || lua_pcall(L, 0, 1, -2) != LUA_OK) {
-        log_msg(LOG_ERROR, "plugin %s not loaded: %s", p.name, lua_tostring(L, -1));
-        host__plugin_free(&p);
-        return 0;
+    if (luaL_loadfilex(L, p->file, "t") != LUA_OK) {
+        log_msg(LOG_ERROR, "plugin %s not loaded: %s", p->name, lua_tostring(L, -1));
+        goto fail;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->env_ref);
+    lua_setupvalue(L, -2, 1);
+    if (lua__pcall_budget(p, 0, 1, HOST__LOAD_BUDGET) != LUA_OK) {
+        log_msg(LOG_ERROR, "plugin %s not loaded: %s", p->name, lua_tostring(L, -1));
+        goto fail;
     }
     if (!lua_istable(L, -1)) {
         snprintf(why, sizeof why, "plugin.lua must return its manifest table, not %s",
                  luaL_typename(L, -1));
     } else if (lua_getfield(L, -1, "name") != LUA_TSTRING ||
-               strcmp(lua_tostring(L, -1), p.name) != 0) {
+               strcmp(lua_tostring(L, -1), p->name) != 0) {
         snprintf(why, sizeof why, "manifest field 'name' must be \"%s\", the folder's name",
-                 p.name);
-    }
-    if (!why[0]) {
+                 p->name);
+    } else {
         lua_pop(L, 1);
-        for (size_t i = 0; i < h->nplugins; i++)
-            if (strcmp(h->plugins[i].name, p.name) == 0)
-                snprintf(why, sizeof why, "a plugin named '%s' is already loaded from %s", p.name,
-                         h->plugins[i].dir);
+        if (lua_getfield(L, -1, "version") == LUA_TSTRING) p->version = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+        /* The config schema is checked by park.schema inside the plugin's state. */
+        if (lua_getfield(L, -1, "config") != LUA_TNIL) {
+            lua_getfield(L, LUA_REGISTRYINDEX, "park.schema");
+            lua_getfield(L, -1, "check");
+            lua_pushvalue(L, -3);
+            if (lua__pcall_budget(p, 1, 2, HOST__LOAD_BUDGET) != LUA_OK) {
+                snprintf(why, sizeof why, "config schema: %s", lua_tostring(L, -1));
+            } else if (!lua_toboolean(L, -2)) {
+                snprintf(why, sizeof why, "config schema: %s", lua_tostring(L, -1));
+            }
+            lua_pop(L, 3);
+            if (!why[0])
+                p->schema_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+            else
+                lua_pop(L, 1);
+        } else {
+            lua_pop(L, 1);
+        }
     }
-    if (!why[0]) {
-        host_plugin *np = realloc(h->plugins, (h->nplugins + 1) * sizeof *np);
-        if (!np) goto nomem;
-        h->plugins = np;
-        h->plugins[h->nplugins] = p;
-        host__add_routes(h, h->nplugins, why, sizeof why);
-    }
+    if (!why[0]) host__read_routes(p, why, sizeof why);
     if (why[0]) {
-        log_msg(LOG_ERROR, "plugin %s not loaded: %s: %s", p.name, p.file, why);
-        host__plugin_free(&p);
-        return 0;
+        log_msg(LOG_ERROR, "plugin %s not loaded: %s: %s", p->name, p->file, why);
+        goto fail;
     }
     lua_settop(L, 0);
     lua_gc(L, LUA_GCCOLLECT);
-    h->nplugins++;
-    log_msg(LOG_INFO, "plugin %s loaded from %s", p.name, p.dir);
-    return 0;
-nomem:
-    host__plugin_free(&p);
-    return PH_ENOMEM;
+    return p;
+fail:
+    host__plugin_unref(p);
+    return NULL;
 }
 
-static int host__cmp(const struct dirent **a, const struct dirent **b)
+/* ---- generations and bindings ------------------------------------------ */
+
+static void host__gen_unref(host_gen *g)
+{
+    if (!g || --g->refs > 0) return;
+    for (size_t i = 0; i < g->nbindings; i++) {
+        host_binding *b = &g->bindings[i];
+        if (b->plugin->L) luaL_unref(b->plugin->L, LUA_REGISTRYINDEX, b->config_ref);
+        host__plugin_unref(b->plugin);
+        free(b->column);
+    }
+    for (size_t i = 0; i < g->nplugins; i++)
+        host__plugin_unref(g->plugins[i]);
+    free(g->bindings);
+    free(g->plugins);
+    free(g);
+}
+
+static host_plugin *host__gen_find(const host_gen *g, const char *name)
+{
+    for (size_t i = 0; g && i < g->nplugins; i++)
+        if (strcmp(g->plugins[i]->name, name) == 0) return g->plugins[i];
+    return NULL;
+}
+
+static int host__gen_add(host_gen *g, host_plugin *p)
+{
+    host_plugin **np = realloc(g->plugins, (g->nplugins + 1) * sizeof *np);
+    if (!np) return PH_ENOMEM;
+    g->plugins = np;
+    g->plugins[g->nplugins++] = p;
+    return 0;
+}
+
+static int host__dirent_cmp(const struct dirent **a, const struct dirent **b)
 {
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-int lua_host_new(lua_host **out, const conf_list *dirs)
+/* Load every plugin into g. With `prev`, a plugin that fails to load keeps
+ * its previous version. */
+static int host__load_plugins(lua_host *h, host_gen *g, const host_gen *prev)
 {
-    lua_host *h = calloc(1, sizeof *h);
-    if (!h) return PH_ENOMEM;
-    int rc = 0;
-    for (size_t d = 0; d < dirs->n && !rc; d++) {
+    const conf_list *dirs = &h->conf->plugins;
+    for (size_t d = 0; d < dirs->n; d++) {
         struct dirent **names;
-        int n = scandir(dirs->v[d], &names, NULL, host__cmp);
+        int n = scandir(dirs->v[d], &names, NULL, host__dirent_cmp);
         if (n < 0) {
             log_msg(LOG_WARN, "plugin directory %s cannot be read: %s", dirs->v[d],
                     strerror(errno));
             continue;
         }
+        int rc = 0;
         for (int i = 0; i < n; i++) {
-            if (!rc && names[i]->d_name[0] != '.') rc = host__load(h, dirs->v[d], names[i]->d_name);
+            const char *folder = names[i]->d_name;
+            char path[4096];
+            struct stat st;
+            snprintf(path, sizeof path, "%s/%s/plugin.lua", dirs->v[d], folder);
+            if (rc || folder[0] == '.' || stat(path, &st) != 0) {
+                free(names[i]);
+                continue;
+            }
+            host_plugin *dup = host__gen_find(g, folder);
+            if (dup) {
+                log_msg(LOG_ERROR,
+                        "plugin %s in %s not loaded: a plugin of that name is "
+                        "already loaded from %s",
+                        folder, dirs->v[d], dup->dir);
+                free(names[i]);
+                continue;
+            }
+            host_plugin *p = host__load_plugin(h, dirs->v[d], folder);
+            if (p) {
+                p->generation = g->id;
+                log_msg(LOG_INFO, "plugin %s %s loaded from %s", p->name,
+                        p->version ? p->version : "", p->dir);
+            } else if ((p = host__gen_find(prev, folder))) {
+                log_msg(LOG_WARN, "plugin %s: keeping the version loaded before", folder);
+                p->refs++;
+            }
+            if (p && host__gen_add(g, p)) {
+                host__plugin_unref(p);
+                rc = PH_ENOMEM;
+            }
             free(names[i]);
         }
         free(names);
+        if (rc) return rc;
     }
-    if (rc) {
-        lua_host_free(h);
-        return rc;
+    /* Plugins that vanished from disk stay out; ones that failed and had no
+     * previous version are simply absent. */
+    return 0;
+}
+
+/* Deep-copy the value at `idx` of `from` onto `to` (tables of strings,
+ * numbers, booleans). */
+static int host__copy_value(lua_State *from, int idx, lua_State *to, int depth, char *why,
+                            size_t whylen)
+{
+    idx = lua_absindex(from, idx);
+    switch (lua_type(from, idx)) {
+    case LUA_TNIL: lua_pushnil(to); return 0;
+    case LUA_TBOOLEAN: lua_pushboolean(to, lua_toboolean(from, idx)); return 0;
+    case LUA_TNUMBER:
+        if (lua_isinteger(from, idx))
+            lua_pushinteger(to, lua_tointeger(from, idx));
+        else
+            lua_pushnumber(to, lua_tonumber(from, idx));
+        return 0;
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(from, idx, &n);
+        lua_pushlstring(to, s, n);
+        return 0;
     }
+    case LUA_TTABLE:
+        if (depth > HOST__COPY_DEPTH) {
+            snprintf(why, whylen, "config nests deeper than %d tables", HOST__COPY_DEPTH);
+            return PH_EINVAL;
+        }
+        lua_newtable(to);
+        lua_pushnil(from);
+        while (lua_next(from, idx)) {
+            if (host__copy_value(from, -2, to, depth + 1, why, whylen) ||
+                host__copy_value(from, -1, to, depth + 1, why, whylen)) {
+                lua_pop(from, 2);
+                return PH_EINVAL;
+            }
+            lua_rawset(to, -3);
+            lua_pop(from, 1);
+        }
+        return 0;
+    }
+    snprintf(why, whylen, "config may hold strings, numbers, booleans and tables, not %s",
+             luaL_typename(from, idx));
+    return PH_EINVAL;
+}
+
+static bool host__column_ok(const char *c)
+{
+    if (c[0] != '/') return false;
+    if (c[1] == 0) return true;
+    size_t n = strlen(c);
+    if (c[n - 1] == '/') return false;
+    for (const char *s = c; *s; s++)
+        if (*s == '?' || *s == '#' || *s <= ' ' || *s == 0x7f || (s[0] == '/' && s[1] == '/'))
+            return false;
+    return true;
+}
+
+static void host__bindings_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    luaL_error(L, "the bindings file runs too long");
+}
+
+static int host__bindings_cmp(const void *a, const void *b)
+{
+    const host_binding *x = a, *y = b;
+    return x->column_len < y->column_len ? 1 : x->column_len > y->column_len ? -1 : 0;
+}
+
+/* Validate the config for binding column→p with park.schema in p's state;
+ * the config (a copy, on top of L) is replaced by the validated one. */
+static int host__validate_config(host_plugin *p, char *why, size_t whylen)
+{
+    lua_State *L = p->L;
+    if (p->schema_ref == LUA_NOREF) {
+        lua_pop(L, 1);
+        lua_newtable(L); /* a plugin without a schema gets an empty config */
+        return 0;
+    }
+    int cfg = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, "park.schema");
+    lua_getfield(L, -1, "apply");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->schema_ref);
+    lua_pushvalue(L, cfg);
+    int st = lua__pcall_budget(p, 2, 2, HOST__LOAD_BUDGET);
+    if (st != LUA_OK || lua_isnil(L, -2)) {
+        snprintf(why, whylen, "%s", lua_tostring(L, -1));
+        lua_settop(L, cfg - 1);
+        return PH_EINVAL;
+    }
+    lua_pop(L, 1);
+    lua_replace(L, cfg);
+    lua_settop(L, cfg);
+    return 0;
+}
+
+/* Read the bindings file into g. Every problem is logged; with `strict`
+ * (a reload) any problem fails the whole file. Returns 0 or PH_EINVAL. */
+static int host__load_bindings(lua_host *h, host_gen *g, bool strict)
+{
+    const char *path = h->conf->bindings;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        log_msg(LOG_WARN, "no bindings file %s: no column is served (see README: bindings)", path);
+        return strict ? PH_EINVAL : 0;
+    }
+    lua_State *B = luaL_newstate();
+    if (!B) return PH_ENOMEM;
+    luaL_requiref(B, LUA_GNAME, luaopen_base, 1);
+    lua_pop(B, 1);
+    lua_sethook(B, host__bindings_hook, LUA_MASKCOUNT, 10000000);
+    int rc = 0;
+    if (luaL_loadfilex(B, path, "t") != LUA_OK || lua_pcall(B, 0, 1, 0) != LUA_OK) {
+        log_msg(LOG_ERROR, "bindings not loaded: %s", lua_tostring(B, -1));
+        lua_close(B);
+        return PH_EINVAL;
+    }
+    if (!lua_istable(B, -1)) {
+        log_msg(LOG_ERROR, "bindings not loaded: %s must return a list of bindings", path);
+        lua_close(B);
+        return PH_EINVAL;
+    }
+    lua_Integer n = luaL_len(B, -1);
+    g->bindings = calloc((size_t)n + 1, sizeof *g->bindings);
+    if (!g->bindings) {
+        lua_close(B);
+        return PH_ENOMEM;
+    }
+    for (lua_Integer i = 1; i <= n; i++) {
+        char why[512] = "";
+        lua_geti(B, -1, i);
+        const char *column = NULL, *plugin = NULL;
+        if (!lua_istable(B, -1)) {
+            snprintf(why, sizeof why,
+                     "must be a table { column = ..., plugin = ..., config = ... }");
+        } else {
+            lua_getfield(B, -1, "column");
+            lua_getfield(B, -2, "plugin");
+            column = lua_tostring(B, -2);
+            plugin = lua_tostring(B, -1);
+            lua_pop(B, 2);
+            if (!column || !host__column_ok(column))
+                snprintf(why, sizeof why,
+                         "column must be a path like \"/tzgg\" (leading /, no trailing /)");
+            else if (!plugin)
+                snprintf(why, sizeof why, "plugin must be the name of a plugin");
+        }
+        host_plugin *p = why[0] ? NULL : host__gen_find(g, plugin);
+        if (!why[0] && !p) snprintf(why, sizeof why, "no plugin named '%s' is loaded", plugin);
+        for (size_t k = 0; !why[0] && k < g->nbindings; k++)
+            if (strcmp(g->bindings[k].column, column) == 0)
+                snprintf(why, sizeof why, "column %s is bound twice", column);
+        if (!why[0]) {
+            lua_getfield(B, -1, "config");
+            int crc = lua_isnil(B, -1) ? (lua_newtable(p->L), 0)
+                                       : host__copy_value(B, -1, p->L, 0, why, sizeof why);
+            lua_pop(B, 1);
+            if (!crc && lua_type(p->L, -1) != LUA_TTABLE) {
+                snprintf(why, sizeof why, "config must be a table");
+                lua_pop(p->L, 1);
+            } else if (crc) {
+                lua_settop(p->L, 0);
+            } else if (host__validate_config(p, why, sizeof why) == 0) {
+                host_binding *b = &g->bindings[g->nbindings];
+                b->column = strdup(column);
+                b->column_len = strcmp(column, "/") == 0 ? 0 : strlen(column);
+                b->plugin = p;
+                b->config_ref = luaL_ref(p->L, LUA_REGISTRYINDEX);
+                p->refs++;
+                g->nbindings++;
+                log_msg(LOG_INFO, "column %s is served by plugin %s", column, p->name);
+            }
+        }
+        if (why[0]) {
+            log_msg(LOG_ERROR, "binding %lld in %s%s%s%s not loaded: %s", (long long)i, path,
+                    column ? " (column " : "", column ? column : "", column ? ")" : "", why);
+            rc = PH_EINVAL;
+        }
+        lua_pop(B, 1);
+    }
+    lua_close(B);
+    qsort(g->bindings, g->nbindings, sizeof *g->bindings, host__bindings_cmp);
+    return strict ? rc : 0;
+}
+
+static host_gen *host__gen_build(lua_host *h, const host_gen *prev)
+{
+    host_gen *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->refs = 1;
+    g->id = ++h->next_gen_id;
+    if (host__load_plugins(h, g, prev) || host__load_bindings(h, g, prev != NULL)) {
+        host__gen_unref(g);
+        return NULL;
+    }
+    return g;
+}
+
+int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf)
+{
+    lua_host *h = calloc(1, sizeof *h);
+    if (!h) return PH_ENOMEM;
+    h->loop = loop;
+    h->conf = conf;
+    if (!(h->gen = host__gen_build(h, NULL))) {
+        free(h);
+        return PH_ENOMEM;
+    }
+    uv_timer_init(loop, &h->grace_timer);
+    h->grace_timer.data = h;
+    h->grace_open = true;
     *out = h;
     return 0;
 }
 
 size_t lua_host_nplugins(const lua_host *h)
 {
-    return h->nplugins;
+    return h->gen ? h->gen->nplugins : 0;
+}
+
+size_t lua_host_nbindings(const lua_host *h)
+{
+    return h->gen ? h->gen->nbindings : 0;
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static void host__on_timer_closed(uv_handle_t *t)
+{
+    free(t->data);
+}
+
+/* Release everything a finished request holds. Its HTTP request must have
+ * been answered or abandoned already. */
+static void host__req_free(host_req *r)
+{
+    host_plugin *p = r->plugin;
+    if (r->streaming) {
+        if (r->prev_streaming)
+            r->prev_streaming->next_streaming = r->next_streaming;
+        else
+            r->host->streams = r->next_streaming;
+        if (r->next_streaming) r->next_streaming->prev_streaming = r->prev_streaming;
+    }
+    lua__api_close(r);
+    if (r->co) {
+        host_req *saved = p->cur;
+        p->cur = r; /* to-be-closed variables run under the request's budget */
+        lua_resetthread(r->co);
+        p->cur = saved == r ? NULL : saved;
+        luaL_unref(p->L, LUA_REGISTRYINDEX, r->co_ref);
+        luaL_unref(p->L, LUA_REGISTRYINDEX, r->req_ref);
+        luaL_unref(p->L, LUA_REGISTRYINDEX, r->res_ref);
+    }
+    ph_buf_free(&r->res_headers);
+    host__plugin_unref(p);
+    host__gen_unref(r->gen);
+    if (r->timer_open) {
+        uv_close((uv_handle_t *)&r->timer, host__on_timer_closed);
+    } else {
+        free(r);
+    }
+}
+
+/* Count a failure; past plugin-failures in the window, maintenance. */
+static void host__failed(host_req *r)
+{
+    host_plugin *p = r->plugin;
+    lua_host *h = r->host;
+    uint64_t now = uv_now(h->loop);
+    uint64_t window = (uint64_t)h->conf->plugin_failure_window_s * 1000;
+    if (now - p->window_start_ms > window) {
+        p->window_start_ms = now;
+        p->failures = 0;
+    }
+    if (++p->failures >= (unsigned)h->conf->plugin_failures && p->maintenance_until_ms <= now) {
+        p->maintenance_until_ms = now + (uint64_t)h->conf->plugin_maintenance_s * 1000;
+        p->failures = 0;
+        log_msg(LOG_ERROR,
+                "plugin %s failed %lld times within %lld s: its columns show the maintenance "
+                "page for %lld s",
+                p->name, (long long)h->conf->plugin_failures,
+                (long long)h->conf->plugin_failure_window_s,
+                (long long)h->conf->plugin_maintenance_s);
+    }
+}
+
+/* Answer with an error page unless the request was already answered. */
+static void host__fail(host_req *r, int status)
+{
+    host__failed(r);
+    if (!r->http) return;
+    if (r->streaming) {
+        http_stream_end(r->http); /* the status line is gone already */
+    } else {
+        http_respond_error(r->http, status, NULL, 0);
+    }
+    r->http = NULL;
+}
+
+static void host__log_failure(host_req *r, const char *what, const char *detail)
+{
+    const http_request *q = r->http;
+    log_msg(LOG_ERROR, "plugin %s: %s %s %s rid=%s (route %s %s): %s", r->plugin->name,
+            q ? q->method : "-", q ? q->path : "-", what, q ? q->id : "-", r->route->method,
+            r->route->pattern, detail);
+}
+
+/* Turn a handler's results into a response. NULL, or what was wrong. */
+static const char *host__respond(host_req *r, int base, int nres)
+{
+    lua_State *co = r->co;
+    static const http_header html = {"Content-Type", 12, "text/html; charset=utf-8", 24};
+    if (r->streaming) return NULL;
+    int status = r->status ? r->status : 200;
+    size_t blen = 0;
+    const char *body = "";
+    int hidx = 0;
+    if (nres >= 1 && lua_type(co, base) == LUA_TSTRING) {
+        body = lua_tolstring(co, base, &blen);
+    } else if (nres >= 1 && lua_isinteger(co, base)) {
+        status = (int)lua_tointeger(co, base);
+        if (nres >= 2 && !lua_isnil(co, base + 1)) {
+            if (lua_type(co, base + 1) != LUA_TSTRING) return "the response body must be a string";
+            body = lua_tolstring(co, base + 1, &blen);
+        }
+        if (nres >= 3 && !lua_isnil(co, base + 2)) {
+            if (!lua_istable(co, base + 2)) return "response headers must be a table";
+            hidx = base + 2;
+        }
+    } else if (nres >= 1 && !lua_isnil(co, base)) {
+        return "a handler returns a body string, or status, body, headers";
+    }
+    http_header hs[HOST__MAX_RESPONSE_HEADERS];
+    size_t nh = 0;
+    bool has_type = false;
+    /* Headers set through res first, then the returned table. */
+    for (size_t i = 0, off = 0; i < r->nres_headers && nh < HOST__MAX_RESPONSE_HEADERS; i++) {
+        hs[nh].name = r->res_headers.data + off;
+        hs[nh].name_len = strlen(hs[nh].name);
+        off += hs[nh].name_len + 1;
+        hs[nh].value = r->res_headers.data + off;
+        hs[nh].value_len = strlen(hs[nh].value);
+        off += hs[nh].value_len + 1;
+        if (hs[nh].name_len == 12 && !strncasecmp(hs[nh].name, "content-type", 12)) has_type = true;
+        nh++;
+    }
+    if (hidx) {
+        lua_pushnil(co);
+        while (lua_next(co, hidx)) {
+            if (lua_type(co, -2) != LUA_TSTRING) {
+                lua_pop(co, 2);
+                return "response header names must be strings";
+            }
+            int vt = lua_type(co, -1);
+            int count = vt == LUA_TTABLE ? (int)luaL_len(co, -1) : 1;
+            for (int k = 1; k <= count; k++) {
+                if (vt == LUA_TTABLE) lua_geti(co, -1, k);
+                if (lua_type(co, -1) != LUA_TSTRING && lua_type(co, -1) != LUA_TNUMBER) {
+                    lua_pop(co, vt == LUA_TTABLE ? 3 : 2);
+                    return "response header values must be strings (or lists of strings)";
+                }
+                if (nh == HOST__MAX_RESPONSE_HEADERS) {
+                    lua_pop(co, vt == LUA_TTABLE ? 3 : 2);
+                    return "too many response headers";
+                }
+                /* The strings stay referenced by the table until we return. */
+                lua_tostring(co, -1); /* numbers become strings in place */
+                hs[nh].name = lua_tolstring(co, -2 - (vt == LUA_TTABLE), &hs[nh].name_len);
+                hs[nh].value = lua_tolstring(co, -1, &hs[nh].value_len);
+                if (hs[nh].name_len == 12 && !strncasecmp(hs[nh].name, "content-type", 12))
+                    has_type = true;
+                nh++;
+                if (vt == LUA_TTABLE) lua_pop(co, 1);
+            }
+            lua_pop(co, 1);
+        }
+    }
+    if (!has_type && nh < HOST__MAX_RESPONSE_HEADERS) hs[nh++] = html;
+    if (http_respond(r->http, status, hs, nh, body, blen))
+        return "a bad status or header (status 200-599; no CR, LF or NUL in headers; "
+               "Content-Length, Transfer-Encoding and Connection are the server's)";
+    r->http = NULL;
+    return NULL;
+}
+
+static void host__on_gone(void *ud, http_request *q);
+static void host__on_drain(void *ud, http_request *q);
+
+/* Resume (or start) the request's coroutine with `nargs` values on co's
+ * stack, then act on how it stopped. */
+void lua__req_resume(host_req *r, int nargs)
+{
+    host_plugin *p = r->plugin;
+    lua_State *co = r->co;
+    r->state = REQ_RUNNING;
+    lua__budget_arm(p, r, (uint64_t)r->host->conf->plugin_instructions);
+    int nres = 0;
+    int st = lua_resume(co, p->L, nargs, &nres);
+    p->cur = NULL;
+    if (st == LUA_YIELD && !r->budget_exceeded &&
+        (r->state == REQ_SLEEPING || r->state == REQ_DRAINING)) {
+        lua_pop(co, nres);
+        return; /* a wait: a timer, the client or a drain resumes it */
+    }
+    if (r->budget_exceeded || (r->mem_exceeded && st != LUA_OK && st != LUA_YIELD)) {
+        /* Where it was stopped helps the author find the loop or the hoard. */
+        luaL_traceback(p->L, co,
+                       r->budget_exceeded
+                           ? "instruction budget exceeded (plugin-instructions): the handler "
+                             "ran too long without waiting"
+                           : "memory limit exceeded (plugin-memory-mb)",
+                       0);
+        host__log_failure(r, "stopped", lua_tostring(p->L, -1));
+        lua_pop(p->L, 1);
+        host__fail(r, 503);
+    } else if (r->client_status && st != LUA_OK && st != LUA_YIELD) {
+        log_msg(LOG_WARN, "plugin %s: %s %s rid=%s: %s", p->name, r->http ? r->http->method : "-",
+                r->http ? r->http->path : "-", r->http ? r->http->id : "-", lua_tostring(co, -1));
+        if (r->http && !r->streaming)
+            http_respond_error(r->http, r->client_status, NULL, 0);
+        else if (r->http)
+            http_stream_end(r->http);
+        r->http = NULL;
+    } else if (st == LUA_OK) {
+        const char *bad = r->http ? host__respond(r, lua_gettop(co) - nres + 1, nres) : NULL;
+        if (bad) {
+            host__log_failure(r, "failed", bad);
+            host__fail(r, 500);
+        } else if (r->streaming && r->http) {
+            http_stream_end(r->http);
+            r->http = NULL;
+        }
+    } else {
+        const char *msg;
+        if (st == LUA_YIELD) {
+            msg = "coroutine.yield() in a handler: only park's waiting functions may wait";
+            lua_pushstring(co, msg);
+        } else {
+            msg = lua_tostring(co, -1);
+            if (!msg) {
+                if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING)
+                    msg = lua_tostring(co, -1);
+                else
+                    msg =
+                        lua_pushfstring(co, "(error object is a %s value)", luaL_typename(co, -1));
+            }
+        }
+        luaL_traceback(p->L, co, msg, 0);
+        host__log_failure(r, "failed", lua_tostring(p->L, -1));
+        lua_pop(p->L, 1);
+        host__fail(r, 500);
+    }
+    r->state = REQ_DONE;
+    host__req_free(r);
+}
+
+host_req *lua__req_of(lua_State *L)
+{
+    host_plugin *p = lua__plugin_of(L);
+    return p->cur;
+}
+
+static void host__on_gone(void *ud, http_request *q)
+{
+    host_req *r = ud;
+    (void)q;
+    if (r->timer_open) uv_timer_stop(&r->timer);
+    if (r->http) http_request_abandon(r->http);
+    r->http = NULL;
+    r->state = REQ_DONE;
+    host__req_free(r);
+}
+
+static void host__on_drain(void *ud, http_request *q)
+{
+    host_req *r = ud;
+    (void)q;
+    if (r->state == REQ_DRAINING) lua__req_resume(r, 0);
+}
+
+/* Match `path` (relative to the column) against a route; fills params. */
+static bool host__match(const host_route *rt, const char *path, const char **pv, size_t *pl)
+{
+    const char *s = path[0] == '/' ? path + 1 : path;
+    size_t i = 0;
+    for (; i < rt->nsegs; i++) {
+        const char *seg = rt->segs[i];
+        if (seg[0] == '*') {
+            pv[i] = s;
+            pl[i] = strlen(s);
+            return true;
+        }
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 0 && !(i + 1 == rt->nsegs && !*s)) return false;
+        if (seg[0] == ':') {
+            if (n == 0) return false;
+            pv[i] = s;
+            pl[i] = n;
+        } else if (strlen(seg) != n || memcmp(seg, s, n) != 0) {
+            return false;
+        }
+        s += n;
+        if (*s == '/')
+            s++;
+        else if (i + 1 < rt->nsegs)
+            return rt->segs[i + 1][0] == '*' && i + 2 == rt->nsegs &&
+                   (pv[i + 1] = s, pl[i + 1] = 0, true);
+    }
+    return *s == 0;
+}
+
+static void host__maintenance(http_request *q, uint64_t seconds)
+{
+    char secs[24];
+    snprintf(secs, sizeof secs, "%llu", (unsigned long long)seconds);
+    http_header h = {"Retry-After", 11, secs, strlen(secs)};
+    http_respond_error(q, 503, &h, 1);
+}
+
+void lua_host_handle(void *host, http_request *q)
+{
+    lua_host *h = host;
+    if (q->path[1] == 's' && lua__static_serve(h, q)) return;
+    host_gen *g = h->gen;
+    host_binding *b = NULL;
+    for (size_t i = 0; g && i < g->nbindings; i++) {
+        host_binding *c = &g->bindings[i];
+        if (c->column_len == 0 ||
+            (strncmp(q->path, c->column, c->column_len) == 0 &&
+             (q->path[c->column_len] == '/' || q->path[c->column_len] == 0))) {
+            b = c;
+            break;
+        }
+    }
+    if (!b) {
+        http_respond_error(q, 404, NULL, 0);
+        return;
+    }
+    host_plugin *p = b->plugin;
+    uint64_t now = uv_now(h->loop);
+    if (p->maintenance_until_ms > now) {
+        host__maintenance(q, (p->maintenance_until_ms - now + 999) / 1000);
+        return;
+    }
+    const char *sub = q->path + b->column_len;
+    if (!*sub) sub = "/";
+    const char *pv[HOST__MAX_PARAMS + 1];
+    size_t pl[HOST__MAX_PARAMS + 1];
+    host_route *rt = NULL;
+    bool path_known = false;
+    const char *method = q->method;
+    for (int pass = 0; pass < 2 && !rt; pass++) {
+        for (size_t i = 0; i < p->nroutes; i++) {
+            host_route *c = &p->routes[i];
+            if (!host__match(c, sub, pv, pl)) continue;
+            path_known = true;
+            if (strcmp(c->method, method) == 0 || strcmp(c->method, "*") == 0) {
+                rt = c;
+                break;
+            }
+        }
+        if (strcmp(q->method, "HEAD") != 0) break;
+        method = "GET"; /* HEAD falls back to GET routes */
+    }
+    if (!rt) {
+        if (!path_known) {
+            http_respond_error(q, 404, NULL, 0);
+            return;
+        }
+        char allow[256];
+        size_t n = 0;
+        for (size_t i = 0; i < p->nroutes; i++) {
+            if (!host__match(&p->routes[i], sub, pv, pl)) continue;
+            size_t ml = strlen(p->routes[i].method);
+            if (n + ml + 8 >= sizeof allow) break;
+            n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s%s", n ? ", " : "",
+                                  p->routes[i].method,
+                                  strcmp(p->routes[i].method, "GET") == 0 ? ", HEAD" : "");
+        }
+        http_header a = {"Allow", 5, allow, n};
+        http_respond_error(q, 405, &a, 1);
+        return;
+    }
+    /* Re-run the match to fill params of the chosen route. */
+    host__match(rt, sub, pv, pl);
+
+    host_req *r = calloc(1, sizeof *r);
+    if (!r) {
+        http_respond_error(q, 503, NULL, 0);
+        return;
+    }
+    r->host = h;
+    r->gen = g;
+    g->refs++;
+    r->plugin = p;
+    p->refs++;
+    r->binding = b;
+    r->route = rt;
+    r->http = q;
+    r->subpath = sub;
+    lua_State *L = p->L;
+    if (!lua_checkstack(L, 8) || !(r->co = lua_newthread(L))) {
+        http_respond_error(q, 503, NULL, 0);
+        r->http = NULL;
+        host__req_free(r);
+        return;
+    }
+    r->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    r->req_ref = r->res_ref = LUA_NOREF;
+    http_request_watch(q, host__on_gone, host__on_drain, r);
+    lua_State *co = r->co;
+    p->cur = r; /* objects below are allocated on the plugin's account */
+    lua_rawgeti(co, LUA_REGISTRYINDEX, rt->handler_ref);
+    lua_createtable(co, 0, (int)rt->nsegs);
+    for (size_t i = 0; i < rt->nsegs; i++) {
+        if (rt->segs[i][0] != ':' && rt->segs[i][0] != '*') continue;
+        lua_pushstring(co, rt->segs[i] + 1);
+        lua__api_push_decoded(co, pv[i], pl[i]);
+        lua_rawset(co, -3);
+    }
+    lua__api_push_req(co, r);
+    lua__api_push_res(co, r);
+    lua__req_resume(r, 2);
+}
+
+/* ---- reload and stop ---------------------------------------------------- */
+
+static void host__end_stream(host_req *r, bool reconnect)
+{
+    if (r->timer_open) uv_timer_stop(&r->timer);
+    if (r->http) {
+        if (reconnect) {
+            static const char hint[] = "retry: 1000\n\n";
+            http_stream_write(r->http, hint, sizeof hint - 1);
+        }
+        http_stream_end(r->http);
+        r->http = NULL;
+    }
+    r->state = REQ_DONE;
+    host__req_free(r);
+}
+
+static void host__on_grace(uv_timer_t *t)
+{
+    lua_host *h = t->data;
+    host_req *next;
+    for (host_req *r = h->streams; r; r = next) {
+        next = r->next_streaming;
+        if (r->gen != h->gen && r->state != REQ_RUNNING) {
+            log_msg(LOG_INFO,
+                    "plugin %s: ending a stream on the version before the reload "
+                    "rid=%s",
+                    r->plugin->name, r->http ? r->http->id : "-");
+            host__end_stream(r, true);
+        }
+    }
+}
+
+int lua_host_reload(lua_host *h)
+{
+    log_msg(LOG_INFO, "reloading plugins and bindings");
+    host_gen *g = host__gen_build(h, h->gen);
+    if (!g) {
+        log_msg(LOG_ERROR, "reload failed: the site keeps serving what it served before");
+        return PH_EINVAL;
+    }
+    host_gen *old = h->gen;
+    h->gen = g;
+    host__gen_unref(old);
+    log_msg(LOG_INFO, "reloaded: %zu plugin(s), %zu column(s)", g->nplugins, g->nbindings);
+    if (h->streams && h->grace_open)
+        uv_timer_start(&h->grace_timer, host__on_grace, (uint64_t)h->conf->reload_grace_ms, 0);
+    return 0;
+}
+
+void lua_host_stop(lua_host *h)
+{
+    host_req *next;
+    for (host_req *r = h->streams; r; r = next) {
+        next = r->next_streaming;
+        if (r->state != REQ_RUNNING) host__end_stream(r, true);
+    }
+    if (h->grace_open) {
+        uv_close((uv_handle_t *)&h->grace_timer, NULL);
+        h->grace_open = false;
+    }
 }
 
 void lua_host_free(lua_host *h)
 {
     if (!h) return;
-    for (size_t i = 0; i < h->nroutes; i++) {
-        luaL_unref(h->plugins[h->routes[i].plugin].L, LUA_REGISTRYINDEX, h->routes[i].handler_ref);
-        free(h->routes[i].method);
-        free(h->routes[i].path);
-    }
-    for (size_t i = 0; i < h->nplugins; i++)
-        host__plugin_free(&h->plugins[i]);
-    free(h->routes);
-    free(h->plugins);
+    host__gen_unref(h->gen);
     free(h);
-}
-
-/* ---- handling ----------------------------------------------------------- */
-
-static void host__push_request(lua_State *co, const http_request *req)
-{
-    lua_createtable(co, 0, 8);
-    lua_pushstring(co, req->method);
-    lua_setfield(co, -2, "method");
-    lua_pushlstring(co, req->path, req->path_len);
-    lua_setfield(co, -2, "path");
-    lua_pushlstring(co, req->query, req->query_len);
-    lua_setfield(co, -2, "query");
-    lua_pushlstring(co, req->target, req->target_len);
-    lua_setfield(co, -2, "target");
-    lua_pushlstring(co, req->body ? req->body : "", req->body_len);
-    lua_setfield(co, -2, "body");
-    lua_pushstring(co, req->id);
-    lua_setfield(co, -2, "id");
-    /* Header names lowercased; a repeated header keeps its first value. */
-    lua_createtable(co, 0, (int)req->nheaders);
-    for (size_t i = 0; i < req->nheaders; i++) {
-        const http_header *hd = &req->headers[i];
-        char name[256];
-        size_t n = hd->name_len < sizeof name ? hd->name_len : sizeof name;
-        for (size_t j = 0; j < n; j++)
-            name[j] =
-                (char)((hd->name[j] >= 'A' && hd->name[j] <= 'Z') ? hd->name[j] + 32 : hd->name[j]);
-        lua_pushlstring(co, name, n);
-        if (lua_rawget(co, -2) == LUA_TNIL) {
-            lua_pop(co, 1);
-            lua_pushlstring(co, name, n);
-            lua_pushlstring(co, hd->value, hd->value_len);
-            lua_rawset(co, -3);
-        } else {
-            lua_pop(co, 1);
-        }
-    }
-    lua_setfield(co, -2, "headers");
-}
-
-/* Turn a handler's results (on co's stack from index `base`, `nres` of them)
- * into a response. Returns NULL on success or a message on a bad return. */
-static const char *host__respond(lua_State *co, int base, int nres, http_request *req)
-{
-    static const http_header html = {"Content-Type", 12, "text/html; charset=utf-8", 24};
-    if (nres >= 1 && lua_type(co, base) == LUA_TSTRING) {
-        size_t len;
-        const char *body = lua_tolstring(co, base, &len);
-        return http_respond(req, 200, &html, 1, body, len) ? "bad response" : NULL;
-    }
-    if (nres < 1 || !lua_isinteger(co, base))
-        return "handler must return a body string, or status, body, headers";
-    lua_Integer status = lua_tointeger(co, base);
-    size_t blen = 0;
-    const char *body = "";
-    if (nres >= 2 && !lua_isnil(co, base + 1)) {
-        if (lua_type(co, base + 1) != LUA_TSTRING) return "response body must be a string";
-        body = lua_tolstring(co, base + 1, &blen);
-    }
-    http_header hs[HOST__MAX_RESPONSE_HEADERS];
-    size_t nh = 0;
-    bool has_type = false;
-    if (nres >= 3 && !lua_isnil(co, base + 2)) {
-        if (!lua_istable(co, base + 2)) return "response headers must be a table";
-        lua_pushnil(co);
-        while (lua_next(co, base + 2)) {
-            if (lua_type(co, -2) != LUA_TSTRING || lua_type(co, -1) != LUA_TSTRING) {
-                lua_pop(co, 2);
-                return "response headers must map names to strings";
-            }
-            if (nh == HOST__MAX_RESPONSE_HEADERS) {
-                lua_pop(co, 2);
-                return "too many response headers";
-            }
-            /* Both strings stay referenced by the table until we return. */
-            hs[nh].name = lua_tolstring(co, -2, &hs[nh].name_len);
-            hs[nh].value = lua_tolstring(co, -1, &hs[nh].value_len);
-            if (hs[nh].name_len == 12 && strncasecmp(hs[nh].name, "content-type", 12) == 0)
-                has_type = true;
-            nh++;
-            lua_pop(co, 1);
-        }
-    }
-    if (!has_type && nh < HOST__MAX_RESPONSE_HEADERS) hs[nh++] = html;
-    if (http_respond(req, (int)status, hs, nh, body, blen))
-        return "bad status or header (status 200-599; no CR/LF; Content-Length, "
-               "Transfer-Encoding and Connection are the server's)";
-    return NULL;
-}
-
-static void host__run(lua_host *h, host_route *rt, http_request *req)
-{
-    host_plugin *p = &h->plugins[rt->plugin];
-    lua_State *L = p->L;
-    lua_State *co = lua_newthread(L);
-    int co_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* keeps co alive; unref below */
-    lua_rawgeti(co, LUA_REGISTRYINDEX, rt->handler_ref);
-    host__push_request(co, req);
-    int nres = 0;
-    int st = lua_resume(co, L, 1, &nres);
-    if (st == LUA_OK) {
-        const char *bad = host__respond(co, lua_gettop(co) - nres + 1, nres, req);
-        if (bad) {
-            log_msg(LOG_ERROR, "plugin %s: %s %s: %s (%s) rid=%s", p->name, req->method, req->path,
-                    bad, p->file, req->id);
-            http_respond_error(req, 500, NULL, 0);
-        }
-    } else {
-        const char *msg;
-        if (st == LUA_YIELD) {
-            msg = "handler yielded outside a waiting API";
-        } else {
-            msg = lua_tostring(co, -1);
-            if (!msg)
-                msg = lua_pushfstring(co, "(error object is a %s value)", luaL_typename(co, -1));
-        }
-        luaL_traceback(L, co, msg, 0);
-        log_msg(LOG_ERROR, "plugin %s: %s %s failed rid=%s: %s", p->name, req->method, req->path,
-                req->id, lua_tostring(L, -1));
-        lua_pop(L, 1);
-        http_respond_error(req, 500, NULL, 0);
-    }
-    lua_resetthread(co);
-    luaL_unref(L, LUA_REGISTRYINDEX, co_ref);
-}
-
-void lua_host_handle(void *host, http_request *req)
-{
-    lua_host *h = host;
-    host_route *rt = host__find(h, req->method, req->path);
-    if (!rt && strcmp(req->method, "HEAD") == 0) rt = host__find(h, "GET", req->path);
-    if (rt) {
-        host__run(h, rt, req);
-        return;
-    }
-    /* The path may exist for other methods: 405 with Allow, else 404. */
-    char allow[256];
-    size_t n = 0;
-    for (size_t i = 0; i < h->nroutes; i++) {
-        if (strcmp(h->routes[i].path, req->path) != 0) continue;
-        size_t ml = strlen(h->routes[i].method);
-        if (n + ml + 8 >= sizeof allow) break;
-        if (n) {
-            memcpy(allow + n, ", ", 2);
-            n += 2;
-        }
-        memcpy(allow + n, h->routes[i].method, ml);
-        n += ml;
-        if (strcmp(h->routes[i].method, "GET") == 0) {
-            memcpy(allow + n, ", HEAD", 6);
-            n += 6;
-        }
-    }
-    if (n) {
-        http_header a = {"Allow", 5, allow, n};
-        http_respond_error(req, 405, &a, 1);
-    } else {
-        http_respond_error(req, 404, NULL, 0);
-    }
 }

@@ -1,20 +1,20 @@
-/* lua: the Lua side of a worker: plugins loaded into their own Lua states,
- * their routes, and the call of a route's handler for an HTTP request.
+/* lua: the Lua side of a worker: plugins loaded into sandboxed Lua states,
+ * columns bound to plugins, and the run of a route's handler for a request.
  *
- * Provides: lua_host (every plugin found in the plugin directories, one
- *           lua_State each), lua_host_handle() as the worker's HTTP handler.
- * Owns:     the plugins' lua_States and the route table.
- * Uses:     Lua 5.4, http (requests and responses), log. This module is the
- *           only one that includes lua.h.
+ * Provides: lua_host (the plugins found in the plugin directories, one
+ *           lua_State each, and the bindings of columns to them),
+ *           lua_host_handle() as the worker's HTTP handler, lua_host_reload().
+ * Owns:     the plugins' lua_States, routes, bindings and requests in flight.
+ * Uses:     Lua 5.4, libuv (timers), http, conf, log. This module is the only
+ *           one that includes lua.h.
  *
- * A plugin is a folder with a plugin.lua that returns its manifest:
- *   return { name = "hello", version = "1.0.0",
- *            routes = { { "GET", "/hello", function(req) ... end } } }
- * A handler gets the request as a table and returns either a string (a 200
- * HTML page) or status, body, headers. Each call runs as a coroutine of the
- * plugin's state. An error raised by a handler becomes a 500 page showing the
- * request id, and an ERROR log line with the id and the traceback, which
- * names the plugin's file and line.
+ * A request under a column's path reaches the plugin bound to the column,
+ * with the column's config; the plugin's routes are relative to the column.
+ * Each request runs as a coroutine of the plugin's state under a memory cap
+ * (per plugin) and an instruction budget (per run between waits). An error
+ * becomes a 500 page showing the request id and an ERROR log line with the
+ * traceback naming the plugin's file and line; an exceeded budget or cap a
+ * 503. docs/plugin-api.md is the reference for plugin authors.
  */
 #ifndef PH_LUA_HOST_H
 #define PH_LUA_HOST_H
@@ -22,18 +22,30 @@
 #include "conf/conf.h"
 #include "http/http.h"
 
+#include <uv.h>
+
 typedef struct lua_host lua_host;
 
 /* Load every plugin folder (a directory holding plugin.lua) inside each of
- * `dirs`. A plugin that fails to load is logged with its file, line and
- * reason and left out; the others load. Returns 0, or PH_ENOMEM. A missing
- * directory is logged and skipped. */
-int lua_host_new(lua_host **out, const conf_list *dirs);
-/* How many plugins loaded. */
+ * conf->plugins and the bindings file conf->bindings. A plugin or binding
+ * that fails is logged with its file, line and reason and left out; the
+ * rest load. `conf` must outlive the host. Returns 0 or PH_ENOMEM. */
+int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf);
+/* How many plugins and bindings are live. */
 size_t lua_host_nplugins(const lua_host *h);
+size_t lua_host_nbindings(const lua_host *h);
 /* An http_handler_fn: route `req` to a plugin (404/405 when none) and answer it. */
 void lua_host_handle(void *host, http_request *req);
-/* Close every plugin state. No request may be in a handler. */
+/* Load plugins and bindings again from disk. A plugin whose new version
+ * fails to load keeps serving its previous version; a bindings file that
+ * fails leaves the previous bindings in place. Requests in flight finish on
+ * the version they started on; streams still on an old version after
+ * conf->reload_grace_ms are ended (server-sent events are told to come back
+ * soon). Returns 0, or PH_EINVAL when nothing could be reloaded. */
+int lua_host_reload(lua_host *h);
+/* Stop: end every request still with a plugin (streams, waits). Then, once
+ * the loop has closed the host's handles, lua_host_free(). */
+void lua_host_stop(lua_host *h);
 void lua_host_free(lua_host *h);
 
 #endif

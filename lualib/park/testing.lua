@@ -2,7 +2,10 @@
 -- over real HTTP on 127.0.0.1. Specs run under `parkhost test`.
 --
 --   local testing = require("park.testing")
---   local site = testing.start_site({ plugins = { "plugins" } })
+--   local site = testing.start_site({
+--     plugins = { "plugins" },
+--     bindings = { { column = "/hello", plugin = "hello", config = { greeting = "Hi" } } },
+--   })
 --   local res = site:request("GET", "/hello")   -- { status, headers, body }
 --   site:stop()                                 -- SIGTERM; returns the exit code
 local socket = require("socket")
@@ -21,12 +24,33 @@ local function read_file(path)
   return s
 end
 
+-- Lua source for a value made of tables, strings, numbers and booleans.
+local function serialize(v, indent)
+  indent = indent or ""
+  local t = type(v)
+  if t == "string" then return ("%q"):format(v) end
+  if t == "number" or t == "boolean" then return tostring(v) end
+  if t ~= "table" then error("bindings may hold tables, strings, numbers and booleans") end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  local out = { "{\n" }
+  for _, k in ipairs(keys) do
+    local key = type(k) == "string" and ("[%q]"):format(k) or ("[%s]"):format(tostring(k))
+    out[#out + 1] = indent .. "  " .. key .. " = " .. serialize(v[k], indent .. "  ") .. ",\n"
+  end
+  out[#out + 1] = indent .. "}"
+  return table.concat(out)
+end
+
 local Site = {}
 Site.__index = Site
 
 --- Start `parkhost serve` on a free loopback port with a fresh database in a
--- temporary directory. opts.plugins: list of plugin directories; opts.args:
--- extra flags ({ "--max-body-bytes", "100" }). Waits until it listens.
+-- temporary directory. opts.plugins: list of plugin directories;
+-- opts.bindings: a list of { column =, plugin =, config = } or the path of a
+-- bindings file; opts.args: extra flags ({ "--max-body-bytes", "100" }).
+-- Waits until it listens.
 function testing.start_site(opts)
   opts = opts or {}
   local bin = opts.bin or os.getenv("PARKHOST_BIN_UNDER_TEST") or PARKHOST_BIN
@@ -35,8 +59,17 @@ function testing.start_site(opts)
   os.remove(dir)
   assert(os.execute("mkdir -p " .. sh_quote(dir)))
   local log = dir .. "/parkhost.log"
+  local bindings = opts.bindings or {}
+  if type(bindings) == "table" then
+    local f = assert(io.open(dir .. "/bindings.lua", "w"))
+    f:write("return ", serialize(bindings), "\n")
+    f:close()
+    bindings = dir .. "/bindings.lua"
+  end
   local cmd = { sh_quote(bin), "serve", "--host", "127.0.0.1", "--port", "0",
-                "--db", sh_quote(dir .. "/site.db") }
+                "--db", sh_quote(dir .. "/site.db"), "--bindings", sh_quote(bindings),
+                "--pid-file", sh_quote(dir .. "/parkhost.pid"),
+                "--upload-dir", sh_quote(dir .. "/uploads") }
   for _, p in ipairs(opts.plugins or { "plugins" }) do
     cmd[#cmd + 1] = "--plugins"
     cmd[#cmd + 1] = sh_quote(p)
@@ -65,42 +98,123 @@ function Site:log()
   return read_file(self.log_path)
 end
 
---- Wait until the log matches the Lua pattern `pattern` (default 5 s);
--- returns the log, or raises with the log when it never matches.
+--- Wait until the log matches the Lua pattern `pattern` (or until the
+-- function `pattern(log)` returns true), 5 s by default; returns the log,
+-- or raises with the log when it never matches.
 function Site:wait_log(pattern, timeout)
   local deadline = socket.gettime() + (timeout or 5)
   repeat
     local log = self:log()
-    if log:find(pattern) then return log end
+    if type(pattern) == "function" and pattern(log) or type(pattern) == "string"
+        and log:find(pattern) then
+      return log
+    end
     socket.sleep(0.01)
   until socket.gettime() > deadline
-  error("log never matched " .. pattern .. ":\n" .. self:log())
+  error("log never matched " .. tostring(pattern) .. ":\n" .. self:log())
 end
 
---- One HTTP/1.1 request on a new connection; returns { status, headers, body }
--- with header names lowercased. `headers` and `body` are optional.
-function Site:request(method, path, headers, body)
-  local c = assert(socket.tcp())
-  c:settimeout(10)
-  assert(c:connect("127.0.0.1", self.port))
-  local lines = { method .. " " .. path .. " HTTP/1.1", "Host: 127.0.0.1",
-                  "Connection: close" }
-  for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
-  if body then lines[#lines + 1] = "Content-Length: " .. #body end
-  assert(c:send(table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")))
-  local status_line = assert(c:receive("*l"))
-  local res = { status = tonumber(status_line:match("^HTTP/1%.%d (%d%d%d)")), headers = {} }
+local function read_head(c)
+  local status_line, err = c:receive("*l")
+  if not status_line then return nil, err end
+  local res = { status = tonumber(status_line:match("^HTTP/1%.%d (%d%d%d)")), headers = {},
+                raw_headers = {} }
   while true do
     local line = assert(c:receive("*l"))
     if line == "" then break end
     local k, v = line:match("^([^:]+):%s*(.*)$")
-    res.headers[k:lower()] = v
+    res.raw_headers[#res.raw_headers + 1] = { k, v }
+    local lk = k:lower()
+    if res.headers[lk] then
+      res.headers[lk] = res.headers[lk] .. ", " .. v -- repeated headers joined, as RFC 9110
+    else
+      res.headers[lk] = v
+    end
   end
-  local len = tonumber(res.headers["content-length"])
+  return res
+end
+
+-- Read one chunk of a chunked body: its data, "" at the end, or nil, err.
+local function read_chunk(c)
+  local line, err = c:receive("*l")
+  if not line then return nil, err end
+  local size = tonumber(line:match("^%x+"), 16)
+  if not size then return nil, "bad chunk size line: " .. line end
+  if size == 0 then
+    repeat line = assert(c:receive("*l")) until line == ""
+    return ""
+  end
+  local data = assert(c:receive(size))
+  assert(c:receive("*l"))
+  return data
+end
+
+local function connect(port)
+  local c = assert(socket.tcp())
+  c:settimeout(10)
+  assert(c:connect("127.0.0.1", port))
+  return c
+end
+
+local function request_text(method, path, headers, body, keep_alive)
+  local lines = { method .. " " .. path .. " HTTP/1.1" }
+  local has = {}
+  for k in pairs(headers or {}) do has[k:lower()] = true end
+  if not has.host then lines[#lines + 1] = "Host: 127.0.0.1" end
+  if not keep_alive then lines[#lines + 1] = "Connection: close" end
+  for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
+  if body then lines[#lines + 1] = "Content-Length: " .. #body end
+  return table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")
+end
+
+--- One HTTP/1.1 request on a new connection; returns { status, headers, body }
+-- with header names lowercased (repeated headers joined with ", ";
+-- raw_headers keeps them apart). `headers` and `body` are optional.
+function Site:request(method, path, headers, body)
+  local c = connect(self.port)
+  assert(c:send(request_text(method, path, headers, body)))
+  local res = assert(read_head(c))
   local bodiless = method == "HEAD" or res.status == 204 or res.status == 304
-  res.body = not bodiless and len and len > 0 and assert(c:receive(len)) or ""
+  if bodiless then
+    res.body = ""
+  elseif (res.headers["transfer-encoding"] or ""):lower() == "chunked" then
+    local parts = {}
+    repeat
+      local data = assert(read_chunk(c))
+      parts[#parts + 1] = data
+    until data == ""
+    res.body = table.concat(parts)
+  else
+    local len = tonumber(res.headers["content-length"])
+    res.body = len and len > 0 and assert(c:receive(len)) or ""
+  end
   c:close()
   return res
+end
+
+--- Start a request and read only its head, for responses that stream:
+-- returns a stream with .status, .headers, :read() (the next chunk of the
+-- body, "" at its end, nil and an error on a timeout or a close) and :close().
+function Site:stream(path, headers)
+  local c = connect(self.port)
+  assert(c:send(request_text("GET", path, headers)))
+  local res = assert(read_head(c))
+  local chunked = (res.headers["transfer-encoding"] or ""):lower() == "chunked"
+  function res.read(_, timeout)
+    c:settimeout(timeout or 10)
+    if chunked then return read_chunk(c) end
+    local data, err, partial = c:receive(4096)
+    if data then return data end
+    if partial and #partial > 0 then return partial end
+    return err == "closed" and "" or nil, err
+  end
+  function res.close() c:close() end
+  return res
+end
+
+--- Reload plugins and bindings (SIGHUP), as `parkhost reload` does.
+function Site:reload()
+  os.execute("kill -HUP " .. self.pid)
 end
 
 --- Stop the site with SIGTERM and wait; returns the exit status (0 is clean).

@@ -1,16 +1,23 @@
--- hello: the smallest plugin; answers GET /hello. A starting point to copy.
+-- hello: the smallest plugin. Bound to a column (see bindings.lua), it
+-- answers GET on the column's own path with a plain greeting.
+local park = require("park")
+
 local plugin = {
   name = "hello",
   version = "1.0.0",
-  description = "Answers GET /hello with a plain greeting",
+  description = "Answers GET on its column with a plain greeting",
+  config = {
+    greeting = { type = "string", default = "Hello, World!", max_length = 200,
+                 description = "the text the column answers with" },
+  },
 }
 
-local function hello(_req)
-  return 200, "Hello, World!", { ["Content-Type"] = "text/plain; charset=utf-8" }
+local function hello(req)
+  return park.text(req.config.greeting)
 end
 
 plugin.routes = {
-  { "GET", "/hello", hello },
+  { "GET", "/", hello },
 }
 
 return plugin

@@ -436,10 +436,13 @@ void server_start_argv(server_t *s, int flags, const char *const *extra)
     snprintf(s->log_path, sizeof s->log_path, "%s/stderr.log", s->dir);
     snprintf(s->out_path, sizeof s->out_path, "%s/stdout.log", s->dir);
     snprintf(s->db_path, sizeof s->db_path, "%s/parkhost.db", s->dir);
+    snprintf(s->pid_path, sizeof s->pid_path, "%s/parkhost.pid", s->dir);
+    snprintf(s->upload_path, sizeof s->upload_path, "%s/uploads", s->dir);
 
-    static char plug1[H_PATH_MAX], plug2[H_PATH_MAX];
+    static char plug1[H_PATH_MAX], plug2[H_PATH_MAX], bindings[H_PATH_MAX];
     snprintf(plug1, sizeof plug1, "%s/plugins", src);
     snprintf(plug2, sizeof plug2, "%s/tests/fixtures/plugins", src);
+    snprintf(bindings, sizeof bindings, "%s/tests/fixtures/bindings.lua", src);
 
     const char *argv[96];
     int n = 0;
@@ -455,8 +458,14 @@ void server_start_argv(server_t *s, int flags, const char *const *extra)
     argv[n++] = plug1;
     argv[n++] = "--plugins";
     argv[n++] = plug2;
+    argv[n++] = "--bindings";
+    argv[n++] = bindings;
     argv[n++] = "--db";
     argv[n++] = s->db_path;
+    argv[n++] = "--pid-file";
+    argv[n++] = s->pid_path;
+    argv[n++] = "--upload-dir";
+    argv[n++] = s->upload_path;
     for (int i = 0; extra && extra[i] && n < 94; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;

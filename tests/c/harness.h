@@ -78,6 +78,8 @@ typedef struct server {
     char log_path[H_PATH_MAX]; /* server stderr */
     char out_path[H_PATH_MAX]; /* server stdout */
     char db_path[H_PATH_MAX];
+    char pid_path[H_PATH_MAX];
+    char upload_path[H_PATH_MAX];
 } server_t;
 
 /* Flags for server_start_argv */

@@ -5,7 +5,8 @@ describe("a failing plugin handler", function()
   local site
 
   setup(function()
-    site = testing.start_site({ plugins = { "plugins", "tests/fixtures/plugins" } })
+    site = testing.start_site({ plugins = { "plugins", "tests/fixtures/plugins" },
+                                bindings = "tests/fixtures/bindings.lua" })
   end)
 
   teardown(function()
@@ -27,7 +28,7 @@ describe("a failing plugin handler", function()
   it("logs the request id with the plugin's file, line and traceback", function()
     local id = site:request("GET", "/error").headers["x-request-id"]
     local log = site:wait_log("ERROR plugin testkit: GET /error failed rid=" .. id
-      .. ": [^\n]*tests/fixtures/plugins/testkit/plugin%.lua:%d+: boom")
+      .. " %(route GET /error%): [^\n]*tests/fixtures/plugins/testkit/plugin%.lua:%d+: boom")
     assert.matches("stack traceback:", log)
   end)
 

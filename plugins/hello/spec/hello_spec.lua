@@ -5,7 +5,13 @@ describe("hello: a page served by a Lua plugin", function()
   local site
 
   setup(function()
-    site = testing.start_site({ plugins = { "plugins" } })
+    site = testing.start_site({
+      plugins = { "plugins" },
+      bindings = {
+        { column = "/hello", plugin = "hello" },
+        { column = "/hi", plugin = "hello", config = { greeting = "你好，园区！" } },
+      },
+    })
   end)
 
   teardown(function()
@@ -18,6 +24,12 @@ describe("hello: a page served by a Lua plugin", function()
     assert.are.equal("Hello, World!", res.body)
     assert.are.equal("text/plain; charset=utf-8", res.headers["content-type"])
     assert.matches("^%x+$", res.headers["x-request-id"])
+  end)
+
+  it("serves each column it is bound to with that column's config", function()
+    assert.are.equal("Hello, World!", site:request("GET", "/hello").body)
+    assert.are.equal("你好，园区！", site:request("GET", "/hi").body)
+    assert.are.equal(404, site:request("GET", "/hello/more").status)
   end)
 
   it("answers HEAD /hello with the headers alone", function()

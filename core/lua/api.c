@@ -1,0 +1,1145 @@
+/* The `park` module a plugin requires, and the request and response objects
+ * its handlers get. docs/plugin-api.md documents every function here. */
+#include "form/form.h"
+#include "log/log.h"
+#include "lua/internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char API__REQ[] = "park.request";
+static const char API__RES[] = "park.response";
+static const char API__PARK[] = "park.module";   /* registry: the park table */
+static const char API__ENGINE[] = "park.engine"; /* registry: template engine */
+enum { API__DRAIN_BYTES = 64 * 1024 };
+
+/* Both objects are this userdata; r is NULL once the request ended. The
+ * user value of a request is a table caching what was parsed. */
+typedef struct {
+    host_req *r;
+} api_obj;
+
+static host_req *api__check(lua_State *L, int idx, const char *mt)
+{
+    api_obj *o = luaL_checkudata(L, idx, mt);
+    if (!o->r)
+        luaL_error(L, "attempt to use a finished %s", mt == API__REQ ? "request" : "response");
+    return o->r;
+}
+
+void lua__api_push_decoded(lua_State *L, const char *s, size_t n)
+{
+    luaL_Buffer b;
+    char *d = luaL_buffinitsize(L, &b, n ? n : 1);
+    size_t dl = 0;
+    form_urldecode_to(d, s, n, 0, &dl);
+    luaL_pushresultsize(&b, dl);
+}
+
+/* ---- the request -------------------------------------------------------- */
+
+/* The client sent something the API cannot parse: the request ends with
+ * `status` (400, 413) rather than a 500, and it is not the plugin's fault. */
+static int api__refuse(lua_State *L, host_req *r, int status, const char *why)
+{
+    r->client_status = status;
+    return luaL_error(L, "the request was refused with %d: %s", status, why);
+}
+
+/* Cache slot `key` of the request's user value: pushes it, or nil. */
+static int api__cached(lua_State *L, int obj, const char *key)
+{
+    lua_getiuservalue(L, obj, 1);
+    int t = lua_getfield(L, -1, key);
+    lua_remove(L, -2);
+    return t;
+}
+
+static void api__cache(lua_State *L, int obj, const char *key)
+{
+    lua_getiuservalue(L, obj, 1);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, key);
+    lua_pop(L, 1);
+}
+
+typedef struct {
+    lua_State *L;
+    int firsts, alls; /* stack slots of the two tables */
+} api_pairs;
+
+static int api__on_pair(void *ud, const char *n, size_t nl, const char *v, size_t vl)
+{
+    api_pairs *a = ud;
+    lua_State *L = a->L;
+    lua_pushlstring(L, n, nl);
+    if (lua_rawget(L, a->alls) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_createtable(L, 1, 0);
+        lua_pushlstring(L, n, nl);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, a->alls);
+        lua_pushlstring(L, n, nl);
+        lua_pushlstring(L, v, vl);
+        lua_rawset(L, a->firsts);
+    }
+    lua_pushlstring(L, v, vl);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Parse urlencoded text into cache[key] (first values) and cache[key_all]. */
+static void api__parse_pairs(lua_State *L, int obj, const char *s, size_t n, const char *key,
+                             const char *key_all)
+{
+    host_req *r = api__check(L, obj, API__REQ);
+    lua_newtable(L);
+    lua_newtable(L);
+    api_pairs a = {L, lua_gettop(L) - 1, lua_gettop(L)};
+    const char *why = NULL;
+    int rc =
+        form_parse_urlencoded(s, n, (size_t)r->host->conf->max_form_fields, api__on_pair, &a, &why);
+    if (rc == PH_ELIMIT) api__refuse(L, r, 413, "too many form fields (max-form-fields)");
+    if (rc) api__refuse(L, r, 400, why ? why : ph_strerror(rc));
+    api__cache(L, obj, key_all);
+    lua_pop(L, 1);
+    api__cache(L, obj, key);
+}
+
+static bool api__content_type_is(const http_request *q, const char *type)
+{
+    const char *ct = http_request_header(q, "content-type");
+    size_t n = strlen(type);
+    return ct && strncasecmp(ct, type, n) == 0 && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Spool one multipart file part to upload-dir; pushes its description. */
+typedef struct {
+    lua_State *L;
+    host_req *r;
+    int obj; /* the request object's stack slot */
+    int firsts, alls, files;
+} api_parts;
+
+static int api__on_part(void *ud, const form_part *part)
+{
+    api_parts *a = ud;
+    lua_State *L = a->L;
+    if (part->filename && part->filename_len == 0) return 0; /* a file input left empty */
+    if (!part->filename) {
+        return api__on_pair(&(api_pairs){L, a->firsts, a->alls}, part->name, part->name_len,
+                            part->data, part->data_len);
+    }
+    const char *dir = a->r->host->conf->upload_dir;
+    mkdir(dir, 0750);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/upload-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        log_msg(LOG_ERROR, "cannot spool an upload into %s: %s", dir, strerror(errno));
+        return PH_EIO;
+    }
+    size_t off = 0;
+    while (off < part->data_len) {
+        ssize_t w = write(fd, part->data + off, part->data_len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            close(fd);
+            unlink(path);
+            return PH_EIO;
+        }
+        off += (size_t)w;
+    }
+    close(fd);
+    /* Remember the file so it is removed when the request ends. */
+    lua_getiuservalue(L, a->obj, 1);
+    lua_getfield(L, -1, "_spooled");
+    lua_pushstring(L, path);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 2);
+
+    lua_pushlstring(L, part->name, part->name_len);
+    if (lua_rawget(L, a->files) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushlstring(L, part->name, part->name_len);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, a->files);
+    }
+    lua_createtable(L, 0, 4);
+    lua_pushlstring(L, part->filename, part->filename_len);
+    lua_setfield(L, -2, "filename");
+    lua_pushlstring(L, part->content_type, part->content_type_len);
+    lua_setfield(L, -2, "content_type");
+    lua_pushinteger(L, (lua_Integer)part->data_len);
+    lua_setfield(L, -2, "size");
+    lua_pushstring(L, path);
+    lua_setfield(L, -2, "path");
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Parse the body as a form (urlencoded or multipart) into the cache. */
+static void api__parse_form(lua_State *L, int obj)
+{
+    host_req *r = api__check(L, obj, API__REQ);
+    const http_request *q = r->http;
+    if (api__content_type_is(q, "multipart/form-data")) {
+        const char *ct = http_request_header(q, "content-type");
+        const char *bd;
+        size_t bl;
+        const char *why = NULL;
+        if (form_multipart_boundary(ct, strlen(ct), &bd, &bl, &why))
+            api__refuse(L, r, 400, why ? why : "multipart: no boundary");
+        lua_newtable(L);
+        lua_newtable(L);
+        lua_newtable(L);
+        int top = lua_gettop(L);
+        api_parts a = {L, r, lua_absindex(L, obj), top - 2, top - 1, top};
+        size_t maxb = (size_t)r->host->conf->max_body_bytes;
+        form_multipart_limits lim = {(size_t)r->host->conf->max_form_fields, 16384, maxb, maxb};
+        int rc = form_multipart_parse(q->body ? q->body : "", q->body_len, bd, bl, &lim,
+                                      api__on_part, &a, &why);
+        if (rc == PH_EIO) luaL_error(L, "cannot store an uploaded file (see the log)");
+        if (rc == PH_ELIMIT) api__refuse(L, r, 413, why ? why : "multipart: over a limit");
+        if (rc) api__refuse(L, r, 400, why ? why : ph_strerror(rc));
+        api__cache(L, obj, "files");
+        lua_pop(L, 1);
+        api__cache(L, obj, "_form_all");
+        lua_pop(L, 1);
+        api__cache(L, obj, "form");
+        return;
+    }
+    if (api__content_type_is(q, "application/x-www-form-urlencoded")) {
+        api__parse_pairs(L, obj, q->body, q->body_len, "form", "_form_all");
+    } else {
+        lua_newtable(L);
+        api__cache(L, obj, "_form_all");
+        lua_pop(L, 1);
+        lua_newtable(L);
+        api__cache(L, obj, "form");
+    }
+    lua_newtable(L);
+    api__cache(L, obj, "files");
+    lua_pop(L, 1);
+}
+
+static int api__on_cookie(void *ud, const char *n, size_t nl, const char *v, size_t vl)
+{
+    lua_State *L = ud;
+    lua_pushlstring(L, n, nl);
+    if (lua_rawget(L, -2) == LUA_TNIL) { /* the first, most specific, wins */
+        lua_pop(L, 1);
+        lua_pushlstring(L, n, nl);
+        lua_pushlstring(L, v, vl);
+        lua_rawset(L, -3);
+    } else {
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+static bool api__cidr_match(const char *spec, const char *ip)
+{
+    char net[64];
+    const char *slash = strchr(spec, '/');
+    size_t n = slash ? (size_t)(slash - spec) : strlen(spec);
+    if (n >= sizeof net) return false;
+    memcpy(net, spec, n);
+    net[n] = 0;
+    unsigned char a[16], b[16];
+    int fam = strchr(net, ':') ? AF_INET6 : AF_INET;
+    if (inet_pton(fam, net, a) != 1 || inet_pton(fam, ip, b) != 1) return false;
+    int bits = fam == AF_INET6 ? 128 : 32;
+    if (slash) bits = atoi(slash + 1);
+    for (int i = 0; bits > 0; i++, bits -= 8) {
+        unsigned char mask = bits >= 8 ? 0xff : (unsigned char)(0xff << (8 - bits));
+        if ((a[i] & mask) != (b[i] & mask)) return false;
+    }
+    return true;
+}
+
+static bool api__trusted(const ph_conf *c, const char *ip)
+{
+    for (size_t i = 0; i < c->trusted_proxies.n; i++)
+        if (api__cidr_match(c->trusted_proxies.v[i], ip)) return true;
+    return false;
+}
+
+/* The client's address: the peer, or, behind trusted proxies, the last
+ * address of X-Forwarded-For that is not a trusted proxy. */
+static void api__push_client_ip(lua_State *L, host_req *r)
+{
+    char ip[64] = "";
+    if (http_request_peer(r->http, ip, sizeof ip) != 0) {
+        lua_pushnil(L);
+        return;
+    }
+    const char *xff = http_request_header(r->http, "x-forwarded-for");
+    if (xff && api__trusted(r->host->conf, ip)) {
+        const char *end = xff + strlen(xff);
+        while (end > xff) {
+            const char *comma = end;
+            while (comma > xff && comma[-1] != ',')
+                comma--;
+            const char *s = comma, *e = end;
+            while (s < e && (*s == ' ' || *s == '\t'))
+                s++;
+            while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            char cand[64];
+            size_t n = (size_t)(e - s);
+            if (n == 0 || n >= sizeof cand) break;
+            memcpy(cand, s, n);
+            cand[n] = 0;
+            unsigned char tmp[16];
+            if (inet_pton(strchr(cand, ':') ? AF_INET6 : AF_INET, cand, tmp) != 1) break;
+            memcpy(ip, cand, n + 1);
+            if (!api__trusted(r->host->conf, cand)) break;
+            end = comma > xff ? comma - 1 : xff;
+        }
+    }
+    lua_pushstring(L, ip);
+}
+
+static int l_req_index(lua_State *L)
+{
+    host_req *r = api__check(L, 1, API__REQ);
+    const http_request *q = r->http;
+    const char *k = luaL_checkstring(L, 2);
+    /* Methods first: they live in the metatable's `methods` upvalue. */
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+    if (!q) return luaL_error(L, "attempt to use a finished request");
+    switch (k[0]) {
+    case 'b':
+        if (!strcmp(k, "body")) {
+            lua_pushlstring(L, q->body ? q->body : "", q->body_len);
+            return 1;
+        }
+        break;
+    case 'c':
+        if (!strcmp(k, "column")) {
+            lua_pushstring(L, r->binding->column);
+            return 1;
+        }
+        if (!strcmp(k, "config") || !strcmp(k, "cookies")) {
+            if (api__cached(L, 1, k) != LUA_TNIL) return 1;
+            lua_pop(L, 1);
+            if (k[1] == 'o' && k[2] == 'n') {
+                lua_rawgeti(L, LUA_REGISTRYINDEX, r->binding->config_ref);
+            } else {
+                lua_newtable(L);
+                for (size_t i = 0; i < q->nheaders; i++)
+                    if (q->headers[i].name_len == 6 &&
+                        !strncasecmp(q->headers[i].name, "cookie", 6))
+                        form_parse_cookies(q->headers[i].value, q->headers[i].value_len,
+                                           api__on_cookie, L);
+            }
+            api__cache(L, 1, k);
+            return 1;
+        }
+        if (!strcmp(k, "client_ip")) {
+            api__push_client_ip(L, r);
+            return 1;
+        }
+        break;
+    case 'f':
+        if (!strcmp(k, "form") || !strcmp(k, "files")) {
+            if (api__cached(L, 1, k) != LUA_TNIL) return 1;
+            lua_pop(L, 1);
+            api__parse_form(L, 1);
+            lua_pop(L, 1);
+            api__cached(L, 1, k);
+            return 1;
+        }
+        break;
+    case 'h':
+        if (!strcmp(k, "headers")) {
+            if (api__cached(L, 1, k) != LUA_TNIL) return 1;
+            lua_pop(L, 1);
+            lua_createtable(L, 0, (int)q->nheaders);
+            for (size_t i = 0; i < q->nheaders; i++) {
+                luaL_Buffer b;
+                char *d = luaL_buffinitsize(L, &b, q->headers[i].name_len + 1);
+                for (size_t j = 0; j < q->headers[i].name_len; j++) {
+                    char ch = q->headers[i].name[j];
+                    d[j] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+                }
+                luaL_pushresultsize(&b, q->headers[i].name_len);
+                if (lua_rawget(L, -2) == LUA_TNIL) {
+                    lua_pop(L, 1);
+                    lua_pushlstring(L, d, q->headers[i].name_len);
+                    lua_pushlstring(L, q->headers[i].value, q->headers[i].value_len);
+                    lua_rawset(L, -3);
+                } else {
+                    lua_pop(L, 1);
+                }
+            }
+            api__cache(L, 1, k);
+            return 1;
+        }
+        break;
+    case 'i':
+        if (!strcmp(k, "id")) {
+            lua_pushstring(L, q->id);
+            return 1;
+        }
+        break;
+    case 'm':
+        if (!strcmp(k, "method")) {
+            lua_pushstring(L, q->method);
+            return 1;
+        }
+        break;
+    case 'p':
+        if (!strcmp(k, "path")) {
+            lua_pushlstring(L, q->path, q->path_len);
+            return 1;
+        }
+        if (!strcmp(k, "params")) return api__cached(L, 1, k), 1;
+        break;
+    case 'q':
+        if (!strcmp(k, "query")) {
+            if (api__cached(L, 1, k) != LUA_TNIL) return 1;
+            lua_pop(L, 1);
+            api__parse_pairs(L, 1, q->query, q->query_len, "query", "_query_all");
+            return 1;
+        }
+        if (!strcmp(k, "query_string")) {
+            lua_pushlstring(L, q->query, q->query_len);
+            return 1;
+        }
+        break;
+    case 's':
+        if (!strcmp(k, "subpath")) {
+            lua_pushstring(L, r->subpath);
+            return 1;
+        }
+        break;
+    case 't':
+        if (!strcmp(k, "target")) {
+            lua_pushlstring(L, q->target, q->target_len);
+            return 1;
+        }
+        break;
+    }
+    return luaL_error(L, "request has no field '%s' (see docs/plugin-api.md)", k);
+}
+
+static int l_req_newindex(lua_State *L)
+{
+    return luaL_error(L, "request fields are read-only");
+}
+
+static int l_req_header(lua_State *L)
+{
+    host_req *r = api__check(L, 1, API__REQ);
+    const char *v = http_request_header(r->http, luaL_checkstring(L, 2));
+    if (v)
+        lua_pushstring(L, v);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* req:query_all(name), req:form_all(name): every value of a repeated field. */
+static int api__all(lua_State *L, const char *field, const char *all)
+{
+    api__check(L, 1, API__REQ);
+    const char *name = luaL_checkstring(L, 2);
+    lua_getfield(L, 1, field); /* parses into the cache */
+    lua_pop(L, 1);
+    api__cached(L, 1, all);
+    if (lua_getfield(L, -1, name) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        return 1;
+    }
+    /* A copy, so the plugin cannot change the cache. */
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    lua_createtable(L, (int)n, 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, -2, i);
+        lua_rawseti(L, -2, i);
+    }
+    return 1;
+}
+
+static int l_req_query_all(lua_State *L)
+{
+    return api__all(L, "query", "_query_all");
+}
+
+static int l_req_form_all(lua_State *L)
+{
+    return api__all(L, "form", "_form_all");
+}
+
+static int api__cjson(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "park.loaded");
+    if (lua_getfield(L, -1, "cjson") != LUA_TTABLE)
+        return luaL_error(L, "JSON needs lua-cjson (apt-get install lua-cjson)");
+    lua_remove(L, -2);
+    return 1;
+}
+
+/* req:json(): the body decoded, or nil and why. */
+static int l_req_json(lua_State *L)
+{
+    host_req *r = api__check(L, 1, API__REQ);
+    api__cjson(L);
+    lua_getfield(L, -1, "decode");
+    lua_pushlstring(L, r->http->body ? r->http->body : "", r->http->body_len);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "the body is not JSON: %s", lua_tostring(L, -2));
+        return 2;
+    }
+    return 1;
+}
+
+/* ---- the response ------------------------------------------------------- */
+
+static bool api__header_ok(const char *s, size_t n, bool name)
+{
+    if (name && n == 0) return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\r' || c == '\n' || c == 0) return false;
+        if (name && (c <= ' ' || c == ':' || c >= 0x7f)) return false;
+    }
+    return true;
+}
+
+static void api__add_header(lua_State *L, host_req *r, const char *n, size_t nl, const char *v,
+                            size_t vl)
+{
+    if (!api__header_ok(n, nl, true)) luaL_error(L, "bad response header name '%s'", n);
+    if (!api__header_ok(v, vl, false))
+        luaL_error(L, "bad value for response header '%s': CR, LF and NUL are not allowed", n);
+    if (ph_buf_append(&r->res_headers, n, nl) || ph_buf_append(&r->res_headers, "", 1) ||
+        ph_buf_append(&r->res_headers, v, vl) || ph_buf_append(&r->res_headers, "", 1))
+        luaL_error(L, "not enough memory");
+    r->nres_headers++;
+}
+
+static int l_res_status(lua_State *L)
+{
+    host_req *r = api__check(L, 1, API__RES);
+    lua_Integer s = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, s >= 200 && s <= 599, 2, "status must be from 200 to 599");
+    r->status = (int)s;
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int l_res_header(lua_State *L)
+{
+    host_req *r = api__check(L, 1, API__RES);
+    size_t nl, vl;
+    const char *n = luaL_checklstring(L, 2, &nl);
+    const char *v = luaL_checklstring(L, 3, &vl);
+    if (r->streaming) return luaL_error(L, "headers cannot change once a stream has started");
+    api__add_header(L, r, n, nl, v, vl);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* res:cookie(name, value, { path=, domain=, max_age=, expires=, http_only=,
+ * secure=, same_site= }) */
+static int l_res_cookie(lua_State *L)
+{
+    host_req *r = api__check(L, 1, API__RES);
+    form_cookie c;
+    memset(&c, 0, sizeof c);
+    c.name = luaL_checklstring(L, 2, &c.name_len);
+    c.value = luaL_checklstring(L, 3, &c.value_len);
+    c.max_age = -1;
+    c.http_only = 1;
+    c.same_site = FORM_SAMESITE_LAX;
+    c.path = "/";
+    c.path_len = 1;
+    if (!lua_isnoneornil(L, 4)) {
+        luaL_checktype(L, 4, LUA_TTABLE);
+        if (lua_getfield(L, 4, "path") != LUA_TNIL) c.path = luaL_checklstring(L, -1, &c.path_len);
+        if (lua_getfield(L, 4, "domain") != LUA_TNIL)
+            c.domain = luaL_checklstring(L, -1, &c.domain_len);
+        if (lua_getfield(L, 4, "max_age") != LUA_TNIL) c.max_age = luaL_checkinteger(L, -1);
+        if (lua_getfield(L, 4, "expires") != LUA_TNIL) c.expires = (time_t)luaL_checkinteger(L, -1);
+        if (lua_getfield(L, 4, "http_only") != LUA_TNIL) c.http_only = lua_toboolean(L, -1);
+        if (lua_getfield(L, 4, "secure") != LUA_TNIL) c.secure = lua_toboolean(L, -1);
+        if (lua_getfield(L, 4, "same_site") != LUA_TNIL) {
+            const char *ss = luaL_checkstring(L, -1);
+            c.same_site = !strcasecmp(ss, "strict") ? FORM_SAMESITE_STRICT
+                          : !strcasecmp(ss, "none") ? FORM_SAMESITE_NONE
+                          : !strcasecmp(ss, "lax")  ? FORM_SAMESITE_LAX
+                                                    : (luaL_error(L, "same_site must be "
+                                                                      "\"lax\", \"strict\" or "
+                                                                      "\"none\""),
+                                                      FORM_SAMESITE_LAX);
+        }
+    }
+    ph_buf out = {0};
+    const char *why = NULL;
+    int rc = form_set_cookie(&out, &c, &why);
+    if (rc) {
+        ph_buf_free(&out);
+        return luaL_error(L, "bad cookie '%s': %s", c.name, why ? why : ph_strerror(rc));
+    }
+    lua_pushlstring(L, out.data, out.len);
+    ph_buf_free(&out);
+    if (r->streaming) return luaL_error(L, "cookies cannot be set once a stream has started");
+    api__add_header(L, r, "Set-Cookie", 10, lua_tostring(L, -1), lua_rawlen(L, -1));
+    lua_settop(L, 1);
+    return 1;
+}
+
+static void api__stream_begin(lua_State *L, host_req *r, int status, const http_header *extra,
+                              size_t nextra)
+{
+    if (r->streaming) luaL_error(L, "the stream has started already");
+    http_header hs[64];
+    size_t nh = 0;
+    bool has_type = false;
+    for (size_t i = 0, off = 0; i < r->nres_headers && nh < 60; i++) {
+        hs[nh].name = r->res_headers.data + off;
+        hs[nh].name_len = strlen(hs[nh].name);
+        off += hs[nh].name_len + 1;
+        hs[nh].value = r->res_headers.data + off;
+        hs[nh].value_len = strlen(hs[nh].value);
+        off += hs[nh].value_len + 1;
+        if (!strcasecmp(hs[nh].name, "content-type")) has_type = true;
+        nh++;
+    }
+    for (size_t i = 0; i < nextra; i++)
+        if (!has_type || strcasecmp(extra[i].name, "content-type") != 0) hs[nh++] = extra[i];
+    int rc = http_stream_begin(r->http, status, hs, nh);
+    if (rc == PH_ECLOSED) luaL_error(L, "the client has gone away");
+    if (rc) luaL_error(L, "cannot start the stream (status %d)", status);
+    r->streaming = true;
+    r->next_streaming = r->host->streams;
+    if (r->host->streams) r->host->streams->prev_streaming = r;
+    r->host->streams = r;
+}
+
+static int l_res_stream(lua_State *L)
+{
+    host_req *r = api__check(L, 1, API__RES);
+    static const http_header type = {"Content-Type", 12, "text/html; charset=utf-8", 24};
+    api__stream_begin(L, r, r->status ? r->status : 200, &type, 1);
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int l_res_sse(lua_State *L)
+{
+    host_req *r = api__check(L, 1, API__RES);
+    static const http_header hs[] = {
+        {"Content-Type", 12, "text/event-stream; charset=utf-8", 32},
+        {"Cache-Control", 13, "no-cache", 8},
+        {"X-Accel-Buffering", 17, "no", 2},
+    };
+    api__stream_begin(L, r, 200, hs, 3);
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int api__write_done(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    host_req *r = lua__req_of(L);
+    if (!r || !r->http) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "the client has gone away");
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* Queue bytes; past API__DRAIN_BYTES wait (yield) until the client took them. */
+static int api__write(lua_State *L, host_req *r, const char *s, size_t n)
+{
+    if (!r->streaming) return luaL_error(L, "call res:stream() or res:sse() before writing");
+    if (!r->http || http_stream_write(r->http, s, n) != 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "the client has gone away");
+        return 2;
+    }
+    if (http_stream_buffered(r->http) > API__DRAIN_BYTES && L == r->co && lua_isyieldable(L)) {
+        r->state = REQ_DRAINING;
+        return lua_yieldk(L, 0, 0, api__write_done);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_res_write(lua_State *L)
+{
+    host_req *r = api__check(L, 1, API__RES);
+    size_t n;
+    const char *s = luaL_checklstring(L, 2, &n);
+    return api__write(L, r, s, n);
+}
+
+/* A server-sent event: { event =, id =, retry =, data = } */
+static int l_res_event(lua_State *L)
+{
+    host_req *r = api__check(L, 1, API__RES);
+    luaL_Buffer b;
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        lua_createtable(L, 0, 1);
+        lua_pushvalue(L, 2);
+        lua_setfield(L, -2, "data");
+        lua_replace(L, 2);
+    }
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_buffinit(L, &b);
+    static const char *const fields[] = {"id", "event", NULL};
+    for (const char *const *f = fields; *f; f++) {
+        if (lua_getfield(L, 2, *f) != LUA_TNIL) {
+            size_t n;
+            const char *v = luaL_tolstring(L, -1, &n);
+            if (strpbrk(v, "\r\n") || memchr(v, 0, n))
+                return luaL_error(L, "event %s must be one line", *f);
+            lua_pop(L, 2);
+            luaL_addstring(&b, *f);
+            luaL_addstring(&b, ": ");
+            luaL_addlstring(&b, v, n);
+            luaL_addchar(&b, '\n');
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    if (lua_getfield(L, 2, "retry") != LUA_TNIL) {
+        lua_Integer ms = luaL_checkinteger(L, -1);
+        lua_pop(L, 1);
+        luaL_addstring(&b, "retry: ");
+        lua_pushinteger(L, ms);
+        luaL_addvalue(&b);
+        luaL_addchar(&b, '\n');
+    } else {
+        lua_pop(L, 1);
+    }
+    if (lua_getfield(L, 2, "data") != LUA_TNIL) {
+        size_t n;
+        const char *d = luaL_tolstring(L, -1, &n);
+        lua_remove(L, -2);
+        /* One data: line per line of the text. */
+        const char *s = d, *e = d + n;
+        for (;;) {
+            const char *nl = memchr(s, '\n', (size_t)(e - s));
+            size_t len = nl ? (size_t)(nl - s) : (size_t)(e - s);
+            if (len && s[len - 1] == '\r') len--;
+            luaL_addstring(&b, "data: ");
+            luaL_addlstring(&b, s, len);
+            luaL_addchar(&b, '\n');
+            if (!nl) break;
+            s = nl + 1;
+        }
+        lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+    }
+    luaL_addchar(&b, '\n');
+    luaL_pushresult(&b);
+    size_t n;
+    const char *s = lua_tolstring(L, -1, &n);
+    return api__write(L, r, s, n);
+}
+
+/* A comment line (": text"), e.g. a heartbeat that keeps proxies from
+ * closing an idle event stream. */
+static int l_res_comment(lua_State *L)
+{
+    host_req *r = api__check(L, 1, API__RES);
+    size_t n;
+    const char *t = luaL_optlstring(L, 2, "", &n);
+    if (strpbrk(t, "\r\n")) return luaL_error(L, "a comment must be one line");
+    lua_pushfstring(L, ": %s\n\n", t);
+    const char *s = lua_tolstring(L, -1, &n);
+    return api__write(L, r, s, n);
+}
+
+/* ---- park.* ------------------------------------------------------------- */
+
+static void api__on_sleep(uv_timer_t *t)
+{
+    host_req *r = t->data;
+    if (r->state == REQ_SLEEPING) lua__req_resume(r, 0);
+}
+
+static int l_park_sleep(lua_State *L)
+{
+    lua_Integer ms = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, ms >= 0 && ms <= 24LL * 3600 * 1000, 1, "from 0 to 86400000 ms");
+    host_req *r = lua__req_of(L);
+    if (!r || L != r->co || !lua_isyieldable(L))
+        return luaL_error(L, "park.sleep must be called from the handler itself, not from a "
+                             "coroutine of the plugin or a callback of a C function");
+    if (!r->timer_open) {
+        uv_timer_init(r->host->loop, &r->timer);
+        r->timer.data = r;
+        r->timer_open = true;
+    }
+    uv_timer_start(&r->timer, api__on_sleep, (uint64_t)ms, 0);
+    r->state = REQ_SLEEPING;
+    return lua_yield(L, 0);
+}
+
+static int api__typed(lua_State *L, const char *type)
+{
+    luaL_checkstring(L, 1);
+    lua_Integer status = luaL_optinteger(L, 2, 200);
+    lua_pushinteger(L, status);
+    lua_pushvalue(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, type);
+    lua_setfield(L, -2, "Content-Type");
+    return 3;
+}
+
+static int l_park_html(lua_State *L)
+{
+    return api__typed(L, "text/html; charset=utf-8");
+}
+
+static int l_park_text(lua_State *L)
+{
+    return api__typed(L, "text/plain; charset=utf-8");
+}
+
+static int l_park_json(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_Integer status = luaL_optinteger(L, 2, 200);
+    api__cjson(L);
+    lua_getfield(L, -1, "encode");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    lua_pushinteger(L, status);
+    lua_insert(L, -2);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "application/json; charset=utf-8");
+    lua_setfield(L, -2, "Content-Type");
+    return 3;
+}
+
+static int l_park_redirect(lua_State *L)
+{
+    size_t n;
+    const char *url = luaL_checklstring(L, 1, &n);
+    lua_Integer status = luaL_optinteger(L, 2, 303);
+    luaL_argcheck(L,
+                  status == 301 || status == 302 || status == 303 || status == 307 || status == 308,
+                  2, "a redirect status (301, 302, 303, 307, 308)");
+    if (!api__header_ok(url, n, false)) return luaL_error(L, "bad redirect target");
+    lua_pushinteger(L, status);
+    lua_pushliteral(L, "");
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, 1);
+    lua_setfield(L, -2, "Location");
+    return 3;
+}
+
+static int l_park_escape(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_tolstring(L, 1, &n);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '&': luaL_addstring(&b, "&amp;"); break;
+        case '<': luaL_addstring(&b, "&lt;"); break;
+        case '>': luaL_addstring(&b, "&gt;"); break;
+        case '"': luaL_addstring(&b, "&quot;"); break;
+        case '\'': luaL_addstring(&b, "&#39;"); break;
+        default: luaL_addchar(&b, s[i]);
+        }
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
+static int l_park_url_encode(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    static const char hex[] = "0123456789ABCDEF";
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            luaL_addchar(&b, (char)c);
+        } else {
+            luaL_addchar(&b, '%');
+            luaL_addchar(&b, hex[c >> 4]);
+            luaL_addchar(&b, hex[c & 15]);
+        }
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
+static int l_park_url_decode(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    luaL_Buffer b;
+    char *d = luaL_buffinitsize(L, &b, n ? n : 1);
+    size_t dl = 0;
+    form_urldecode_to(d, s, n, lua_toboolean(L, 2) ? FORM_URL_PLUS : 0, &dl);
+    luaL_pushresultsize(&b, dl);
+    return 1;
+}
+
+static int api__log(lua_State *L, log_level lvl)
+{
+    host_plugin *p = lua__plugin_of(L);
+    host_req *r = p->cur;
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1) luaL_addchar(&b, ' ');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    log_msg(lvl, "plugin %s: %.4000s%s%s", p->name, lua_tostring(L, -1),
+            r && r->http ? " rid=" : "", r && r->http ? r->http->id : "");
+    return 0;
+}
+
+static int l_park_log_info(lua_State *L)
+{
+    return api__log(L, LOG_INFO);
+}
+
+static int l_park_log_warn(lua_State *L)
+{
+    return api__log(L, LOG_WARN);
+}
+
+static int l_park_log_error(lua_State *L)
+{
+    return api__log(L, LOG_ERROR);
+}
+
+/* The template loader: a file of the plugin's templates/ folder only. */
+static int l_park_read_template(lua_State *L)
+{
+    host_plugin *p = lua__plugin_of(L);
+    const char *name = luaL_checkstring(L, 1);
+    bool ok = name[0] && name[0] != '/' && !strstr(name, "..");
+    for (const char *c = name; *c && ok; c++)
+        ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+             *c == '_' || *c == '-' || *c == '.' || *c == '/';
+    if (!ok) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "bad template name '%s'", name);
+        return 2;
+    }
+    lua_pushfstring(L, "%s/templates/%s", p->dir, name);
+    const char *path = lua_tostring(L, -1);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 4 * 1024 * 1024) {
+        if (fd >= 0) close(fd);
+        lua_pushnil(L);
+        lua_pushfstring(L, "template not found: %s", path);
+        return 2;
+    }
+    luaL_Buffer b;
+    char *d = luaL_buffinitsize(L, &b, (size_t)st.st_size + 1);
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, d + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    close(fd);
+    luaL_pushresultsize(&b, got);
+    lua_pushvalue(L, -2); /* the display path */
+    return 2;
+}
+
+/* park.render(name, ctx): the plugin's templates/name rendered with ctx. */
+static int l_park_render(lua_State *L)
+{
+    luaL_checkstring(L, 1);
+    lua_settop(L, 2);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, API__ENGINE) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, lua__plugin_of(L)->env_ref);
+        lua_getfield(L, -1, "require");
+        lua_pushliteral(L, "park.template");
+        lua_call(L, 1, 1);
+        lua_getfield(L, -1, "new");
+        lua_createtable(L, 0, 1);
+        lua_pushcfunction(L, l_park_read_template);
+        lua_setfield(L, -2, "load");
+        lua_call(L, 1, 1);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, API__ENGINE);
+    }
+    lua_getfield(L, -1, "render");
+    lua_insert(L, -2);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_call(L, 3, 1);
+    return 1;
+}
+
+/* ---- objects and the module -------------------------------------------- */
+
+void lua__api_push_req(lua_State *co, host_req *r)
+{
+    /* On top: the params table. */
+    api_obj *o = lua_newuserdatauv(co, sizeof *o, 1);
+    o->r = r;
+    luaL_setmetatable(co, API__REQ);
+    lua_createtable(co, 0, 4);
+    lua_pushvalue(co, -3);
+    lua_setfield(co, -2, "params");
+    lua_newtable(co);
+    lua_setfield(co, -2, "_spooled");
+    lua_setiuservalue(co, -2, 1);
+    lua_remove(co, -2); /* the params table */
+    lua_pushvalue(co, -1);
+    r->req_ref = luaL_ref(co, LUA_REGISTRYINDEX);
+}
+
+void lua__api_push_res(lua_State *co, host_req *r)
+{
+    api_obj *o = lua_newuserdatauv(co, sizeof *o, 0);
+    o->r = r;
+    luaL_setmetatable(co, API__RES);
+    lua_pushvalue(co, -1);
+    r->res_ref = luaL_ref(co, LUA_REGISTRYINDEX);
+}
+
+void lua__api_close(host_req *r)
+{
+    lua_State *L = r->plugin->L;
+    if (r->req_ref != LUA_NOREF && r->req_ref != 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->req_ref);
+        api_obj *o = lua_touserdata(L, -1);
+        if (o) {
+            o->r = NULL;
+            /* Remove uploaded files the handler did not move away. */
+            lua_getiuservalue(L, -1, 1);
+            if (lua_getfield(L, -1, "_spooled") == LUA_TTABLE) {
+                lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+                for (lua_Integer i = 1; i <= n; i++) {
+                    lua_rawgeti(L, -1, i);
+                    unlink(lua_tostring(L, -1));
+                    lua_pop(L, 1);
+                }
+            }
+            lua_pop(L, 2);
+        }
+        lua_pop(L, 1);
+    }
+    if (r->res_ref != LUA_NOREF && r->res_ref != 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->res_ref);
+        api_obj *o = lua_touserdata(L, -1);
+        if (o) o->r = NULL;
+        lua_pop(L, 1);
+    }
+}
+
+static const luaL_Reg api__req_methods[] = {
+    {"header", l_req_header},
+    {"query_all", l_req_query_all},
+    {"form_all", l_req_form_all},
+    {"json", l_req_json},
+    {NULL, NULL},
+};
+
+static const luaL_Reg api__res_methods[] = {
+    {"status", l_res_status}, {"header", l_res_header},   {"cookie", l_res_cookie},
+    {"stream", l_res_stream}, {"sse", l_res_sse},         {"write", l_res_write},
+    {"event", l_res_event},   {"comment", l_res_comment}, {NULL, NULL},
+};
+
+static const luaL_Reg api__park[] = {
+    {"sleep", l_park_sleep},
+    {"html", l_park_html},
+    {"text", l_park_text},
+    {"json", l_park_json},
+    {"redirect", l_park_redirect},
+    {"escape", l_park_escape},
+    {"url_encode", l_park_url_encode},
+    {"url_decode", l_park_url_decode},
+    {"render", l_park_render},
+    {NULL, NULL},
+};
+
+static int api__tostring_req(lua_State *L)
+{
+    api_obj *o = luaL_checkudata(L, 1, API__REQ);
+    if (o->r && o->r->http)
+        lua_pushfstring(L, "request %s %s", o->r->http->method, o->r->http->path);
+    else
+        lua_pushliteral(L, "request (finished)");
+    return 1;
+}
+
+void lua__api_open(lua_State *L)
+{
+    luaL_newmetatable(L, API__REQ);
+    lua_newtable(L);
+    luaL_setfuncs(L, api__req_methods, 0);
+    lua_pushcclosure(L, l_req_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_req_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, api__tostring_req);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, "request");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, API__RES);
+    lua_newtable(L);
+    luaL_setfuncs(L, api__res_methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "response");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+
+    lua_newtable(L);
+    luaL_setfuncs(L, api__park, 0);
+    lua_createtable(L, 0, 3);
+    lua_pushcfunction(L, l_park_log_info);
+    lua_setfield(L, -2, "info");
+    lua_pushcfunction(L, l_park_log_warn);
+    lua_setfield(L, -2, "warn");
+    lua_pushcfunction(L, l_park_log_error);
+    lua_setfield(L, -2, "error");
+    lua_setfield(L, -2, "log");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, API__PARK);
+    /* require("park") finds it in the require cache. */
+    lua_getfield(L, LUA_REGISTRYINDEX, "park.loaded");
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "park");
+    lua_pop(L, 2);
+}

@@ -1,0 +1,140 @@
+/* lua/internal.h: what the files of the lua module share; nothing outside
+ * core/lua/ includes this.
+ *
+ * Ownership in one paragraph: a lua_host owns the current generation (the
+ * plugins and bindings loaded from disk last). A generation holds one
+ * reference on each of its plugins; every request running on a plugin holds
+ * another, and one on the generation it was routed by, so a reload never
+ * frees what a request in flight still uses. A plugin's lua_State is closed
+ * when its last reference goes. A host_req is freed once its request was
+ * answered (or abandoned) and its timer handle, if it had one, is closed.
+ */
+#ifndef PH_LUA_INTERNAL_H
+#define PH_LUA_INTERNAL_H
+
+#include "base/base.h"
+#include "http/http.h"
+#include "lua/host.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct host_plugin host_plugin;
+typedef struct host_req host_req;
+typedef struct host_gen host_gen;
+
+/* A route pattern such as "/items/:id" or "/files/ *rest" (no space), split into segments. */
+typedef struct {
+    char *method; /* "GET", or "*" for any */
+    char *pattern;
+    char **segs; /* literal text, or ":name", or "*name" (last only) */
+    size_t nsegs;
+    int handler_ref; /* registry ref in the plugin's state */
+} host_route;
+
+struct host_plugin {
+    char *name, *version, *dir, *file;
+    lua_State *L;
+    size_t mem_used, mem_cap;
+    int env_ref;    /* the plugin's _ENV */
+    int schema_ref; /* manifest.config, or LUA_NOREF */
+    host_route *routes;
+    size_t nroutes;
+    int refs;
+    lua_host *host;
+    host_req *cur; /* the request or job whose code runs now */
+    uint64_t generation;
+    /* Failures in the current window; maintenance mode until a time. */
+    unsigned failures;
+    uint64_t window_start_ms, maintenance_until_ms;
+};
+
+typedef struct {
+    char *column; /* "/tzgg" ("/" for the root) */
+    size_t column_len;
+    host_plugin *plugin;
+    int config_ref; /* the validated config, a table in plugin->L */
+} host_binding;
+
+struct host_gen {
+    uint64_t id;
+    host_plugin **plugins;
+    size_t nplugins;
+    host_binding *bindings; /* longest column first */
+    size_t nbindings;
+    int refs;
+};
+
+typedef enum { REQ_RUNNING, REQ_SLEEPING, REQ_DRAINING, REQ_DONE } host_req_state;
+
+struct host_req {
+    lua_host *host;
+    host_gen *gen;
+    host_plugin *plugin;
+    host_binding *binding;
+    host_route *route;
+    http_request *http; /* NULL once answered */
+    lua_State *co;
+    int co_ref, req_ref, res_ref;
+    const char *subpath; /* the path below the column, inside http */
+    host_req_state state;
+    uint64_t instructions, budget;
+    bool budget_exceeded, mem_exceeded, streaming, timer_open, killed;
+    uv_timer_t timer;
+    int client_status; /* a 4xx the API chose for a bad request body */
+    /* The response being shaped through `res`. */
+    int status;
+    ph_buf res_headers; /* "Name\0Value\0" pairs */
+    size_t nres_headers;
+    host_req *next_streaming, *prev_streaming;
+};
+
+struct lua_host {
+    uv_loop_t *loop;
+    const ph_conf *conf;
+    host_gen *gen;
+    uint64_t next_gen_id;
+    host_req *streams; /* requests streaming now, for reload */
+    uv_timer_t grace_timer;
+    bool grace_open;
+};
+
+/* sandbox.c */
+/* Create plugin->L: allocator capped at plugin->mem_cap, allowed libraries,
+ * the plugin's environment (env_ref), require() limited to the plugin's own
+ * modules and the host's libraries, and the instruction-count hook. Returns
+ * 0 or PH_ENOMEM. */
+int lua__sandbox_open(host_plugin *p, const char *lualib_dir);
+/* The plugin whose state L (any thread of it) belongs to. */
+host_plugin *lua__plugin_of(lua_State *L);
+/* Arm the budget for code about to run for `r` on plugin p. */
+void lua__budget_arm(host_plugin *p, host_req *r, uint64_t budget);
+/* Run the chunk or function on top of L's stack in plugin p's environment
+ * under `budget` instructions with a traceback handler. Returns the
+ * lua_pcall status; on failure the message (with traceback) is on top. */
+int lua__pcall_budget(host_plugin *p, int nargs, int nres, uint64_t budget);
+
+/* api.c */
+/* Register require("park") in the plugin's state. */
+void lua__api_open(lua_State *L);
+/* Push the request object for r onto co, taking the params table on top of
+ * co's stack; then the response object. */
+void lua__api_push_req(lua_State *co, host_req *r);
+void lua__api_push_res(lua_State *co, host_req *r);
+/* Invalidate the objects when the request ends. */
+void lua__api_close(host_req *r);
+/* Push the percent-decoded form of s (a path parameter). */
+void lua__api_push_decoded(lua_State *L, const char *s, size_t n);
+
+/* static.c: answer q from a plugin's static/ folder when its path is
+ * under /static/; false (nothing done) otherwise. */
+bool lua__static_serve(lua_host *h, http_request *q);
+
+/* host.c */
+host_req *lua__req_of(lua_State *L);
+void lua__req_resume(host_req *r, int nargs);
+
+#endif

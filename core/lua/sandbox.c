@@ -1,0 +1,444 @@
+/* The sandbox a plugin's code runs in: its own lua_State with a capped
+ * allocator, an allow-listed environment, a require() that finds only the
+ * plugin's own modules and the host's libraries, and an instruction budget
+ * that pcall cannot swallow. */
+#include "log/log.h"
+#include "lua/internal.h"
+
+#include <lualib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { SANDBOX__HOOK_EVERY = 1000 };
+
+/* Host Lua libraries a plugin may require, found under the lualib dir. */
+static const char *const sandbox__host_libs[] = {"park.template", "park.schema", NULL};
+/* Host C modules loaded by the host itself before the sandbox closes. */
+static const char *const sandbox__c_modules[] = {"cjson", "cjson.safe", NULL};
+
+static const char SANDBOX__LOADED[] = "park.loaded";   /* registry: require cache */
+static const char SANDBOX__HOSTENV[] = "park.hostenv"; /* registry: env of host libs */
+static const char SANDBOX__LUALIB[] = "park.lualib";   /* registry: lualib dir */
+
+host_plugin *lua__plugin_of(lua_State *L)
+{
+    void *ud;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+/* Every allocation of the plugin's state is counted against its cap. A
+ * refusal makes Lua raise "not enough memory" in the code that asked. */
+static void *sandbox__alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    host_plugin *p = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        p->mem_used -= old;
+        return NULL;
+    }
+    if (nsize > old && p->mem_used + (nsize - old) > p->mem_cap) {
+        if (p->cur) p->cur->mem_exceeded = true;
+        return NULL;
+    }
+    void *np = realloc(ptr, nsize);
+    if (!np) return NULL;
+    p->mem_used = p->mem_used - old + nsize;
+    return np;
+}
+
+/* Called every SANDBOX__HOOK_EVERY instructions in every thread of the
+ * state. Past the budget the request's coroutine yields from inside the hook
+ * (no pcall stands between a hook's yield and lua_resume), and the host never
+ * resumes it. Where it cannot yield (the main thread while loading, or inside
+ * a C call) the hook raises an error on every following instruction, so a
+ * pcall that catches it is hit again at once. */
+static void sandbox__hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    host_plugin *p = lua__plugin_of(L);
+    host_req *r = p->cur;
+    if (!r) return;
+    if (!r->budget_exceeded) {
+        if (lua_gethookcount(L) == 1) {
+            /* A thread left at full pace by an earlier overrun. */
+            lua_sethook(L, sandbox__hook, LUA_MASKCOUNT, SANDBOX__HOOK_EVERY);
+            r->instructions += 1;
+        } else {
+            r->instructions += SANDBOX__HOOK_EVERY;
+        }
+        if (r->instructions <= r->budget) return;
+        r->budget_exceeded = true;
+    }
+    if (L == r->co && lua_isyieldable(L)) {
+        lua_yield(L, 0);
+        return;
+    }
+    lua_sethook(L, sandbox__hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "instruction budget exceeded");
+}
+
+void lua__budget_arm(host_plugin *p, host_req *r, uint64_t budget)
+{
+    r->instructions = 0;
+    r->budget = budget;
+    r->budget_exceeded = false;
+    p->cur = r;
+}
+
+static int sandbox__msgh(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int lua__pcall_budget(host_plugin *p, int nargs, int nres, uint64_t budget)
+{
+    lua_State *L = p->L;
+    host_req load = {0};
+    host_req *saved = p->cur;
+    lua__budget_arm(p, &load, budget);
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, sandbox__msgh);
+    lua_insert(L, base);
+    int st = lua_pcall(L, nargs, nres, base);
+    lua_remove(L, base);
+    /* Put the hook back to its normal pace after a budget overrun. */
+    lua_sethook(L, sandbox__hook, LUA_MASKCOUNT, SANDBOX__HOOK_EVERY);
+    if (st != LUA_OK && (load.budget_exceeded || load.mem_exceeded)) {
+        lua_pushfstring(L, "%s (%s)", lua_tostring(L, -1),
+                        load.budget_exceeded ? "instruction budget exceeded"
+                                             : "memory limit exceeded");
+        lua_remove(L, -2);
+    }
+    p->cur = saved;
+    return st;
+}
+
+/* ---- the environment ---------------------------------------------------- */
+
+static int sandbox__strict_index(lua_State *L)
+{
+    return luaL_error(L, "undefined global '%s'", lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
+}
+
+/* print() writes to the log, marked with the plugin's name. */
+static int sandbox__print(lua_State *L)
+{
+    host_plugin *p = lua__plugin_of(L);
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1) luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    log_msg(LOG_INFO, "plugin %s: print: %.2000s", p->name, lua_tostring(L, -1));
+    return 0;
+}
+
+/* load() in text mode only; chunks see the caller's environment by default. */
+static int sandbox__load(lua_State *L)
+{
+    host_plugin *p = lua__plugin_of(L);
+    bool has_env = !lua_isnone(L, 4);
+    size_t len;
+    const char *s = lua_tolstring(L, 1, &len);
+    const char *name = luaL_optstring(L, 2, s ? s : "=(load)");
+    if (!lua_isnoneornil(L, 3) && strcmp(luaL_checkstring(L, 3), "t") != 0)
+        return luaL_error(L, "load: plugins may load text chunks only (mode \"t\")");
+    if (!s) return luaL_argerror(L, 1, "plugins may load strings only");
+    int st = luaL_loadbufferx(L, s, len, name, "t");
+    if (st != LUA_OK) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (has_env) {
+        lua_pushvalue(L, 4);
+    } else {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, p->env_ref);
+    }
+    if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+    return 1;
+}
+
+/* setmetatable() without finalizers: a __gc could run at any later
+ * collection, outside any request and its budget. */
+static int sandbox__setmetatable(lua_State *L)
+{
+    if (lua_istable(L, 2) && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        return luaL_error(L, "setmetatable: __gc metamethods are not available to plugins");
+    lua_settop(L, 2);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, lua_isnoneornil(L, 2) || lua_istable(L, 2), 2, "nil or table");
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+static int sandbox__collectgarbage(lua_State *L)
+{
+    const char *opt = luaL_optstring(L, 1, "count");
+    if (strcmp(opt, "count") != 0)
+        return luaL_error(L, "collectgarbage: plugins may only ask for \"count\"");
+    lua_pushnumber(L, (lua_Number)lua__plugin_of(L)->mem_used / 1024.0);
+    return 1;
+}
+
+/* Copy the named fields of the table at `src` into a new table. */
+static void sandbox__copy(lua_State *L, int src, const char *const *names)
+{
+    lua_newtable(L);
+    for (const char *const *n = names; *n; n++) {
+        lua_getfield(L, src, *n);
+        lua_setfield(L, -2, *n);
+    }
+}
+
+/* Copy every field of the library table at `src`, except `skip` (or NULL). */
+static void sandbox__copy_lib(lua_State *L, int src, const char *skip)
+{
+    src = lua_absindex(L, src);
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, src)) {
+        if (skip && lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), skip) == 0) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+}
+
+static int sandbox__require(lua_State *L);
+
+/* Push a new environment table built from the real globals. */
+static void sandbox__new_env(lua_State *L)
+{
+    static const char *const base[] = {"assert",       "error",    "ipairs",   "next",   "pairs",
+                                       "pcall",        "rawequal", "rawget",   "rawlen", "rawset",
+                                       "select",       "tonumber", "tostring", "type",   "xpcall",
+                                       "getmetatable", "_VERSION", NULL};
+    static const char *const os_ok[] = {"time", "date", "clock", "difftime", NULL};
+    lua_pushglobaltable(L);
+    int g = lua_gettop(L);
+    sandbox__copy(L, g, base);
+    int env = lua_gettop(L);
+    static const char *const libs[] = {"table", "math", "utf8", "coroutine", NULL};
+    for (const char *const *l = libs; *l; l++) {
+        lua_getfield(L, g, *l);
+        sandbox__copy_lib(L, -1, NULL);
+        lua_setfield(L, env, *l);
+        lua_pop(L, 1);
+    }
+    lua_getfield(L, g, "string");
+    sandbox__copy_lib(L, -1, "dump");
+    lua_setfield(L, env, "string");
+    lua_pop(L, 1);
+    lua_getfield(L, g, "os");
+    sandbox__copy(L, lua_gettop(L), os_ok);
+    lua_setfield(L, env, "os");
+    lua_pop(L, 1);
+    static const luaL_Reg fns[] = {
+        {"print", sandbox__print},
+        {"load", sandbox__load},
+        {"setmetatable", sandbox__setmetatable},
+        {"collectgarbage", sandbox__collectgarbage},
+        {"require", sandbox__require},
+        {NULL, NULL},
+    };
+    lua_pushvalue(L, env);
+    luaL_setfuncs(L, fns, 0);
+    lua_pop(L, 1);
+    lua_pushvalue(L, env);
+    lua_setfield(L, env, "_G");
+    /* Reading an undefined global is an error; the metatable is hidden. */
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, sandbox__strict_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, env);
+    lua_remove(L, g);
+}
+
+/* ---- require ------------------------------------------------------------ */
+
+static bool sandbox__in(const char *const *list, const char *name)
+{
+    for (; *list; list++)
+        if (strcmp(*list, name) == 0) return true;
+    return false;
+}
+
+/* Load the Lua file at path with the environment at env_idx and call it. */
+static int sandbox__run_file(lua_State *L, const char *path, const char *name, int env_idx)
+{
+    env_idx = lua_absindex(L, env_idx);
+    if (luaL_loadfilex(L, path, "t") != LUA_OK) return lua_error(L);
+    lua_pushvalue(L, env_idx);
+    lua_setupvalue(L, -2, 1);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+static int sandbox__require(lua_State *L)
+{
+    host_plugin *p = lua__plugin_of(L);
+    const char *name = luaL_checkstring(L, 1);
+    lua_settop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX__LOADED);
+    if (lua_getfield(L, 2, name) != LUA_TNIL) {
+        if (lua_type(L, -1) == LUA_TLIGHTUSERDATA)
+            return luaL_error(L, "module '%s' requires itself (a require loop)", name);
+        return 1;
+    }
+    lua_pop(L, 1);
+    bool host_lib = sandbox__in(sandbox__host_libs, name);
+    for (const char *c = name; *c; c++) {
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '_' ||
+                  (*c == '.' && c != name && c[1] != '.' && c[1]);
+        if (!ok) return luaL_error(L, "module '%s' not found: bad module name", name);
+    }
+    if (!host_lib && strncmp(name, "park.", 5) == 0)
+        return luaL_error(L, "module '%s' not found: the host has no such library", name);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (host_lib) {
+        lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX__LUALIB);
+        luaL_addvalue(&b);
+    } else {
+        luaL_addstring(&b, p->dir);
+    }
+    luaL_addchar(&b, '/');
+    for (const char *c = name; *c; c++)
+        luaL_addchar(&b, *c == '.' ? '/' : *c);
+    luaL_addstring(&b, ".lua");
+    luaL_pushresult(&b);
+    const char *path = lua_tostring(L, -1);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return luaL_error(L,
+                          "module '%s' not found: no file %s (a plugin may require its own "
+                          "modules, park, park.template and cjson)",
+                          name, path);
+    lua_pushlightuserdata(L, (void *)SANDBOX__LOADED); /* "loading" marker */
+    lua_setfield(L, 2, name);
+    if (host_lib)
+        lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX__HOSTENV);
+    else
+        lua_rawgeti(L, LUA_REGISTRYINDEX, p->env_ref);
+    sandbox__run_file(L, path, name, -1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 2, name);
+    return 1;
+}
+
+/* ---- opening a state ---------------------------------------------------- */
+
+static int sandbox__open(lua_State *L)
+{
+    host_plugin *p = lua_touserdata(L, 1);
+    const char *lualib = lua_tostring(L, 2);
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},
+        {LUA_LOADLIBNAME, luaopen_package},
+        {LUA_COLIBNAME, luaopen_coroutine},
+        {LUA_TABLIBNAME, luaopen_table},
+        {LUA_STRLIBNAME, luaopen_string},
+        {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8},
+        {LUA_OSLIBNAME, luaopen_os},
+        {NULL, NULL},
+    };
+    for (const luaL_Reg *l = libs; l->func; l++) {
+        luaL_requiref(L, l->name, l->func, 1);
+        lua_pop(L, 1);
+    }
+    /* The require cache, seeded with the host's C modules, loaded here by
+     * the host (trusted) through the standard loader. */
+    lua_newtable(L);
+    int loaded = lua_gettop(L);
+    for (const char *const *m = sandbox__c_modules; *m; m++) {
+        lua_getglobal(L, "require");
+        lua_pushstring(L, *m);
+        if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
+            lua_setfield(L, loaded, *m);
+        } else {
+            lua_pop(L, 1); /* not installed: require() will say not found */
+        }
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX__LOADED);
+    lua_pushstring(L, lualib);
+    lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX__LUALIB);
+
+    /* Strings keep their real library as methods; the table is hidden. */
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushliteral(L, "string");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+
+    lua__api_open(L); /* require("park") */
+
+    sandbox__new_env(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX__HOSTENV);
+    sandbox__new_env(L);
+    p->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    /* The config schema checker, used by the host at load and bind time. */
+    lua_pushcfunction(L, sandbox__require);
+    lua_pushliteral(L, "park.schema");
+    lua_call(L, 1, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "park.schema");
+
+    /* Close the doors the host used: no package, no loaders, no os. */
+    lua_pushglobaltable(L);
+    static const char *const gone[] = {"package",  "os",   "require",        "dofile",
+                                       "loadfile", "load", "collectgarbage", NULL};
+    for (const char *const *n = gone; *n; n++) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, *n);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+int lua__sandbox_open(host_plugin *p, const char *lualib_dir)
+{
+    p->mem_used = 0;
+    lua_State *L = lua_newstate(sandbox__alloc, p);
+    if (!L) return PH_ENOMEM;
+    p->L = L;
+    lua_pushcfunction(L, sandbox__open);
+    lua_pushlightuserdata(L, p);
+    lua_pushstring(L, lualib_dir);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+        log_msg(LOG_ERROR, "plugin %s: cannot set up its Lua state: %s", p->name,
+                lua_tostring(L, -1));
+        lua_close(L);
+        p->L = NULL;
+        return PH_ENOMEM;
+    }
+    lua_sethook(L, sandbox__hook, LUA_MASKCOUNT, SANDBOX__HOOK_EVERY);
+    return 0;
+}

@@ -1,0 +1,131 @@
+-- park.schema: a plugin's config schema, checked when the plugin loads, and
+-- a column's config, checked against it when the column is bound. A bad
+-- config is refused with the field and the reason, never found at request
+-- time.
+--
+--   config = {
+--     title     = { type = "string", default = "通知公告", description = "...", max_length = 40 },
+--     page_size = { type = "integer", default = 20, min = 1, max = 100, description = "..." },
+--     layout    = { type = "string", enum = { "list", "cards" }, default = "list",
+--                   description = "..." },
+--     chain     = { type = "array", items = "string", default = {}, description = "..." },
+--     extra     = { type = "table", required = true, description = "..." },
+--   }
+local schema = {}
+
+local TYPES = { string = true, integer = true, number = true, boolean = true,
+                array = true, table = true }
+local SCALARS = { string = true, integer = true, number = true, boolean = true }
+local KEYS = { type = true, default = true, description = true, required = true, min = true,
+               max = true, max_length = true, enum = true, items = true }
+
+local function type_ok(kind, v)
+  if kind == "integer" then return math.type(v) == "integer" end
+  if kind == "number" then return type(v) == "number" end
+  if kind == "array" then
+    if type(v) ~= "table" then return false end
+    local n = #v
+    for k in pairs(v) do
+      if math.type(k) ~= "integer" or k < 1 or k > n then return false end
+    end
+    return true
+  end
+  return type(v) == kind
+end
+
+local function check_value(name, f, v)
+  if not type_ok(f.type, v) then
+    return nil, ("field '%s': must be %s %s, not %s"):format(name,
+      f.type == "integer" and "an" or "a", f.type, math.type(v) or type(v))
+  end
+  if f.enum then
+    local found = false
+    for _, e in ipairs(f.enum) do if e == v then found = true end end
+    if not found then
+      local list = {}
+      for i, e in ipairs(f.enum) do list[i] = tostring(e) end
+      return nil, ("field '%s': must be one of %s"):format(name, table.concat(list, ", "))
+    end
+  end
+  if f.min and v < f.min then
+    return nil, ("field '%s': must be at least %s"):format(name, f.min)
+  end
+  if f.max and v > f.max then
+    return nil, ("field '%s': must be at most %s"):format(name, f.max)
+  end
+  if f.max_length and utf8.len(v) and utf8.len(v) > f.max_length then
+    return nil, ("field '%s': must be at most %d characters"):format(name, f.max_length)
+  end
+  if f.type == "array" and f.items then
+    for i, item in ipairs(v) do
+      if not type_ok(f.items, item) then
+        return nil, ("field '%s': item %d must be a %s"):format(name, i, f.items)
+      end
+    end
+  end
+  return true
+end
+
+--- Check that `s` is a well-formed schema: true, or nil and the reason.
+function schema.check(s)
+  if type(s) ~= "table" then return nil, "config must be a table of fields" end
+  for name, f in pairs(s) do
+    if type(name) ~= "string" then return nil, "field names must be strings" end
+    if type(f) ~= "table" then return nil, ("field '%s': must be a table"):format(name) end
+    for k in pairs(f) do
+      if not KEYS[k] then return nil, ("field '%s': unknown key '%s'"):format(name, tostring(k)) end
+    end
+    if not TYPES[f.type] then
+      return nil, ("field '%s': type must be string, integer, number, boolean, array or table")
+        :format(name)
+    end
+    if type(f.description) ~= "string" or f.description == "" then
+      return nil, ("field '%s': needs a description"):format(name)
+    end
+    if f.items ~= nil and (f.type ~= "array" or not SCALARS[f.items]) then
+      return nil, ("field '%s': items is for arrays of string, integer, number or boolean")
+        :format(name)
+    end
+    if f.default == nil and not f.required then
+      return nil, ("field '%s': needs a default or required = true"):format(name)
+    end
+    if f.default ~= nil then
+      local ok, err = check_value(name, f, f.default)
+      if not ok then return nil, err .. " (the default)" end
+    end
+  end
+  return true
+end
+
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local t = {}
+  for k, x in pairs(v) do t[k] = copy(x) end
+  return t
+end
+
+--- A column's config checked against the schema, with defaults filled in:
+-- the new table, or nil and the reason naming the field.
+function schema.apply(s, cfg)
+  cfg = cfg or {}
+  for name in pairs(cfg) do
+    if type(name) ~= "string" or not s[name] then
+      return nil, ("unknown config field '%s'"):format(tostring(name))
+    end
+  end
+  local out = {}
+  for name, f in pairs(s) do
+    local v = cfg[name]
+    if v == nil then
+      if f.required then return nil, ("field '%s': is required"):format(name) end
+      v = copy(f.default)
+    else
+      local ok, err = check_value(name, f, v)
+      if not ok then return nil, err end
+    end
+    out[name] = v
+  end
+  return out
+end
+
+return schema
