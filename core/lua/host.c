@@ -911,7 +911,8 @@ void lua_host_handle(void *host, http_request *q)
     r->req_ref = r->res_ref = LUA_NOREF;
     http_request_watch(q, host__on_gone, host__on_drain, r);
     lua_State *co = r->co;
-    p->cur = r; /* objects below are allocated on the plugin's account */
+    /* The objects below are allocated on the request's account. */
+    lua__budget_arm(p, r, (uint64_t)h->conf->plugin_instructions);
     lua_rawgeti(co, LUA_REGISTRYINDEX, rt->handler_ref);
     lua_createtable(co, 0, (int)rt->nsegs);
     for (size_t i = 0; i < rt->nsegs; i++) {

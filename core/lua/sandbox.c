@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { SANDBOX__HOOK_EVERY = 1000 };
+enum { SANDBOX__HOOK_EVERY = 1000, SANDBOX__BYTES_PER_INSTRUCTION = 64 };
 
 /* Host Lua libraries a plugin may require, found under the lualib dir. */
 static const char *const sandbox__host_libs[] = {"park.template", "park.schema", NULL};
@@ -39,9 +39,21 @@ static void *sandbox__alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         p->mem_used -= old;
         return NULL;
     }
+    host_req *r = p->cur;
     if (nsize > old && p->mem_used + (nsize - old) > p->mem_cap) {
-        if (p->cur) p->cur->mem_exceeded = true;
+        if (r) r->mem_exceeded = true;
         return NULL;
+    }
+    if (nsize > old && r) {
+        /* Work done inside C functions (string.rep, table.concat) costs one
+         * instruction however large it is: bill the bytes it allocates, one
+         * instruction per SANDBOX__BYTES_PER_INSTRUCTION, and refuse to grow
+         * past the budget so such a loop cannot outrun it. */
+        r->instructions += (nsize - old) / SANDBOX__BYTES_PER_INSTRUCTION;
+        if (r->budget_exceeded || r->instructions > r->budget) {
+            r->budget_exceeded = true;
+            return NULL;
+        }
     }
     void *np = realloc(ptr, nsize);
     if (!np) return NULL;
