@@ -5,4 +5,5 @@ max_line_length = 100
 files["**/spec/**/*_spec.lua"] = { std = "+busted" }
 files["tests/spec/**/*.lua"] = { std = "+busted" }
 files["lualib/park/testing.lua"] = { read_globals = { "PARKHOST_BIN" } }
-exclude_files = { "build*/**" }
+-- tests/fixtures/broken holds plugins that must fail to parse.
+exclude_files = { "build*/**", "tests/fixtures/broken/syntax_error/**" }
