@@ -610,18 +610,8 @@ static void api__stream_begin(lua_State *L, host_req *r, int status, const http_
 {
     if (r->streaming) luaL_error(L, "the stream has started already");
     http_header hs[64];
-    size_t nh = 0;
     bool has_type = false;
-    for (size_t i = 0, off = 0; i < r->nres_headers && nh < 60; i++) {
-        hs[nh].name = r->res_headers.data + off;
-        hs[nh].name_len = strlen(hs[nh].name);
-        off += hs[nh].name_len + 1;
-        hs[nh].value = r->res_headers.data + off;
-        hs[nh].value_len = strlen(hs[nh].value);
-        off += hs[nh].value_len + 1;
-        if (!strcasecmp(hs[nh].name, "content-type")) has_type = true;
-        nh++;
-    }
+    size_t nh = lua__res_headers(r, hs, 60, &has_type);
     for (size_t i = 0; i < nextra; i++)
         if (!has_type || strcasecmp(extra[i].name, "content-type") != 0) hs[nh++] = extra[i];
     int rc = http_stream_begin(r->http, status, hs, nh);

@@ -606,6 +606,23 @@ static void host__log_failure(host_req *r, const char *what, const char *detail)
             r->route->pattern, detail);
 }
 
+size_t lua__res_headers(const host_req *r, http_header *hs, size_t max, bool *has_type)
+{
+    size_t nh = 0;
+    for (size_t i = 0, off = 0; i < r->nres_headers && nh < max; i++) {
+        hs[nh].name = r->res_headers.data + off;
+        hs[nh].name_len = strlen(hs[nh].name);
+        off += hs[nh].name_len + 1;
+        hs[nh].value = r->res_headers.data + off;
+        hs[nh].value_len = strlen(hs[nh].value);
+        off += hs[nh].value_len + 1;
+        if (hs[nh].name_len == 12 && !strncasecmp(hs[nh].name, "content-type", 12))
+            *has_type = true;
+        nh++;
+    }
+    return nh;
+}
+
 /* Turn a handler's results into a response. NULL, or what was wrong. */
 static const char *host__respond(host_req *r, int base, int nres)
 {
@@ -632,19 +649,9 @@ static const char *host__respond(host_req *r, int base, int nres)
         return "a handler returns a body string, or status, body, headers";
     }
     http_header hs[HOST__MAX_RESPONSE_HEADERS];
-    size_t nh = 0;
     bool has_type = false;
     /* Headers set through res first, then the returned table. */
-    for (size_t i = 0, off = 0; i < r->nres_headers && nh < HOST__MAX_RESPONSE_HEADERS; i++) {
-        hs[nh].name = r->res_headers.data + off;
-        hs[nh].name_len = strlen(hs[nh].name);
-        off += hs[nh].name_len + 1;
-        hs[nh].value = r->res_headers.data + off;
-        hs[nh].value_len = strlen(hs[nh].value);
-        off += hs[nh].value_len + 1;
-        if (hs[nh].name_len == 12 && !strncasecmp(hs[nh].name, "content-type", 12)) has_type = true;
-        nh++;
-    }
+    size_t nh = lua__res_headers(r, hs, HOST__MAX_RESPONSE_HEADERS, &has_type);
     if (hidx) {
         lua_pushnil(co);
         while (lua_next(co, hidx)) {

@@ -135,6 +135,9 @@ bool lua__static_serve(lua_host *h, http_request *q);
 
 /* host.c */
 host_req *lua__req_of(lua_State *L);
+/* The headers set through `res`, as http_headers pointing into r (at most
+ * max); *has_type is set when one is Content-Type. */
+size_t lua__res_headers(const host_req *r, http_header *hs, size_t max, bool *has_type);
 void lua__req_resume(host_req *r, int nargs);
 
 #endif
