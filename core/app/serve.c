@@ -110,8 +110,11 @@ int app_serve(const ph_conf *c)
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
-    if (lua_host_new(&w.lua, &w.loop, c)) {
-        log_msg(LOG_ERROR, "out of memory loading plugins");
+    int hrc = lua_host_new(&w.lua, &w.loop, c);
+    if (hrc) {
+        log_msg(LOG_ERROR, "%s",
+                hrc == PH_EINVAL ? "not started: fix the bindings file (see above)"
+                                 : "out of memory loading plugins");
         goto out;
     }
     http_limits lim = {

@@ -394,8 +394,10 @@ static int host__validate_config(host_plugin *p, char *why, size_t whylen)
     return 0;
 }
 
-/* Read the bindings file into g. Every problem is logged; with `strict`
- * (a reload) any problem fails the whole file. Returns 0 or PH_EINVAL. */
+/* Read the bindings file into g. Every problem is logged. A file that
+ * cannot be read as a list of bindings fails (PH_EINVAL); a single bad
+ * binding is left out, unless `strict` (a reload), where it fails the whole
+ * file so that a typo never takes a column away from a running site. */
 static int host__load_bindings(lua_host *h, host_gen *g, bool strict)
 {
     const char *path = h->conf->bindings;
@@ -406,8 +408,16 @@ static int host__load_bindings(lua_host *h, host_gen *g, bool strict)
     }
     lua_State *B = luaL_newstate();
     if (!B) return PH_ENOMEM;
-    luaL_requiref(B, LUA_GNAME, luaopen_base, 1);
-    lua_pop(B, 1);
+    /* The bindings file is data, but may compute it (a loop of columns). */
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},
+                                    {LUA_STRLIBNAME, luaopen_string},
+                                    {LUA_TABLIBNAME, luaopen_table},
+                                    {LUA_MATHLIBNAME, luaopen_math},
+                                    {NULL, NULL}};
+    for (const luaL_Reg *l = libs; l->func; l++) {
+        luaL_requiref(B, l->name, l->func, 1);
+        lua_pop(B, 1);
+    }
     lua_sethook(B, host__bindings_hook, LUA_MASKCOUNT, 10000000);
     int rc = 0;
     if (luaL_loadfilex(B, path, "t") != LUA_OK || lua_pcall(B, 0, 1, 0) != LUA_OK) {
@@ -483,17 +493,20 @@ static int host__load_bindings(lua_host *h, host_gen *g, bool strict)
     return strict ? rc : 0;
 }
 
-static host_gen *host__gen_build(lua_host *h, const host_gen *prev)
+static int host__gen_build(lua_host *h, const host_gen *prev, host_gen **out)
 {
     host_gen *g = calloc(1, sizeof *g);
-    if (!g) return NULL;
+    if (!g) return PH_ENOMEM;
     g->refs = 1;
     g->id = ++h->next_gen_id;
-    if (host__load_plugins(h, g, prev) || host__load_bindings(h, g, prev != NULL)) {
+    int rc = host__load_plugins(h, g, prev);
+    if (!rc) rc = host__load_bindings(h, g, prev != NULL);
+    if (rc) {
         host__gen_unref(g);
-        return NULL;
+        return rc;
     }
-    return g;
+    *out = g;
+    return 0;
 }
 
 int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf)
@@ -502,9 +515,10 @@ int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf)
     if (!h) return PH_ENOMEM;
     h->loop = loop;
     h->conf = conf;
-    if (!(h->gen = host__gen_build(h, NULL))) {
+    int rc = host__gen_build(h, NULL, &h->gen);
+    if (rc) {
         free(h);
-        return PH_ENOMEM;
+        return rc;
     }
     uv_timer_init(loop, &h->grace_timer);
     h->grace_timer.data = h;
@@ -969,8 +983,8 @@ static void host__on_grace(uv_timer_t *t)
 int lua_host_reload(lua_host *h)
 {
     log_msg(LOG_INFO, "reloading plugins and bindings");
-    host_gen *g = host__gen_build(h, h->gen);
-    if (!g) {
+    host_gen *g = NULL;
+    if (host__gen_build(h, h->gen, &g)) {
         log_msg(LOG_ERROR, "reload failed: the site keeps serving what it served before");
         return PH_EINVAL;
     }

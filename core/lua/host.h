@@ -29,7 +29,8 @@ typedef struct lua_host lua_host;
 /* Load every plugin folder (a directory holding plugin.lua) inside each of
  * conf->plugins and the bindings file conf->bindings. A plugin or binding
  * that fails is logged with its file, line and reason and left out; the
- * rest load. `conf` must outlive the host. Returns 0 or PH_ENOMEM. */
+ * rest load. `conf` must outlive the host. Returns 0, PH_EINVAL when the
+ * bindings file cannot be read as a list of bindings (logged), or PH_ENOMEM. */
 int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf);
 /* How many plugins and bindings are live. */
 size_t lua_host_nplugins(const lua_host *h);
