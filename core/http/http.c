@@ -401,9 +401,23 @@ static int on_message_complete(llhttp_t *p)
 
 static bool http__header_ok(const char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] == '\r' || p[i] == '\n' || p[i] == 0) return false;
+    /* CR, LF and NUL are the three bytes that could split a header. */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c <= '\r' && (c == '\r' || c == '\n' || c == 0)) return false;
+    }
     return true;
+}
+
+/* Headers the core writes itself; a handler may not set them. */
+static bool http__reserved_header(const char *n, size_t len)
+{
+    switch (len) {
+    case 10: return http__token_eq(n, len, "connection");
+    case 14: return http__token_eq(n, len, "content-length");
+    case 17: return http__token_eq(n, len, "transfer-encoding");
+    }
+    return false;
 }
 
 /* Percent-escape what could confuse a log reader: spaces, controls, quotes. */
@@ -469,12 +483,16 @@ static int http__append_head(http_conn *c, const http_request *r, int status, co
     char *w = c->out.data + c->out.len;
 #define PUT(p, n) (memcpy(w, (p), (n)), w += (n))
 #define PUTS(lit) PUT(lit, sizeof(lit) - 1)
-    PUTS("HTTP/1.1 ");
-    w += ph_utoa((uint64_t)status, w);
-    *w++ = ' ';
-    const char *txt = http_status_text(status);
-    PUT(txt, strlen(txt));
-    PUTS("\r\n");
+    if (status == 200) {
+        PUTS("HTTP/1.1 200 OK\r\n"); /* the common case, without formatting */
+    } else {
+        PUTS("HTTP/1.1 ");
+        w += ph_utoa((uint64_t)status, w);
+        *w++ = ' ';
+        const char *txt = http_status_text(status);
+        PUT(txt, strlen(txt));
+        PUTS("\r\n");
+    }
     http__refresh_date(s);
     PUT(s->date_hdr, s->date_len);
     if (!no_body && content_length) {
@@ -567,10 +585,7 @@ int http_respond(http_request *r, int status, const http_header *hs, size_t nh, 
             !http__header_ok(hs[i].value, hs[i].value_len))
             return PH_EINVAL;
         /* The core owns framing: these are always its own. */
-        if (http__token_eq(hs[i].name, hs[i].name_len, "content-length") ||
-            http__token_eq(hs[i].name, hs[i].name_len, "transfer-encoding") ||
-            http__token_eq(hs[i].name, hs[i].name_len, "connection"))
-            return PH_EINVAL;
+        if (http__reserved_header(hs[i].name, hs[i].name_len)) return PH_EINVAL;
     }
     return http__respond(r, status, hs, nh, NULL, 0, body, blen);
 }
@@ -605,9 +620,7 @@ int http_stream_begin(http_request *r, int status, const http_header *hs, size_t
     for (size_t i = 0; i < nh; i++)
         if (hs[i].name_len == 0 || !http__header_ok(hs[i].name, hs[i].name_len) ||
             !http__header_ok(hs[i].value, hs[i].value_len) ||
-            http__token_eq(hs[i].name, hs[i].name_len, "content-length") ||
-            http__token_eq(hs[i].name, hs[i].name_len, "transfer-encoding") ||
-            http__token_eq(hs[i].name, hs[i].name_len, "connection"))
+            http__reserved_header(hs[i].name, hs[i].name_len))
             return PH_EINVAL;
     if (c->gone || c->closing) return PH_ECLOSED;
     c->streaming = true;

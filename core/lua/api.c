@@ -52,18 +52,30 @@ static int api__refuse(lua_State *L, host_req *r, int status, const char *why)
     return luaL_error(L, "the request was refused with %d: %s", status, why);
 }
 
-/* Cache slot `key` of the request's user value: pushes it, or nil. */
+/* Cache slot `key` of the request's user value (a table made on first
+ * use): pushes it, or nil. */
 static int api__cached(lua_State *L, int obj, const char *key)
 {
-    lua_getiuservalue(L, obj, 1);
+    if (lua_getiuservalue(L, obj, 1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
     int t = lua_getfield(L, -1, key);
     lua_remove(L, -2);
     return t;
 }
 
+/* Store the value on top in cache slot `key` (the value stays on top). */
 static void api__cache(lua_State *L, int obj, const char *key)
 {
-    lua_getiuservalue(L, obj, 1);
+    obj = lua_absindex(L, obj);
+    if (lua_getiuservalue(L, obj, 1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 4);
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, obj, 1);
+    }
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, key);
     lua_pop(L, 1);
@@ -159,11 +171,14 @@ static int api__on_part(void *ud, const form_part *part)
     }
     close(fd);
     /* Remember the file so it is removed when the request ends. */
-    lua_getiuservalue(L, a->obj, 1);
-    lua_getfield(L, -1, "_spooled");
+    if (api__cached(L, a->obj, "_spooled") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        api__cache(L, a->obj, "_spooled");
+    }
     lua_pushstring(L, path);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-    lua_pop(L, 2);
+    lua_pop(L, 1);
 
     lua_pushlstring(L, part->name, part->name_len);
     if (lua_rawget(L, a->files) == LUA_TNIL) {
@@ -406,7 +421,20 @@ static int l_req_index(lua_State *L)
             lua_pushlstring(L, q->path, q->path_len);
             return 1;
         }
-        if (!strcmp(k, "params")) return api__cached(L, 1, k), 1;
+        if (!strcmp(k, "params")) {
+            if (api__cached(L, 1, k) != LUA_TNIL) return 1;
+            lua_pop(L, 1);
+            const host_route *rt = r->route;
+            lua_createtable(L, 0, (int)rt->nsegs);
+            for (size_t i = 0; i < rt->nsegs; i++) {
+                if (rt->segs[i][0] != ':' && rt->segs[i][0] != '*') continue;
+                lua_pushstring(L, rt->segs[i] + 1);
+                lua__api_push_decoded(L, r->pv[i], r->pl[i]);
+                lua_rawset(L, -3);
+            }
+            api__cache(L, 1, k);
+            return 1;
+        }
         break;
     case 'q':
         if (!strcmp(k, "query")) {
@@ -789,41 +817,29 @@ static int l_park_sleep(lua_State *L)
     return lua_yield(L, 0);
 }
 
-static int api__typed(lua_State *L, const char *type)
+/* park.html/text/json return status, body, content type: the third value
+ * may be a Content-Type string instead of a table of headers, which spares a
+ * table per response. The type is the function's upvalue. */
+static int l_park_typed(lua_State *L)
 {
     luaL_checkstring(L, 1);
     lua_Integer status = luaL_optinteger(L, 2, 200);
     lua_pushinteger(L, status);
     lua_pushvalue(L, 1);
-    lua_createtable(L, 0, 1);
-    lua_pushstring(L, type);
-    lua_setfield(L, -2, "Content-Type");
+    lua_pushvalue(L, lua_upvalueindex(1));
     return 3;
-}
-
-static int l_park_html(lua_State *L)
-{
-    return api__typed(L, "text/html; charset=utf-8");
-}
-
-static int l_park_text(lua_State *L)
-{
-    return api__typed(L, "text/plain; charset=utf-8");
 }
 
 static int l_park_json(lua_State *L)
 {
     luaL_checkany(L, 1);
     lua_Integer status = luaL_optinteger(L, 2, 200);
-    api__cjson(L);
-    lua_getfield(L, -1, "encode");
+    lua_pushinteger(L, status);
+    lua_pushvalue(L, lua_upvalueindex(2)); /* cjson.encode, or nil */
+    if (lua_isnil(L, -1)) return luaL_error(L, "JSON needs lua-cjson (apt-get install lua-cjson)");
     lua_pushvalue(L, 1);
     lua_call(L, 1, 1);
-    lua_pushinteger(L, status);
-    lua_insert(L, -2);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "application/json; charset=utf-8");
-    lua_setfield(L, -2, "Content-Type");
+    lua_pushvalue(L, lua_upvalueindex(1));
     return 3;
 }
 
@@ -1001,19 +1017,10 @@ static int l_park_render(lua_State *L)
 
 void lua__api_push_req(lua_State *co, host_req *r)
 {
-    /* On top: the params table. */
     api_obj *o = lua_newuserdatauv(co, sizeof *o, 1);
     o->r = r;
     luaL_setmetatable(co, API__REQ);
-    lua_createtable(co, 0, 4);
-    lua_pushvalue(co, -3);
-    lua_setfield(co, -2, "params");
-    lua_newtable(co);
-    lua_setfield(co, -2, "_spooled");
-    lua_setiuservalue(co, -2, 1);
-    lua_remove(co, -2); /* the params table */
-    lua_pushvalue(co, -1);
-    r->req_ref = luaL_ref(co, LUA_REGISTRYINDEX);
+    r->req_obj = o;
 }
 
 void lua__api_push_res(lua_State *co, host_req *r)
@@ -1021,38 +1028,31 @@ void lua__api_push_res(lua_State *co, host_req *r)
     api_obj *o = lua_newuserdatauv(co, sizeof *o, 0);
     o->r = r;
     luaL_setmetatable(co, API__RES);
-    lua_pushvalue(co, -1);
-    r->res_ref = luaL_ref(co, LUA_REGISTRYINDEX);
+    r->res_obj = o;
 }
 
+/* The objects are still alive here: they sit at the bottom of co's stack
+ * until the coroutine is reset. */
 void lua__api_close(host_req *r)
 {
-    lua_State *L = r->plugin->L;
-    if (r->req_ref != LUA_NOREF && r->req_ref != 0) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, r->req_ref);
-        api_obj *o = lua_touserdata(L, -1);
-        if (o) {
-            o->r = NULL;
-            /* Remove uploaded files the handler did not move away. */
-            lua_getiuservalue(L, -1, 1);
-            if (lua_getfield(L, -1, "_spooled") == LUA_TTABLE) {
-                lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
-                for (lua_Integer i = 1; i <= n; i++) {
-                    lua_rawgeti(L, -1, i);
-                    unlink(lua_tostring(L, -1));
-                    lua_pop(L, 1);
-                }
+    if (r->res_obj) ((api_obj *)r->res_obj)->r = NULL;
+    if (!r->req_obj) return;
+    ((api_obj *)r->req_obj)->r = NULL;
+    lua_State *L = r->co;
+    /* Remove uploaded files the handler did not move away. */
+    if (L && lua_checkstack(L, 4) && lua_touserdata(L, 1) == r->req_obj &&
+        lua_getiuservalue(L, 1, 1) == LUA_TTABLE) {
+        if (lua_getfield(L, -1, "_spooled") == LUA_TTABLE) {
+            lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+            for (lua_Integer i = 1; i <= n; i++) {
+                lua_rawgeti(L, -1, i);
+                unlink(lua_tostring(L, -1));
+                lua_pop(L, 1);
             }
-            lua_pop(L, 2);
         }
         lua_pop(L, 1);
     }
-    if (r->res_ref != LUA_NOREF && r->res_ref != 0) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, r->res_ref);
-        api_obj *o = lua_touserdata(L, -1);
-        if (o) o->r = NULL;
-        lua_pop(L, 1);
-    }
+    lua_pop(L, 1);
 }
 
 static const luaL_Reg api__req_methods[] = {
@@ -1071,9 +1071,6 @@ static const luaL_Reg api__res_methods[] = {
 
 static const luaL_Reg api__park[] = {
     {"sleep", l_park_sleep},
-    {"html", l_park_html},
-    {"text", l_park_text},
-    {"json", l_park_json},
     {"redirect", l_park_redirect},
     {"escape", l_park_escape},
     {"url_encode", l_park_url_encode},
@@ -1117,6 +1114,24 @@ void lua__api_open(lua_State *L)
 
     lua_newtable(L);
     luaL_setfuncs(L, api__park, 0);
+    static const struct {
+        const char *name, *type;
+    } typed[] = {{"html", "text/html; charset=utf-8"}, {"text", "text/plain; charset=utf-8"}};
+    for (size_t i = 0; i < 2; i++) {
+        lua_pushstring(L, typed[i].type);
+        lua_pushcclosure(L, l_park_typed, 1);
+        lua_setfield(L, -2, typed[i].name);
+    }
+    lua_pushliteral(L, "application/json; charset=utf-8");
+    lua_getfield(L, LUA_REGISTRYINDEX, "park.loaded");
+    if (lua_getfield(L, -1, "cjson") == LUA_TTABLE)
+        lua_getfield(L, -1, "encode");
+    else
+        lua_pushnil(L);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    lua_pushcclosure(L, l_park_json, 2);
+    lua_setfield(L, -2, "json");
     lua_createtable(L, 0, 3);
     lua_pushcfunction(L, l_park_log_info);
     lua_setfield(L, -2, "info");

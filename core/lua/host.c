@@ -15,6 +15,8 @@ enum {
     HOST__MAX_RESPONSE_HEADERS = 64,
     HOST__LOAD_BUDGET = 100000000, /* instructions for loading a plugin */
     HOST__COPY_DEPTH = 16,
+    HOST__POOL_IDLE = 64,  /* idle coroutines kept per plugin */
+    HOST__SPARE_REQS = 64, /* finished host_reqs kept for reuse */
 };
 
 /* ---- plugins ------------------------------------------------------------ */
@@ -32,6 +34,8 @@ static void host__plugin_unref(host_plugin *p)
 {
     if (!p || --p->refs > 0) return;
     if (p->L) lua_close(p->L);
+    free(p->idle);
+    free(p->empty);
     for (size_t i = 0; i < p->nroutes; i++)
         host__route_free(&p->routes[i]);
     free(p->routes);
@@ -151,6 +155,8 @@ static host_plugin *host__load_plugin(lua_host *h, const char *dir, const char *
     snprintf(p->file, dl + fl + sizeof "/plugin.lua" + 1, "%s/plugin.lua", p->dir);
     if (lua__sandbox_open(p, h->conf->lualib)) goto fail;
     lua_State *L = p->L;
+    lua_newtable(L);
+    p->pool_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     char why[512] = "";
     if (luaL_loadfilex(L, p->file, "t") != LUA_OK) {
         log_msg(LOG_ERROR, "plugin %s not loaded: %s", p->name, lua_tostring(L, -1));
@@ -220,6 +226,7 @@ static void host__gen_unref(host_gen *g)
         host__plugin_unref(g->plugins[i]);
     free(g->bindings);
     free(g->plugins);
+    free(g->index);
     free(g);
 }
 
@@ -493,6 +500,50 @@ static int host__load_bindings(lua_host *h, host_gen *g, bool strict)
     return strict ? rc : 0;
 }
 
+static uint32_t host__hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* Index the columns by path for host__find_binding. */
+static int host__gen_index(host_gen *g)
+{
+    size_t cap = 16;
+    while (cap < g->nbindings * 2)
+        cap *= 2;
+    g->index = calloc(cap, sizeof *g->index);
+    if (!g->index) return PH_ENOMEM;
+    g->index_cap = cap;
+    for (size_t i = 0; i < g->nbindings; i++) {
+        size_t slot = host__hash(g->bindings[i].column, g->bindings[i].column_len) & (cap - 1);
+        while (g->index[slot])
+            slot = (slot + 1) & (cap - 1);
+        g->index[slot] = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
+/* The column of a path: the longest column that is the path itself or a
+ * prefix of it ending before a '/'; the root column catches the rest. */
+static host_binding *host__find_binding(const host_gen *g, const char *path, size_t len)
+{
+    if (!g || !g->index_cap) return NULL;
+    size_t mask = g->index_cap - 1;
+    for (;;) {
+        size_t slot = host__hash(path, len) & mask;
+        for (uint32_t i; (i = g->index[slot]); slot = (slot + 1) & mask) {
+            host_binding *b = &g->bindings[i - 1];
+            if (b->column_len == len && memcmp(b->column, path, len) == 0) return b;
+        }
+        if (len == 0) return NULL;
+        while (len > 0 && path[--len] != '/') {
+        }
+    }
+}
+
 static int host__gen_build(lua_host *h, const host_gen *prev, host_gen **out)
 {
     host_gen *g = calloc(1, sizeof *g);
@@ -501,6 +552,7 @@ static int host__gen_build(lua_host *h, const host_gen *prev, host_gen **out)
     g->id = ++h->next_gen_id;
     int rc = host__load_plugins(h, g, prev);
     if (!rc) rc = host__load_bindings(h, g, prev != NULL);
+    if (!rc) rc = host__gen_index(g);
     if (rc) {
         host__gen_unref(g);
         return rc;
@@ -544,6 +596,73 @@ static void host__on_timer_closed(uv_handle_t *t)
     free(t->data);
 }
 
+/* A coroutine for a request: an idle one from the plugin's pool, or a new
+ * one. It stays referenced by the pool table while the request runs.
+ * Returns false when the state is out of memory. */
+static bool host__co_acquire(host_plugin *p, host_req *r)
+{
+    lua_State *L = p->L;
+    if (!lua_checkstack(L, 4)) return false;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->pool_ref);
+    if (p->nidle) {
+        r->co_slot = p->idle[--p->nidle];
+        lua_rawgeti(L, -1, r->co_slot);
+        r->co = lua_tothread(L, -1);
+        lua_pop(L, 2);
+        return true;
+    }
+    if (p->nempty == 0 && p->pool_size == (size_t)INT32_MAX) {
+        lua_pop(L, 1);
+        return false;
+    }
+    int slot = p->nempty ? p->empty[--p->nempty] : (int)++p->pool_size;
+    r->co = lua_newthread(L);
+    if (!r->co) {
+        lua_pop(L, 1);
+        return false;
+    }
+    lua_rawseti(L, -2, slot);
+    lua_pop(L, 1);
+    r->co_slot = slot;
+    return true;
+}
+
+/* Give the request's coroutine back: reset it (its to-be-closed variables
+ * run under the request's budget) and keep it for reuse, up to
+ * HOST__POOL_IDLE idle ones. */
+static void host__co_release(host_plugin *p, host_req *r)
+{
+    /* A coroutine that returned is reusable as it is; one that failed, was
+     * stopped or is still suspended must be reset (closing its pending
+     * to-be-closed variables), which also shrinks its stack. */
+    if (lua_status(r->co) != LUA_OK) {
+        host_req *saved = p->cur;
+        p->cur = r;
+        lua_resetthread(r->co);
+        p->cur = saved == r ? NULL : saved;
+    }
+    lua_settop(r->co, 0);
+    if (r->budget_exceeded) lua__sandbox_rehook(r->co);
+    int **list = p->nidle < HOST__POOL_IDLE ? &p->idle : &p->empty;
+    size_t *n = list == &p->idle ? &p->nidle : &p->nempty;
+    size_t *cap = list == &p->idle ? &p->cap_idle : &p->cap_empty;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        int *nl = realloc(*list, nc * sizeof *nl);
+        if (!nl) return; /* the slot is lost; the thread stays referenced */
+        *list = nl;
+        *cap = nc;
+    }
+    (*list)[(*n)++] = r->co_slot;
+    if (list == &p->empty) { /* too many idle: let this one go */
+        lua_rawgeti(p->L, LUA_REGISTRYINDEX, p->pool_ref);
+        lua_pushnil(p->L);
+        lua_rawseti(p->L, -2, r->co_slot);
+        lua_pop(p->L, 1);
+    }
+    r->co = NULL;
+}
+
 /* Release everything a finished request holds. Its HTTP request must have
  * been answered or abandoned already. */
 static void host__req_free(host_req *r)
@@ -557,20 +676,14 @@ static void host__req_free(host_req *r)
         if (r->next_streaming) r->next_streaming->prev_streaming = r->prev_streaming;
     }
     lua__api_close(r);
-    if (r->co) {
-        host_req *saved = p->cur;
-        p->cur = r; /* to-be-closed variables run under the request's budget */
-        lua_resetthread(r->co);
-        p->cur = saved == r ? NULL : saved;
-        luaL_unref(p->L, LUA_REGISTRYINDEX, r->co_ref);
-        luaL_unref(p->L, LUA_REGISTRYINDEX, r->req_ref);
-        luaL_unref(p->L, LUA_REGISTRYINDEX, r->res_ref);
-    }
+    if (r->co) host__co_release(p, r);
     ph_buf_free(&r->res_headers);
     host__plugin_unref(p);
     host__gen_unref(r->gen);
     if (r->timer_open) {
         uv_close((uv_handle_t *)&r->timer, host__on_timer_closed);
+    } else if (r->host->nspare < HOST__SPARE_REQS) {
+        r->host->spare[r->host->nspare++] = r; /* reused by the next request */
     } else {
         free(r);
     }
@@ -646,7 +759,7 @@ static const char *host__respond(host_req *r, int base, int nres)
     int status = r->status ? r->status : 200;
     size_t blen = 0;
     const char *body = "";
-    int hidx = 0;
+    int hidx = 0, ctype = 0;
     if (nres >= 1 && lua_type(co, base) == LUA_TSTRING) {
         body = lua_tolstring(co, base, &blen);
     } else if (nres >= 1 && lua_isinteger(co, base)) {
@@ -655,8 +768,11 @@ static const char *host__respond(host_req *r, int base, int nres)
             if (lua_type(co, base + 1) != LUA_TSTRING) return "the response body must be a string";
             body = lua_tolstring(co, base + 1, &blen);
         }
-        if (nres >= 3 && !lua_isnil(co, base + 2)) {
-            if (!lua_istable(co, base + 2)) return "response headers must be a table";
+        if (nres >= 3 && lua_type(co, base + 2) == LUA_TSTRING) {
+            ctype = base + 2; /* a Content-Type alone */
+        } else if (nres >= 3 && !lua_isnil(co, base + 2)) {
+            if (!lua_istable(co, base + 2))
+                return "response headers must be a table (or a Content-Type string)";
             hidx = base + 2;
         }
     } else if (nres >= 1 && !lua_isnil(co, base)) {
@@ -696,6 +812,13 @@ static const char *host__respond(host_req *r, int base, int nres)
             }
             lua_pop(co, 1);
         }
+    }
+    if (ctype && nh < HOST__MAX_RESPONSE_HEADERS && !has_type) {
+        hs[nh].name = "Content-Type";
+        hs[nh].name_len = 12;
+        hs[nh].value = lua_tolstring(co, ctype, &hs[nh].value_len);
+        nh++;
+        has_type = true;
     }
     if (!has_type && nh < HOST__MAX_RESPONSE_HEADERS) hs[nh++] = html;
     if (http_respond(r->http, status, hs, nh, body, blen))
@@ -744,7 +867,8 @@ void lua__req_resume(host_req *r, int nargs)
             http_stream_end(r->http);
         r->http = NULL;
     } else if (st == LUA_OK) {
-        const char *bad = r->http ? host__respond(r, lua_gettop(co) - nres + 1, nres) : NULL;
+        /* nres counts the whole stack: req and res sit below the results. */
+        const char *bad = r->http ? host__respond(r, 3, lua_gettop(co) - 2) : NULL;
         if (bad) {
             host__log_failure(r, "failed", bad);
             host__fail(r, 500);
@@ -845,16 +969,10 @@ void lua_host_handle(void *host, http_request *q)
     lua_host *h = host;
     if (q->path[1] == 's' && lua__static_serve(h, q)) return;
     host_gen *g = h->gen;
-    host_binding *b = NULL;
-    for (size_t i = 0; g && i < g->nbindings; i++) {
-        host_binding *c = &g->bindings[i];
-        if (c->column_len == 0 ||
-            (strncmp(q->path, c->column, c->column_len) == 0 &&
-             (q->path[c->column_len] == '/' || q->path[c->column_len] == 0))) {
-            b = c;
-            break;
-        }
-    }
+    /* A path with a trailing slash looks for its column without it. */
+    size_t plen = q->path_len;
+    if (plen > 1 && q->path[plen - 1] == '/') plen--;
+    host_binding *b = host__find_binding(g, q->path, plen);
     if (!b) {
         http_respond_error(q, 404, NULL, 0);
         return;
@@ -904,14 +1022,14 @@ void lua_host_handle(void *host, http_request *q)
         http_respond_error(q, 405, &a, 1);
         return;
     }
-    /* Re-run the match to fill params of the chosen route. */
-    host__match(rt, sub, pv, pl);
-
-    host_req *r = calloc(1, sizeof *r);
+    host_req *r = h->nspare ? h->spare[--h->nspare] : malloc(sizeof *r);
     if (!r) {
         http_respond_error(q, 503, NULL, 0);
         return;
     }
+    memset(r, 0, sizeof *r);
+    /* Re-run the match to keep the chosen route's parameters. */
+    host__match(rt, sub, r->pv, r->pl);
     r->host = h;
     r->gen = g;
     g->refs++;
@@ -921,29 +1039,23 @@ void lua_host_handle(void *host, http_request *q)
     r->route = rt;
     r->http = q;
     r->subpath = sub;
-    lua_State *L = p->L;
-    if (!lua_checkstack(L, 8) || !(r->co = lua_newthread(L))) {
+    /* The objects below are allocated on the request's account. */
+    lua__budget_arm(p, r, (uint64_t)h->conf->plugin_instructions);
+    if (!host__co_acquire(p, r) || !lua_checkstack(r->co, 8)) {
         http_respond_error(q, 503, NULL, 0);
         r->http = NULL;
         host__req_free(r);
         return;
     }
-    r->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    r->req_ref = r->res_ref = LUA_NOREF;
     http_request_watch(q, host__on_gone, host__on_drain, r);
     lua_State *co = r->co;
-    /* The objects below are allocated on the request's account. */
-    lua__budget_arm(p, r, (uint64_t)h->conf->plugin_instructions);
-    lua_rawgeti(co, LUA_REGISTRYINDEX, rt->handler_ref);
-    lua_createtable(co, 0, (int)rt->nsegs);
-    for (size_t i = 0; i < rt->nsegs; i++) {
-        if (rt->segs[i][0] != ':' && rt->segs[i][0] != '*') continue;
-        lua_pushstring(co, rt->segs[i] + 1);
-        lua__api_push_decoded(co, pv[i], pl[i]);
-        lua_rawset(co, -3);
-    }
+    /* co's stack: req and res, kept there for the whole request, then the
+     * handler and its arguments. */
     lua__api_push_req(co, r);
     lua__api_push_res(co, r);
+    lua_rawgeti(co, LUA_REGISTRYINDEX, rt->handler_ref);
+    lua_pushvalue(co, 1);
+    lua_pushvalue(co, 2);
     lua__req_resume(r, 2);
 }
 
@@ -1013,6 +1125,8 @@ void lua_host_stop(lua_host *h)
 void lua_host_free(lua_host *h)
 {
     if (!h) return;
+    while (h->nspare)
+        free(h->spare[--h->nspare]);
     host__gen_unref(h->gen);
     free(h);
 }

@@ -47,6 +47,11 @@ struct host_plugin {
     lua_host *host;
     host_req *cur; /* the request or job whose code runs now */
     uint64_t generation;
+    /* Idle request coroutines, reused: slots of the registry table pool_ref
+     * that hold an idle thread, and slots left empty. */
+    int pool_ref;
+    int *idle, *empty;
+    size_t nidle, nempty, cap_idle, cap_empty, pool_size;
     /* Failures in the current window; maintenance mode until a time. */
     unsigned failures;
     uint64_t window_start_ms, maintenance_until_ms;
@@ -61,6 +66,9 @@ typedef struct {
 
 struct host_gen {
     uint64_t id;
+    /* Columns by path, open addressing: index+1 into bindings, 0 empty. */
+    uint32_t *index;
+    size_t index_cap;
     host_plugin **plugins;
     size_t nplugins;
     host_binding *bindings; /* longest column first */
@@ -78,11 +86,14 @@ struct host_req {
     host_route *route;
     http_request *http; /* NULL once answered */
     lua_State *co;
-    int co_ref, req_ref, res_ref;
+    int co_slot;             /* its slot in the plugin's pool table */
+    void *req_obj, *res_obj; /* the userdata of req and res, kept alive on co's stack */
+    const char *pv[16 + 1];  /* the route's parameters, inside http->path */
+    size_t pl[16 + 1];
     const char *subpath; /* the path below the column, inside http */
     host_req_state state;
     uint64_t instructions, budget;
-    bool budget_exceeded, mem_exceeded, streaming, timer_open, killed;
+    bool budget_exceeded, mem_exceeded, streaming, timer_open;
     uv_timer_t timer;
     int client_status; /* a 4xx the API chose for a bad request body */
     /* The response being shaped through `res`. */
@@ -100,6 +111,8 @@ struct lua_host {
     host_req *streams; /* requests streaming now, for reload */
     uv_timer_t grace_timer;
     bool grace_open;
+    host_req *spare[64]; /* finished requests kept for reuse */
+    size_t nspare;
 };
 
 /* sandbox.c */
@@ -110,6 +123,8 @@ struct lua_host {
 int lua__sandbox_open(host_plugin *p, const char *lualib_dir);
 /* The plugin whose state L (any thread of it) belongs to. */
 host_plugin *lua__plugin_of(lua_State *L);
+/* Put the budget hook of thread co back to its normal pace. */
+void lua__sandbox_rehook(lua_State *co);
 /* Arm the budget for code about to run for `r` on plugin p. */
 void lua__budget_arm(host_plugin *p, host_req *r, uint64_t budget);
 /* Run the chunk or function on top of L's stack in plugin p's environment
@@ -120,8 +135,7 @@ int lua__pcall_budget(host_plugin *p, int nargs, int nres, uint64_t budget);
 /* api.c */
 /* Register require("park") in the plugin's state. */
 void lua__api_open(lua_State *L);
-/* Push the request object for r onto co, taking the params table on top of
- * co's stack; then the response object. */
+/* Push the request object for r onto co; then the response object. */
 void lua__api_push_req(lua_State *co, host_req *r);
 void lua__api_push_res(lua_State *co, host_req *r);
 /* Invalidate the objects when the request ends. */

@@ -92,6 +92,11 @@ static void sandbox__hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "instruction budget exceeded");
 }
 
+void lua__sandbox_rehook(lua_State *co)
+{
+    lua_sethook(co, sandbox__hook, LUA_MASKCOUNT, SANDBOX__HOOK_EVERY);
+}
+
 void lua__budget_arm(host_plugin *p, host_req *r, uint64_t budget)
 {
     r->instructions = 0;
