@@ -1042,6 +1042,7 @@ void lua_host_handle(void *host, http_request *q)
     /* The objects below are allocated on the request's account. */
     lua__budget_arm(p, r, (uint64_t)h->conf->plugin_instructions);
     if (!host__co_acquire(p, r) || !lua_checkstack(r->co, 8)) {
+        p->cur = NULL;
         http_respond_error(q, 503, NULL, 0);
         r->http = NULL;
         host__req_free(r);
