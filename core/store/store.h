@@ -1,15 +1,26 @@
 /* store: the worker's connection to the site's SQLite database.
  *
- * Provides: store_open() / store_close() of one database file in WAL mode.
+ * Provides: store_open() of one database file in WAL mode; migrations
+ *           (numbered SQL files applied once, each in a transaction,
+ *           recorded by name); table namespaces enforced by SQLite's
+ *           authorizer; a progress hook that can interrupt a query.
  * Owns:     the sqlite3 connection.
- * Uses:     SQLite.
+ * Uses:     SQLite. Knows nothing of Lua; the Lua bridge (park.db) sits on it.
  *
  * Each worker opens its own connection; nothing here is shared between
  * workers but the file itself.
+ *
+ * Namespaces: while a namespace "survey" is set, statements prepared (and
+ * re-prepared by sqlite3_step after a schema change) may create, read and
+ * write only tables, indexes, triggers and views named survey_*, read the
+ * core's public views (store_public_views), and use FTS5; ATTACH, PRAGMA,
+ * transactions and load_extension are refused. With no namespace set the
+ * connection is the core's own and unrestricted.
  */
 #ifndef PH_STORE_H
 #define PH_STORE_H
 
+#include <sqlite3.h>
 #include <stddef.h>
 
 typedef struct store store;
@@ -20,5 +31,33 @@ typedef struct store store;
  * the reason in err. */
 int store_open(store **out, const char *path, char *err, size_t errlen);
 void store_close(store *s);
+/* The connection, for the Lua bridge. Borrowed; valid until store_close. */
+sqlite3 *store_db(store *s);
+
+/* Set the namespace ("survey": tables survey_*) for what is prepared or
+ * stepped next; NULL for the core. `ns` is borrowed until the next call. */
+void store_set_namespace(store *s, const char *ns);
+/* Why the authorizer refused the last statement ("" if it did not). */
+const char *store_refusal(const store *s);
+
+/* Called every ~1000 SQLite VM steps while a statement runs; a non-zero
+ * return interrupts it (SQLITE_INTERRUPT). fn NULL removes the hook. */
+void store_set_progress(store *s, int (*fn)(void *ud), void *ud);
+
+/* Apply, in order of their names, the files NNN_*.sql in `dir` not yet
+ * recorded for `owner` ("core" or a plugin's name), each in its own
+ * transaction under namespace `ns` (NULL for the core), and record them in
+ * park_migrations. A file that fails is rolled back whole; err then names the
+ * file, the line of the statement and SQLite's reason. A missing `dir`
+ * means no migrations. `applied` (may be NULL) receives how many ran.
+ * Returns 0 or PH_EDB. */
+int store_migrate(store *s, const char *owner, const char *dir, const char *ns, int *applied,
+                  char *err, size_t errlen);
+
+/* Call fn for every recorded migration, in the order applied. */
+int store_each_migration(store *s,
+                         void (*fn)(void *ud, const char *owner, const char *name,
+                                    const char *applied_at),
+                         void *ud);
 
 #endif
