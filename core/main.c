@@ -45,16 +45,16 @@ int main(int argc, char **argv)
         }
         return app_new_plugin(argv[3], argc == 5 ? argv[4] : "plugins");
     }
-    if (!strcmp(cmd, "reload")) {
+    if (!strcmp(cmd, "reload") || !strcmp(cmd, "migrate")) {
         ph_conf conf;
         char err[1024];
         int rc = conf_load(&conf, argc - 2, argv + 2, err, sizeof err);
         if (rc) {
-            fprintf(stderr, "parkhost reload: %s\n", err);
+            fprintf(stderr, "parkhost %s: %s\n", cmd, err);
             conf_free(&conf);
             return 2;
         }
-        int status = app_reload(&conf);
+        int status = cmd[0] == 'r' ? app_reload(&conf) : app_migrate(&conf);
         conf_free(&conf);
         return status;
     }

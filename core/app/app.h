@@ -14,6 +14,9 @@
  * 0 after a graceful stop, 1 when the site could not start. */
 int app_serve(const ph_conf *conf);
 
+/* Apply the plugins' pending migrations to conf->db and list them all. */
+int app_migrate(const ph_conf *conf);
+
 /* Ask the server whose pid is in conf->pid_file to reload (SIGHUP). */
 int app_reload(const ph_conf *conf);
 

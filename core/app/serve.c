@@ -110,7 +110,7 @@ int app_serve(const ph_conf *c)
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
-    int hrc = lua_host_new(&w.lua, &w.loop, c);
+    int hrc = lua_host_new(&w.lua, &w.loop, c, w.db);
     if (hrc) {
         log_msg(LOG_ERROR, "%s",
                 hrc == PH_EINVAL ? "not started: fix the bindings file (see above)"

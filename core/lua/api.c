@@ -1140,6 +1140,8 @@ void lua__api_open(lua_State *L)
     lua_pushcfunction(L, l_park_log_error);
     lua_setfield(L, -2, "error");
     lua_setfield(L, -2, "log");
+    lua__db_open(L);
+    lua_setfield(L, -2, "db");
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, API__PARK);
     /* require("park") finds it in the require cache. */

@@ -1,6 +1,7 @@
 /* Plugins, bindings, routing and the life of a request's coroutine. */
 #include "log/log.h"
 #include "lua/internal.h"
+#include "store/store.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,6 +34,7 @@ static void host__route_free(host_route *rt)
 static void host__plugin_unref(host_plugin *p)
 {
     if (!p || --p->refs > 0) return;
+    lua__db_cache_free(p);
     if (p->L) lua_close(p->L);
     free(p->idle);
     free(p->empty);
@@ -199,6 +201,15 @@ static host_plugin *host__load_plugin(lua_host *h, const char *dir, const char *
         }
     }
     if (!why[0]) host__read_routes(p, why, sizeof why);
+    if (!why[0] && h->db) {
+        /* The plugin's tables, in its namespace, before it serves. */
+        char sqldir[4200];
+        int applied = 0;
+        snprintf(sqldir, sizeof sqldir, "%s/sql", p->dir);
+        if (store_migrate(h->db, p->name, sqldir, p->name, &applied, why, sizeof why) == 0 &&
+            applied)
+            log_msg(LOG_INFO, "plugin %s: %d migration(s) applied", p->name, applied);
+    }
     if (why[0]) {
         log_msg(LOG_ERROR, "plugin %s not loaded: %s: %s", p->name, p->file, why);
         goto fail;
@@ -246,6 +257,30 @@ static int host__gen_add(host_gen *g, host_plugin *p)
     return 0;
 }
 
+/* A plugin's tables are named <plugin>_*: two plugins whose names make one
+ * namespace a prefix of the other ("survey" and "survey_extra"), and the
+ * core's own "park", would share tables. Returns why, or NULL. */
+static const char *host__namespace_clash(const host_gen *g, const char *name)
+{
+    static _Thread_local char why[512];
+    size_t n = strlen(name);
+    if (strncmp(name, "park", 4) == 0 && (name[4] == 0 || name[4] == '_'))
+        return "the names park and park_* are the core's (its tables are park_*)";
+    for (size_t i = 0; i < g->nplugins; i++) {
+        const char *o = g->plugins[i]->name;
+        size_t on = strlen(o);
+        if ((on < n && !strncmp(name, o, on) && name[on] == '_') ||
+            (n < on && !strncmp(o, name, n) && o[n] == '_')) {
+            snprintf(why, sizeof why,
+                     "its tables (%.100s_*) and those of plugin %.100s (%.100s_*) would overlap: "
+                     "rename one",
+                     name, o, o);
+            return why;
+        }
+    }
+    return NULL;
+}
+
 static int host__dirent_cmp(const struct dirent **a, const struct dirent **b)
 {
     return strcmp((*a)->d_name, (*b)->d_name);
@@ -271,6 +306,12 @@ static int host__load_plugins(lua_host *h, host_gen *g, const host_gen *prev)
             struct stat st;
             snprintf(path, sizeof path, "%s/%s/plugin.lua", dirs->v[d], folder);
             if (rc || folder[0] == '.' || stat(path, &st) != 0) {
+                free(names[i]);
+                continue;
+            }
+            const char *clash = host__namespace_clash(g, folder);
+            if (clash) {
+                log_msg(LOG_ERROR, "plugin %s in %s not loaded: %s", folder, dirs->v[d], clash);
                 free(names[i]);
                 continue;
             }
@@ -561,11 +602,12 @@ static int host__gen_build(lua_host *h, const host_gen *prev, host_gen **out)
     return 0;
 }
 
-int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf)
+int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct store *db)
 {
     lua_host *h = calloc(1, sizeof *h);
     if (!h) return PH_ENOMEM;
     h->loop = loop;
+    h->db = db;
     h->conf = conf;
     int rc = host__gen_build(h, NULL, &h->gen);
     if (rc) {

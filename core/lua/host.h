@@ -25,13 +25,16 @@
 #include <uv.h>
 
 typedef struct lua_host lua_host;
+struct store;
 
 /* Load every plugin folder (a directory holding plugin.lua) inside each of
  * conf->plugins and the bindings file conf->bindings. A plugin or binding
  * that fails is logged with its file, line and reason and left out; the
- * rest load. `conf` must outlive the host. Returns 0, PH_EINVAL when the
+ * rest load. Each plugin's migrations (its sql/ folder) are applied to `db`
+ * (borrowed, may be NULL) under its namespace before it loads; one that
+ * fails keeps the plugin out. `conf` and `db` must outlive the host. Returns 0, PH_EINVAL when the
  * bindings file cannot be read as a list of bindings (logged), or PH_ENOMEM. */
-int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf);
+int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct store *db);
 /* How many plugins and bindings are live. */
 size_t lua_host_nplugins(const lua_host *h);
 size_t lua_host_nbindings(const lua_host *h);

@@ -25,6 +25,8 @@
 typedef struct host_plugin host_plugin;
 typedef struct host_req host_req;
 typedef struct host_gen host_gen;
+typedef struct lua_db_cache lua_db_cache;
+typedef struct store store;
 
 /* A route pattern such as "/items/:id" or "/files/ *rest" (no space), split into segments. */
 typedef struct {
@@ -49,6 +51,7 @@ struct host_plugin {
     uint64_t generation;
     /* Idle request coroutines, reused: slots of the registry table pool_ref
      * that hold an idle thread, and slots left empty. */
+    lua_db_cache *stmts; /* park.db's prepared statements (db.c) */
     int pool_ref;
     int *idle, *empty;
     size_t nidle, nempty, cap_idle, cap_empty, pool_size;
@@ -105,6 +108,7 @@ struct host_req {
 
 struct lua_host {
     uv_loop_t *loop;
+    store *db; /* the worker's database, or NULL */
     const ph_conf *conf;
     host_gen *gen;
     uint64_t next_gen_id;
@@ -146,6 +150,11 @@ void lua__api_push_decoded(lua_State *L, const char *s, size_t n);
 /* static.c: answer q from a plugin's static/ folder when its path is
  * under /static/; false (nothing done) otherwise. */
 bool lua__static_serve(lua_host *h, http_request *q);
+
+/* db.c: push the park.db table; free a plugin's statement cache (before
+ * its state closes). */
+void lua__db_open(lua_State *L);
+void lua__db_cache_free(host_plugin *p);
 
 /* host.c */
 host_req *lua__req_of(lua_State *L);

@@ -75,22 +75,42 @@ function testing.start_site(opts)
     cmd[#cmd + 1] = sh_quote(p)
   end
   for _, a in ipairs(opts.args or {}) do cmd[#cmd + 1] = sh_quote(a) end
-  -- The shell prints its pid, then becomes parkhost (exec keeps the pid).
-  local proc = assert(io.popen("echo $$; exec " .. table.concat(cmd, " ") .. " 2>"
-    .. sh_quote(log) .. " </dev/null", "r"))
-  local pid = assert(tonumber(proc:read("l")), "could not start parkhost")
-  local site = setmetatable({ pid = pid, proc = proc, dir = dir, log_path = log }, Site)
+  local site = setmetatable({ dir = dir, log_path = log, cmd = table.concat(cmd, " ") }, Site)
+  site:launch()
+  return site
+end
+
+-- Start the server process (the shell prints its pid, then becomes
+-- parkhost: exec keeps the pid) and wait until it listens.
+function Site:launch()
+  self.proc = assert(io.popen("echo $$; exec " .. self.cmd .. " 2>>"
+    .. sh_quote(self.log_path) .. " </dev/null", "r"))
+  self.pid = assert(tonumber(self.proc:read("l")), "could not start parkhost")
+  local seen = #read_file(self.log_path)
   local deadline = socket.gettime() + 10
   while socket.gettime() < deadline do
-    local port = read_file(log):match("listening on http://127%.0%.0%.1:(%d+)")
+    local port = read_file(self.log_path):sub(seen + 1)
+      :match("listening on http://127%.0%.0%.1:(%d+)")
     if port then
-      site.port = tonumber(port)
-      return site
+      self.port = tonumber(port)
+      return
     end
     socket.sleep(0.02)
   end
-  site:stop()
-  error("parkhost did not start within 10 s; its log:\n" .. read_file(log))
+  self:stop()
+  error("parkhost did not start within 10 s; its log:\n" .. read_file(self.log_path))
+end
+
+--- Kill the server with SIGKILL, as a crash would, keeping its database.
+function Site:kill()
+  os.execute("kill -KILL " .. self.pid)
+  self.proc:close()
+  self.proc = nil
+end
+
+--- Start the server again on the same database and settings (after kill()).
+function Site:restart()
+  self:launch()
 end
 
 --- The server's log (stderr) so far.
@@ -219,7 +239,7 @@ end
 
 --- Stop the site with SIGTERM and wait; returns the exit status (0 is clean).
 function Site:stop()
-  if not self.proc then return self.status end
+  if not self.proc then return self.status end -- stopped (or killed) already
   os.execute("kill -TERM " .. self.pid .. " 2>/dev/null")
   local _, _, code = self.proc:close()
   self.proc = nil

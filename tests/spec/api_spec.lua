@@ -260,6 +260,7 @@ describe("the park API behind a trusted proxy", function()
       bindings = { { column = "/apikit", plugin = "apikit" } },
       args = { "--trusted-proxies", "127.0.0.0/8" },
     })
+    finally(function() site:stop() end)
     local ip = site:request("GET", "/apikit/client",
       { ["X-Forwarded-For"] = "203.0.113.9, 127.0.0.2" }).body
     local spoofed = site:request("GET", "/apikit/client",

@@ -169,6 +169,7 @@ describe("a plugin that keeps failing", function()
       args = { "--plugin-failures", "3", "--plugin-failure-window-s", "60",
                "--plugin-maintenance-s", "1" },
     })
+    finally(function() site:stop() end)
     local statuses = {}
     for i = 1, 4 do statuses[i] = site:request("GET", "/error").status end
     local maint = site:request("GET", "/big?size=3")

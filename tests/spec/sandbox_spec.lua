@@ -30,7 +30,7 @@ describe("the plugin sandbox", function()
   end
 
   describe("stops code that runs too long with 503", function()
-    for _, name in ipairs({ "loop", "loop_pcall", "loop_sort" }) do
+    for _, name in ipairs({ "loop", "pcall_loop", "sort_loop" }) do
       it(name, function()
         local res, line = attack("/h/" .. name)
         assert.are.equal(503, res.status)
@@ -134,7 +134,7 @@ describe("the plugin sandbox", function()
     end
     local conns = {}
     for round = 1, 3 do
-      for _, name in ipairs({ "loop", "loop_pcall", "memory_table", "recursion", "escape_io" }) do
+      for _, name in ipairs({ "loop", "pcall_loop", "memory_table", "recursion", "escape_io" }) do
         conns[#conns + 1] = { open("/h/" .. name), hostile = true }
       end
       for _ = 1, 5 do conns[#conns + 1] = { open("/hello"), round = round } end
