@@ -37,6 +37,19 @@ void lua__db_cache_free(host_plugin *p)
     p->stmts = NULL;
 }
 
+void lua__db_settle(host_plugin *p)
+{
+    store *s = p->host->db;
+    if (!s) return;
+    store_set_namespace(s, NULL);
+    store_set_progress(s, NULL, NULL);
+    /* A statement left mid-step by an error would keep a read transaction
+     * open (and WAL checkpoints waiting) until its next use. */
+    lua_db_cache *c = p->stmts;
+    for (size_t i = 0; c && i < c->n; i++)
+        if (sqlite3_stmt_busy(c->e[i].st)) sqlite3_reset(c->e[i].st);
+}
+
 static store *db__store(lua_State *L, host_plugin *p)
 {
     if (!p->host->db) luaL_error(L, "park.db: this host has no database");
@@ -205,6 +218,7 @@ static int db__run(lua_State *L, db_mode mode)
     const char *sql = luaL_checklstring(L, 1, &len);
     store *s = db__store(L, p);
     sqlite3_stmt *st = db__prepare(L, p, sql, len);
+    if (sqlite3_stmt_busy(st)) sqlite3_reset(st); /* left mid-step by a caught error */
     db__bind(L, st, 2);
     store_set_progress(s, db__progress, p);
     store_set_namespace(s, p->name); /* a re-prepare during step is checked too */

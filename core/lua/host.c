@@ -884,6 +884,7 @@ void lua__req_resume(host_req *r, int nargs)
     int nres = 0;
     int st = lua_resume(co, p->L, nargs, &nres);
     p->cur = NULL;
+    if (st != LUA_OK && st != LUA_YIELD) lua__db_settle(p);
     if (st == LUA_YIELD && !r->budget_exceeded &&
         (r->state == REQ_SLEEPING || r->state == REQ_DRAINING)) {
         lua_pop(co, nres);

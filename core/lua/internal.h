@@ -155,6 +155,9 @@ bool lua__static_serve(lua_host *h, http_request *q);
  * its state closes). */
 void lua__db_open(lua_State *L);
 void lua__db_cache_free(host_plugin *p);
+/* After a run of plugin code ended by an error: no namespace or progress
+ * hook left on the store, no statement left mid-step. */
+void lua__db_settle(host_plugin *p);
 
 /* host.c */
 host_req *lua__req_of(lua_State *L);

@@ -167,6 +167,7 @@ void store_set_progress(store *s, int (*fn)(void *), void *ud)
 
 static int store__exec(store *s, const char *sql, char *err, size_t errlen)
 {
+    store_set_namespace(s, NULL); /* the core's own statements */
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK) return 0;
     snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(s->db));
