@@ -29,7 +29,7 @@ describe("park.db", function()
   end)
 
   it("applies each plugin's migrations once, in order, at load", function()
-    site:wait_log("plugin ledger: 2 migration%(s%) applied")
+    site:wait_log("plugin ledger: 3 migration%(s%) applied")
     site:wait_log("plugin other: 1 migration%(s%) applied")
     assert.are.equal(0, cjson.decode(site:request("GET", "/ledger/count").body).n)
   end)
@@ -62,6 +62,24 @@ describe("park.db", function()
     assert.are.equal(422, res.status)
     assert.matches("over the limit", res.body)
     assert.are.equal(before + 2, cjson.decode(site:request("GET", "/ledger/count").body).n)
+  end)
+
+  it("searches Chinese text with FTS5, short queries included", function()
+    for _, note in ipairs({ "关于高新技术企业认定的通知", "园区元旦假期安排", "认定结果公示" }) do
+      assert.are.equal(201, site:request("POST", "/ledger/add", FORM, form({ note = note })).status)
+    end
+    local function search(q)
+      local notes = {}
+      for _, r in ipairs(cjson.decode(site:request("GET", "/ledger/search?q=" .. q).body)) do
+        notes[#notes + 1] = r.note
+      end
+      table.sort(notes)
+      return notes
+    end
+    assert.are.same({ "关于高新技术企业认定的通知" }, search("高新技术"))
+    assert.are.same({ "关于高新技术企业认定的通知", "认定结果公示" }, search("认定"))
+    assert.are.same({ "园区元旦假期安排" }, search("假"))
+    assert.are.same({}, search("没有这个"))
   end)
 
   it("stops a runaway query with the request's budget", function()
@@ -158,8 +176,8 @@ describe("parkhost migrate", function()
         assert.matches("badmig%s+001_ok%.sql", out)
         assert.falsy(out:find("002_bad.sql  ", 1, true))
       end
-      assert.matches("plugin ledger: 2 migration%(s%) applied", first)
-      assert.falsy(second:find("plugin ledger: 2 migration", 1, true))
+      assert.matches("plugin ledger: 3 migration%(s%) applied", first)
+      assert.falsy(second:find("plugin ledger: 3 migration", 1, true))
       assert.matches("ledger%s+002_index%.sql", second)
     end)
 end)
