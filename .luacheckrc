@@ -6,6 +6,7 @@ files["**/spec/**/*_spec.lua"] = { std = "+busted" }
 files["tests/spec/**/*.lua"] = { std = "+busted", read_globals = { "PARKHOST_BIN" } }
 -- wrk scripts set wrk's hooks as globals.
 files["bench/pipeline.lua"] = { globals = { "init", "request" }, read_globals = { "wrk" } }
+files["bench/post.lua"] = { globals = { "wrk" } }
 files["lualib/park/testing.lua"] = { read_globals = { "PARKHOST_BIN" } }
 -- tests/fixtures/broken holds plugins that must fail to parse.
 exclude_files = { "build*/**", "tests/fixtures/broken/syntax_error/**" }

@@ -10,6 +10,15 @@ local plugin = {
 plugin.routes = {
   { "GET", "/plaintext", function() return park.text("Hello, World!") end },
   { "GET", "/json", function() return park.json({ message = "Hello, World!" }) end },
+  -- park.db: a one-row read by primary key, and a one-row insert (its own
+  -- commit, synchronous=FULL) answered only once it is durable.
+  { "GET", "/db/read", function()
+    return park.json(park.db.first("SELECT id, body FROM benchkit_rows WHERE id = ?", 1))
+  end },
+  { "POST", "/db/write", function(req)
+    local _, id = park.db.exec("INSERT INTO benchkit_rows (body) VALUES (?)", req.body)
+    return park.text(tostring(id), 201)
+  end },
 }
 
 return plugin
