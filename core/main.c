@@ -38,6 +38,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "test")) return app_test(argc - 2, argv + 2);
+    if (!strcmp(cmd, "calendar")) return app_calendar(argc - 2, argv + 2);
     if (!strcmp(cmd, "new")) {
         if (argc < 4 || argc > 5 || strcmp(argv[2], "plugin") != 0) {
             fprintf(stderr, "usage: parkhost new plugin NAME [DIR]\n");

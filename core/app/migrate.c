@@ -29,7 +29,13 @@ int app_migrate(const ph_conf *c)
         fprintf(stderr, "parkhost migrate: %s\n", err);
         return 1;
     }
-    int status = 0;
+    int status = 0, applied = 0;
+    if (store_migrate(s, "core", c->sql_dir, NULL, &applied, err, sizeof err)) {
+        fprintf(stderr, "parkhost migrate: core: %s\n", err);
+        store_close(s);
+        return 1;
+    }
+    if (applied) printf("core: %d migration(s) applied\n", applied);
     for (size_t d = 0; d < c->plugins.n; d++) {
         struct dirent **names;
         int n = scandir(c->plugins.v[d], &names, NULL, migrate__cmp);
@@ -39,7 +45,7 @@ int app_migrate(const ph_conf *c)
             snprintf(path, sizeof path, "%s/%s/plugin.lua", c->plugins.v[d], names[i]->d_name);
             if (names[i]->d_name[0] != '.' && stat(path, &st) == 0) {
                 snprintf(path, sizeof path, "%s/%s/sql", c->plugins.v[d], names[i]->d_name);
-                int applied = 0;
+                applied = 0;
                 if (store_migrate(s, names[i]->d_name, path, names[i]->d_name, &applied, err,
                                   sizeof err)) {
                     fprintf(stderr, "parkhost migrate: plugin %s: %s\n", names[i]->d_name, err);

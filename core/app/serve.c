@@ -110,6 +110,12 @@ int app_serve(const ph_conf *c)
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
+    int applied = 0;
+    if (store_migrate(w.db, "core", c->sql_dir, NULL, &applied, err, sizeof err)) {
+        log_msg(LOG_ERROR, "the core's database schema cannot be set up: %s", err);
+        goto out;
+    }
+    if (applied) log_msg(LOG_INFO, "core: %d migration(s) applied", applied);
     int hrc = lua_host_new(&w.lua, &w.loop, c, w.db);
     if (hrc) {
         log_msg(LOG_ERROR, "%s",

@@ -19,6 +19,9 @@
 #ifndef PARKHOST_LUALIB_DIR
 #define PARKHOST_LUALIB_DIR "lualib"
 #endif
+#ifndef PARKHOST_SQL_DIR
+#define PARKHOST_SQL_DIR "sql"
+#endif
 
 typedef struct {
     char **v;
@@ -34,6 +37,7 @@ typedef struct {
     XX(STR, bindings, "bindings", "bindings.lua", 0, 0,                                            \
        "the file that binds columns (path prefixes) to plugins and their config")                  \
     XX(STR, lualib, "lualib", PARKHOST_LUALIB_DIR, 0, 0, "where the host's Lua libraries are")     \
+    XX(STR, sql_dir, "sql-dir", PARKHOST_SQL_DIR, 0, 0, "the core's migrations (NNN_*.sql)")       \
     XX(INT, plugin_memory_mb, "plugin-memory-mb", "64", 1, 65536,                                  \
        "memory cap of each plugin's Lua state, in MiB")                                            \
     XX(INT, plugin_instructions, "plugin-instructions", "50000000", 10000, 100000000000,           \

@@ -1142,6 +1142,8 @@ void lua__api_open(lua_State *L)
     lua_setfield(L, -2, "log");
     lua__db_open(L);
     lua_setfield(L, -2, "db");
+    lua__calendar_open(L);
+    lua_setfield(L, -2, "calendar");
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, API__PARK);
     /* require("park") finds it in the require cache. */

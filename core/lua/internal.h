@@ -159,6 +159,9 @@ void lua__db_cache_free(host_plugin *p);
  * hook left on the store, no statement left mid-step. */
 void lua__db_settle(host_plugin *p);
 
+/* cal.c: push the park.calendar table. */
+void lua__calendar_open(lua_State *L);
+
 /* host.c */
 host_req *lua__req_of(lua_State *L);
 /* The headers set through `res`, as http_headers pointing into r (at most

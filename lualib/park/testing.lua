@@ -75,7 +75,8 @@ function testing.start_site(opts)
     cmd[#cmd + 1] = sh_quote(p)
   end
   for _, a in ipairs(opts.args or {}) do cmd[#cmd + 1] = sh_quote(a) end
-  local site = setmetatable({ dir = dir, log_path = log, cmd = table.concat(cmd, " ") }, Site)
+  local site = setmetatable({ dir = dir, log_path = log, cmd = table.concat(cmd, " "),
+                              db_path = dir .. "/site.db", bin = bin }, Site)
   site:launch()
   return site
 end
@@ -99,6 +100,18 @@ function Site:launch()
   end
   self:stop()
   error("parkhost did not start within 10 s; its log:\n" .. read_file(self.log_path))
+end
+
+--- Run `parkhost ARGS...` against the site's database (e.g. "calendar",
+-- "set", ...); returns its output and whether it exited 0.
+function Site:command(...)
+  local args = {}
+  for i, a in ipairs({ ... }) do args[i] = sh_quote(a) end
+  local p = assert(io.popen(sh_quote(self.bin) .. " " .. table.concat(args, " ") .. " --db "
+    .. sh_quote(self.db_path) .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  return out, ok == true
 end
 
 --- Kill the server with SIGKILL, as a crash would, keeping its database.

@@ -1,0 +1,183 @@
+#include "calendar/calendar.h"
+#include "base/base.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CALENDAR__MAX_SPAN = 366 * 100 }; /* days one call may walk */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (the civil-date
+ * algorithm: eras of 400 years, years starting in March). */
+static int64_t calendar__days(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void calendar__civil(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+int calendar_parse(const char *s, int64_t *day)
+{
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return PH_EINVAL;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return PH_EINVAL;
+    int64_t y = atoi(s);
+    int m = atoi(s + 5), d = atoi(s + 8);
+    if (m < 1 || m > 12 || d < 1 || d > 31) return PH_EINVAL;
+    int64_t z = calendar__days(y, m, d);
+    int64_t y2;
+    int m2, d2;
+    calendar__civil(z, &y2, &m2, &d2);
+    if (y2 != y || m2 != m || d2 != d) return PH_EINVAL; /* 2026-02-30 */
+    *day = z;
+    return 0;
+}
+
+void calendar_format(int64_t day, char *out)
+{
+    int64_t y;
+    int m, d;
+    calendar__civil(day, &y, &m, &d);
+    snprintf(out, 11, "%04lld-%02d-%02d", (long long)y, m, d);
+}
+
+/* 0 Sunday .. 6 Saturday; 1970-01-01 was a Thursday. */
+static int calendar__weekday(int64_t day)
+{
+    return (int)(((day % 7) + 7 + 4) % 7);
+}
+
+/* The park_calendar rows of [from, to], as kinds by day offset: 'h', 'w'
+ * or 0. Returns a malloc'd array of to-from+1 bytes, or NULL (PH_EDB). */
+static char *calendar__window(store *s, int64_t from, int64_t to)
+{
+    char *k = calloc((size_t)(to - from + 1), 1);
+    if (!k) return NULL;
+    char a[11], b[11];
+    calendar_format(from, a);
+    calendar_format(to, b);
+    sqlite3 *db = store_db(s);
+    sqlite3_stmt *st = NULL;
+    store_set_namespace(s, NULL);
+    if (sqlite3_prepare_v2(db, "SELECT day, kind FROM park_calendar WHERE day BETWEEN ? AND ?", -1,
+                           &st, NULL) != SQLITE_OK) {
+        free(k);
+        return NULL;
+    }
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t day;
+        if (calendar_parse((const char *)sqlite3_column_text(st, 0), &day) == 0 && day >= from &&
+            day <= to)
+            k[day - from] = ((const char *)sqlite3_column_text(st, 1))[0];
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+static bool calendar__working(int64_t day, char kind)
+{
+    if (kind == 'h') return false;
+    if (kind == 'w') return true;
+    int wd = calendar__weekday(day);
+    return wd != 0 && wd != 6;
+}
+
+int calendar_is_working(store *s, int64_t day, bool *working)
+{
+    char *k = calendar__window(s, day, day);
+    if (!k) return PH_EDB;
+    *working = calendar__working(day, k[0]);
+    free(k);
+    return 0;
+}
+
+int calendar_add_working(store *s, int64_t day, int64_t n, int64_t *out)
+{
+    int64_t dir = n < 0 ? -1 : 1, left = n < 0 ? -n : n;
+    if (left > CALENDAR__MAX_SPAN / 2) return PH_EINVAL;
+    int64_t d = day;
+    while (left > 0) {
+        /* Look at a window ahead at a time: working days are at least 2/7
+         * of all days but for long holidays. */
+        int64_t span = left * 2 + 40;
+        int64_t from = dir > 0 ? d + 1 : d - span, to = dir > 0 ? d + span : d - 1;
+        char *k = calendar__window(s, from, to);
+        if (!k) return PH_EDB;
+        for (int64_t i = 0; i < span && left > 0; i++) {
+            d += dir;
+            if (calendar__working(d, k[d - from])) left--;
+        }
+        free(k);
+        if (llabs(d - day) > CALENDAR__MAX_SPAN) return PH_EINVAL;
+    }
+    *out = d;
+    return 0;
+}
+
+int calendar_working_between(store *s, int64_t a, int64_t b, int64_t *out)
+{
+    int64_t sign = 1;
+    if (b < a) {
+        int64_t t = a;
+        a = b;
+        b = t;
+        sign = -1;
+    }
+    if (b - a > CALENDAR__MAX_SPAN) return PH_EINVAL;
+    *out = 0;
+    if (a == b) return 0;
+    char *k = calendar__window(s, a + 1, b);
+    if (!k) return PH_EDB;
+    int64_t n = 0;
+    for (int64_t d = a + 1; d <= b; d++)
+        n += calendar__working(d, k[d - a - 1]);
+    free(k);
+    *out = sign * n;
+    return 0;
+}
+
+int calendar_set(store *s, int64_t day, const char *kind, const char *name)
+{
+    if (kind && strcmp(kind, "holiday") != 0 && strcmp(kind, "workday") != 0) return PH_EINVAL;
+    char d[11];
+    calendar_format(day, d);
+    sqlite3 *db = store_db(s);
+    sqlite3_stmt *st = NULL;
+    store_set_namespace(s, NULL);
+    const char *sql = kind ? "INSERT INTO park_calendar (day, kind, name) VALUES (?, ?, ?)"
+                             " ON CONFLICT (day) DO UPDATE SET kind = excluded.kind,"
+                             " name = excluded.name"
+                           : "DELETE FROM park_calendar WHERE day = ?";
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return PH_EDB;
+    sqlite3_bind_text(st, 1, d, -1, SQLITE_STATIC);
+    if (kind) {
+        sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, name ? name : "", -1, SQLITE_STATIC);
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : PH_EDB;
+}

@@ -1,0 +1,40 @@
+/* calendar: working days by the park's calendar (holidays and 调休).
+ *
+ * Provides: dates as day numbers, working-day arithmetic over the
+ *           park_calendar table (sql/001_calendar.sql), and its edits.
+ * Owns:     nothing; statements are prepared per call on the store's
+ *           connection, so edits by another process are seen at once.
+ * Uses:     store (SQLite), with no namespace: this is core code.
+ *
+ * A day is a working day when it is Monday to Friday and not a 'holiday'
+ * row, or when it is a 'workday' row (a weekend day worked instead).
+ */
+#ifndef PH_CALENDAR_H
+#define PH_CALENDAR_H
+
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Days since 1970-01-01 of "YYYY-MM-DD"; returns 0 or PH_EINVAL for text
+ * that is not a real date. */
+int calendar_parse(const char *s, int64_t *day);
+/* "YYYY-MM-DD" of a day number into out (at least 11 bytes). */
+void calendar_format(int64_t day, char *out);
+
+/* Whether `day` is a working day. Returns 0 or PH_EDB. */
+int calendar_is_working(store *s, int64_t day, bool *working);
+/* The date n working days after `day` (n >= 0; the day itself does not
+ * count, so 0 gives `day`), or before it for n < 0. Returns 0 or PH_EDB. */
+int calendar_add_working(store *s, int64_t day, int64_t n, int64_t *out);
+/* The working days in (a, b]: after a, up to and including b; negative when
+ * b is before a. Returns 0 or PH_EDB. */
+int calendar_working_between(store *s, int64_t a, int64_t b, int64_t *out);
+
+/* Record `day` as a 'holiday' or 'workday' with a name, replacing what was
+ * recorded for it; kind NULL removes the day's row. Returns 0, PH_EINVAL or
+ * PH_EDB. */
+int calendar_set(store *s, int64_t day, const char *kind, const char *name);
+
+#endif
