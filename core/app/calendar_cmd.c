@@ -65,7 +65,7 @@ int app_calendar(int argc, char **argv)
         status = calendar_set(s, day, NULL, NULL) ? 1 : 0;
     } else if (!strcmp(cmd, "add") && npos == 3) {
         int64_t out;
-        char d[11];
+        char d[CALENDAR_DATE_MAX];
         if (calendar_add_working(s, day, atoll(argv[2]), &out)) {
             fprintf(stderr, "parkhost calendar: cannot count %s working days\n", argv[2]);
             status = 1;

@@ -54,7 +54,8 @@ void calendar_format(int64_t day, char *out)
     int64_t y;
     int m, d;
     calendar__civil(day, &y, &m, &d);
-    snprintf(out, 11, "%04lld-%02d-%02d", (long long)y, m, d);
+    snprintf(out, CALENDAR_DATE_MAX, "%04lld-%02u-%02u", (long long)y, (unsigned char)m,
+             (unsigned char)d);
 }
 
 /* 0 Sunday .. 6 Saturday; 1970-01-01 was a Thursday. */
@@ -69,7 +70,7 @@ static char *calendar__window(store *s, int64_t from, int64_t to)
 {
     char *k = calloc((size_t)(to - from + 1), 1);
     if (!k) return NULL;
-    char a[11], b[11];
+    char a[CALENDAR_DATE_MAX], b[CALENDAR_DATE_MAX];
     calendar_format(from, a);
     calendar_format(to, b);
     sqlite3 *db = store_db(s);
@@ -162,7 +163,7 @@ int calendar_working_between(store *s, int64_t a, int64_t b, int64_t *out)
 int calendar_set(store *s, int64_t day, const char *kind, const char *name)
 {
     if (kind && strcmp(kind, "holiday") != 0 && strcmp(kind, "workday") != 0) return PH_EINVAL;
-    char d[11];
+    char d[CALENDAR_DATE_MAX];
     calendar_format(day, d);
     sqlite3 *db = store_db(s);
     sqlite3_stmt *st = NULL;

@@ -20,7 +20,9 @@
 /* Days since 1970-01-01 of "YYYY-MM-DD"; returns 0 or PH_EINVAL for text
  * that is not a real date. */
 int calendar_parse(const char *s, int64_t *day);
-/* "YYYY-MM-DD" of a day number into out (at least 11 bytes). */
+/* "YYYY-MM-DD" of a day number into out, CALENDAR_DATE_MAX bytes (room for
+ * years beyond four digits, which arithmetic on a far date may reach). */
+enum { CALENDAR_DATE_MAX = 48 };
 void calendar_format(int64_t day, char *out);
 
 /* Whether `day` is a working day. Returns 0 or PH_EDB. */

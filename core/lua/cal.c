@@ -43,7 +43,7 @@ static int l_cal_add(lua_State *L)
     lua_Integer n = luaL_checkinteger(L, 2);
     luaL_argcheck(L, n >= -3660 && n <= 3660, 2, "at most 3660 working days");
     if (calendar_add_working(cal__store(L), day, n, &out)) return cal__failed(L);
-    char s[11];
+    char s[CALENDAR_DATE_MAX];
     calendar_format(out, s);
     lua_pushstring(L, s);
     return 1;
