@@ -132,6 +132,12 @@ static int host__read_routes(host_plugin *p, char *why, size_t whylen)
         }
         p->nroutes++; /* counted even when half-built, so it is freed */
         if (rc) break;
+        /* How many of (req, res) the handler takes: the objects it does not
+         * declare are never made. */
+        lua_Debug ar;
+        lua_pushvalue(L, -1);
+        lua_getinfo(L, ">u", &ar);
+        rt->nargs = ar.isvararg || ar.nparams > 2 ? 2 : ar.nparams;
         rt->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
         lua_pop(L, 3);
     }
@@ -911,7 +917,8 @@ void lua__req_resume(host_req *r, int nargs)
         r->http = NULL;
     } else if (st == LUA_OK) {
         /* nres counts the whole stack: req and res sit below the results. */
-        const char *bad = r->http ? host__respond(r, 3, lua_gettop(co) - 2) : NULL;
+        int nobj = r->route->nargs;
+        const char *bad = r->http ? host__respond(r, nobj + 1, lua_gettop(co) - nobj) : NULL;
         if (bad) {
             host__log_failure(r, "failed", bad);
             host__fail(r, 500);
@@ -1093,14 +1100,14 @@ void lua_host_handle(void *host, http_request *q)
     }
     http_request_watch(q, host__on_gone, host__on_drain, r);
     lua_State *co = r->co;
-    /* co's stack: req and res, kept there for the whole request, then the
-     * handler and its arguments. */
-    lua__api_push_req(co, r);
-    lua__api_push_res(co, r);
+    /* co's stack: req and res (those the handler declares), kept there for
+     * the whole request, then the handler and its arguments. */
+    if (rt->nargs >= 1) lua__api_push_req(co, r);
+    if (rt->nargs >= 2) lua__api_push_res(co, r);
     lua_rawgeti(co, LUA_REGISTRYINDEX, rt->handler_ref);
-    lua_pushvalue(co, 1);
-    lua_pushvalue(co, 2);
-    lua__req_resume(r, 2);
+    for (int i = 1; i <= rt->nargs; i++)
+        lua_pushvalue(co, i);
+    lua__req_resume(r, rt->nargs);
 }
 
 /* ---- reload and stop ---------------------------------------------------- */

@@ -35,6 +35,7 @@ typedef struct {
     char **segs; /* literal text, or ":name", or "*name" (last only) */
     size_t nsegs;
     int handler_ref; /* registry ref in the plugin's state */
+    int nargs;       /* 0, 1 or 2: how many of (req, res) the handler declares */
 } host_route;
 
 struct host_plugin {
