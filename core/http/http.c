@@ -733,11 +733,6 @@ const char *http_request_header(const http_request *r, const char *name)
     return NULL;
 }
 
-int http_request_gone(const http_request *r)
-{
-    return r->conn->gone || r->conn->closing;
-}
-
 /* ---- connection life ---------------------------------------------------- */
 
 /* Answer a request the parser refused, then close. */

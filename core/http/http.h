@@ -11,7 +11,7 @@
  * handler must answer it exactly once with http_respond() or
  * http_respond_error(), now or later from the same loop. Until then the
  * request and every pointer in it stay valid, even if the client goes away
- * (http_request_gone() tells); answering a gone request only logs it and
+ * (http_request_watch() tells); answering a gone request only logs it and
  * releases it. Pipelined requests on one connection are handed over one at a
  * time, in order, and their responses leave in that order, batched into as
  * few writes as possible.
@@ -123,8 +123,6 @@ int http_request_peer(const http_request *req, char *buf, size_t len);
 
 /* Value of the first header named `name` (any case), or NULL. */
 const char *http_request_header(const http_request *req, const char *name);
-/* Whether the client of `req` has gone away. */
-int http_request_gone(const http_request *req);
 /* The reason phrase of a status code ("Not Found"). */
 const char *http_status_text(int status);
 

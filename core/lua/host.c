@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 
 enum {
-    HOST__MAX_PARAMS = 16,
     HOST__MAX_RESPONSE_HEADERS = 64,
     HOST__LOAD_BUDGET = 100000000, /* instructions for loading a plugin */
     HOST__COPY_DEPTH = 16,
@@ -77,8 +76,8 @@ static int host__compile_pattern(host_route *rt, const char *pat, char *why, siz
         rt->segs = ns;
         if (!(rt->segs[rt->nsegs] = strndup(s, n))) return PH_ENOMEM;
         rt->nsegs++;
-        if (rt->nsegs > HOST__MAX_PARAMS) {
-            snprintf(why, whylen, "pattern '%s' has more than %d segments", pat, HOST__MAX_PARAMS);
+        if (rt->nsegs > HOST_MAX_PARAMS) {
+            snprintf(why, whylen, "pattern '%s' has more than %d segments", pat, HOST_MAX_PARAMS);
             return PH_EINVAL;
         }
         s += n;
@@ -1035,8 +1034,8 @@ void lua_host_handle(void *host, http_request *q)
     }
     const char *sub = q->path + b->column_len;
     if (!*sub) sub = "/";
-    const char *pv[HOST__MAX_PARAMS + 1];
-    size_t pl[HOST__MAX_PARAMS + 1];
+    const char *pv[HOST_MAX_PARAMS + 1];
+    size_t pl[HOST_MAX_PARAMS + 1];
     host_route *rt = NULL;
     bool path_known = false;
     const char *method = q->method;
@@ -1078,8 +1077,9 @@ void lua_host_handle(void *host, http_request *q)
         return;
     }
     memset(r, 0, sizeof *r);
-    /* Re-run the match to keep the chosen route's parameters. */
-    host__match(rt, sub, r->pv, r->pl);
+    /* The route loop stopped on the chosen route: pv/pl hold its match. */
+    memcpy(r->pv, pv, sizeof r->pv);
+    memcpy(r->pl, pl, sizeof r->pl);
     r->host = h;
     r->gen = g;
     g->refs++;

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+enum { HOST_MAX_PARAMS = 16 }; /* segments of a route pattern */
+
 typedef struct host_plugin host_plugin;
 typedef struct host_req host_req;
 typedef struct host_gen host_gen;
