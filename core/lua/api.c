@@ -918,15 +918,7 @@ static int api__log(lua_State *L, log_level lvl)
 {
     host_plugin *p = lua__plugin_of(L);
     host_req *r = p->cur;
-    int n = lua_gettop(L);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (int i = 1; i <= n; i++) {
-        if (i > 1) luaL_addchar(&b, ' ');
-        luaL_tolstring(L, i, NULL);
-        luaL_addvalue(&b);
-    }
-    luaL_pushresult(&b);
+    lua__join_args(L, ' ');
     log_msg(lvl, "plugin %s: %.4000s%s%s", p->name, lua_tostring(L, -1),
             r && r->http ? " rid=" : "", r && r->http ? r->http->id : "");
     return 0;

@@ -130,6 +130,8 @@ struct lua_host {
 int lua__sandbox_open(host_plugin *p, const char *lualib_dir);
 /* The plugin whose state L (any thread of it) belongs to. */
 host_plugin *lua__plugin_of(lua_State *L);
+/* Push the arguments on L's stack as strings (tostring) joined by sep. */
+void lua__join_args(lua_State *L, char sep);
 /* Put the budget hook of thread co back to its normal pace. */
 void lua__sandbox_rehook(lua_State *co);
 /* Arm the budget for code about to run for `r` on plugin p. */

@@ -146,20 +146,24 @@ static int sandbox__strict_index(lua_State *L)
     return luaL_error(L, "undefined global '%s'", lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
 }
 
-/* print() writes to the log, marked with the plugin's name. */
-static int sandbox__print(lua_State *L)
+void lua__join_args(lua_State *L, char sep)
 {
-    host_plugin *p = lua__plugin_of(L);
     int n = lua_gettop(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     for (int i = 1; i <= n; i++) {
-        if (i > 1) luaL_addchar(&b, '\t');
+        if (i > 1) luaL_addchar(&b, sep);
         luaL_tolstring(L, i, NULL);
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
-    log_msg(LOG_INFO, "plugin %s: print: %.2000s", p->name, lua_tostring(L, -1));
+}
+
+/* print() writes to the log, marked with the plugin's name. */
+static int sandbox__print(lua_State *L)
+{
+    lua__join_args(L, '\t');
+    log_msg(LOG_INFO, "plugin %s: print: %.2000s", lua__plugin_of(L)->name, lua_tostring(L, -1));
     return 0;
 }
 

@@ -186,6 +186,12 @@ describe("the park API", function()
       site:wait_log("rid=" .. res.headers["x-request-id"] .. "[^\n]*a bad status or header")
     end)
 
+    it("lets print and park.log write to the server's log, marked with the plugin", function()
+      local id = site:request("GET", "/apikit/log").headers["x-request-id"]
+      site:wait_log("INFO  plugin apikit: print: printed\t1\tnil\n")
+      site:wait_log("WARN  plugin apikit: warned 2 true rid=" .. id)
+    end)
+
     it("renders templates with layouts and partials, escaped by default", function()
       local res = site:request("GET", "/apikit/render")
       assert.are.equal(200, res.status)
