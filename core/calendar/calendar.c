@@ -9,7 +9,7 @@ enum { CALENDAR__MAX_SPAN = 366 * 100 }; /* days one call may walk */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (the civil-date
  * algorithm: eras of 400 years, years starting in March). */
-static int64_t calendar__days(int64_t y, int m, int d)
+int64_t calendar_days(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -19,7 +19,7 @@ static int64_t calendar__days(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static void calendar__civil(int64_t z, int64_t *y, int *m, int *d)
+void calendar_civil(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -40,10 +40,10 @@ int calendar_parse(const char *s, int64_t *day)
     int64_t y = atoi(s);
     int m = atoi(s + 5), d = atoi(s + 8);
     if (m < 1 || m > 12 || d < 1 || d > 31) return PH_EINVAL;
-    int64_t z = calendar__days(y, m, d);
+    int64_t z = calendar_days(y, m, d);
     int64_t y2;
     int m2, d2;
-    calendar__civil(z, &y2, &m2, &d2);
+    calendar_civil(z, &y2, &m2, &d2);
     if (y2 != y || m2 != m || d2 != d) return PH_EINVAL; /* 2026-02-30 */
     *day = z;
     return 0;
@@ -53,13 +53,13 @@ void calendar_format(int64_t day, char *out)
 {
     int64_t y;
     int m, d;
-    calendar__civil(day, &y, &m, &d);
+    calendar_civil(day, &y, &m, &d);
     snprintf(out, CALENDAR_DATE_MAX, "%04lld-%02u-%02u", (long long)y, (unsigned char)m,
              (unsigned char)d);
 }
 
 /* 0 Sunday .. 6 Saturday; 1970-01-01 was a Thursday. */
-static int calendar__weekday(int64_t day)
+int calendar_weekday(int64_t day)
 {
     return (int)(((day % 7) + 7 + 4) % 7);
 }
@@ -102,7 +102,7 @@ static bool calendar__working(int64_t day, char kind)
 {
     if (kind == 'h') return false;
     if (kind == 'w') return true;
-    int wd = calendar__weekday(day);
+    int wd = calendar_weekday(day);
     return wd != 0 && wd != 6;
 }
 

@@ -24,6 +24,12 @@ int calendar_parse(const char *s, int64_t *day);
  * years beyond four digits, which arithmetic on a far date may reach). */
 enum { CALENDAR_DATE_MAX = 48 };
 void calendar_format(int64_t day, char *out);
+/* The day number of year y, month m (1-12), day d (1-31), proleptic
+ * Gregorian; no checks (2026-02-30 is 2026-03-02). And back. */
+int64_t calendar_days(int64_t y, int m, int d);
+void calendar_civil(int64_t day, int64_t *y, int *m, int *d);
+/* 0 Sunday .. 6 Saturday. */
+int calendar_weekday(int64_t day);
 
 /* Whether `day` is a working day. Returns 0 or PH_EDB. */
 int calendar_is_working(store *s, int64_t day, bool *working);
