@@ -66,7 +66,19 @@
     X(form_multipart_limit_header_bytes)                                                           \
     X(form_multipart_limit_field_bytes)                                                            \
     X(form_multipart_limit_file_bytes)                                                             \
-    X(form_multipart_limits_zero)
+    X(form_multipart_limits_zero)                                                                  \
+    /* test_sched.c: time and cron */                                                              \
+    X(sched_time_parse)                                                                            \
+    X(sched_cron_fields)                                                                           \
+    X(sched_cron_weekdays)                                                                         \
+    X(sched_cron_errors)                                                                           \
+    /* test_sched.c: the park_jobs table */                                                        \
+    X(sched_claim_lease)                                                                           \
+    X(sched_claim_runnable)                                                                        \
+    X(sched_finish_retry)                                                                          \
+    X(sched_finish_recurring)                                                                      \
+    X(sched_finish_lost)                                                                           \
+    X(sched_cancel_prune)
 
 #define UNIT_TEST_DECLARE(name) void test_##name(void);
 UNIT_TEST_LIST(UNIT_TEST_DECLARE)
