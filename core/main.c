@@ -13,6 +13,12 @@ static void usage(FILE *out)
             "\n"
             "usage:\n"
             "  parkhost serve [settings]     serve the site until SIGTERM or SIGINT\n"
+            "  parkhost reload [settings]    ask the running server to reload plugins\n"
+            "  parkhost migrate [settings]   apply pending migrations and list them all\n"
+            "  parkhost jobs [settings]      list scheduled jobs and how they last ran\n"
+            "  parkhost calendar ...         keep the working-day calendar (see: parkhost "
+            "calendar)\n"
+            "  parkhost new plugin NAME [DIR]  create a new plugin from the template\n"
             "  parkhost test [busted args]   run busted specs inside the host\n"
             "  parkhost version              print the version\n"
             "  parkhost help                 this text\n"
@@ -46,7 +52,7 @@ int main(int argc, char **argv)
         }
         return app_new_plugin(argv[3], argc == 5 ? argv[4] : "plugins");
     }
-    if (!strcmp(cmd, "reload") || !strcmp(cmd, "migrate")) {
+    if (!strcmp(cmd, "reload") || !strcmp(cmd, "migrate") || !strcmp(cmd, "jobs")) {
         ph_conf conf;
         char err[1024];
         int rc = conf_load(&conf, argc - 2, argv + 2, err, sizeof err);
@@ -55,7 +61,9 @@ int main(int argc, char **argv)
             conf_free(&conf);
             return 2;
         }
-        int status = cmd[0] == 'r' ? app_reload(&conf) : app_migrate(&conf);
+        int status = cmd[0] == 'r'   ? app_reload(&conf)
+                     : cmd[0] == 'j' ? app_jobs(&conf)
+                                     : app_migrate(&conf);
         conf_free(&conf);
         return status;
     }

@@ -17,6 +17,10 @@ int app_serve(const ph_conf *conf);
 /* Apply the plugins' pending migrations to conf->db and list them all. */
 int app_migrate(const ph_conf *conf);
 
+/* `parkhost jobs`: list the scheduled jobs, their next and last runs and
+ * how the last one ended. Returns the exit status. */
+int app_jobs(const ph_conf *conf);
+
 /* `parkhost calendar ...`: keep the working-day calendar. Returns the exit
  * status. */
 int app_calendar(int argc, char **argv);

@@ -58,6 +58,24 @@ typedef struct {
        "Cache-Control max-age of plugins' static files")                                           \
     XX(INT, reload_grace_ms, "reload-grace-ms", "5000", 0, 3600000,                                \
        "after a reload, streams still on the old version are ended after this")                    \
+    XX(INT, clock_offset_s, "clock-offset-s", "0", -315360000, 315360000,                          \
+       "moves the park clock (jobs, park.now, os.time) by this many seconds; for tests and "       \
+       "rehearsals, 0 in production")                                                              \
+    XX(INT, utc_offset_min, "utc-offset-min", "480", -720, 840,                                    \
+       "the site's local time in minutes east of UTC (480: China); cron and dates use it")         \
+    XX(INT, jobs_poll_ms, "jobs-poll-ms", "1000", 10, 3600000,                                     \
+       "longest wait between two looks for due jobs (how late jobs set elsewhere are seen)")       \
+    XX(INT, jobs_concurrency, "jobs-concurrency", "8", 1, 10000, "jobs one worker runs at once")   \
+    XX(INT, job_lease_s, "job-lease-s", "300", 1, 86400,                                           \
+       "a job not finished this long after it was claimed may be claimed and run again")           \
+    XX(INT, job_retries, "job-retries", "5", 0, 1000,                                              \
+       "a failing job is retried this many times before it is marked failed")                      \
+    XX(INT, job_retry_base_s, "job-retry-base-s", "30", 1, 86400,                                  \
+       "wait before the first retry of a failed job; each next retry waits twice as long")         \
+    XX(INT, job_retry_max_s, "job-retry-max-s", "3600", 1, 604800,                                 \
+       "the longest wait between two retries of a failed job")                                     \
+    XX(INT, job_payload_bytes, "job-payload-bytes", "65536", 16, 16777216,                         \
+       "largest payload of a scheduled job, as JSON")                                              \
     XX(STR, pid_file, "pid-file", "var/parkhost.pid", 0, 0,                                        \
        "where serve writes its process id (for parkhost reload)")                                  \
     XX(STR, db, "db", "var/parkhost.db", 0, 0, "SQLite database file (created if missing)")        \

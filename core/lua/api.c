@@ -1136,6 +1136,10 @@ void lua__api_open(lua_State *L)
     lua_setfield(L, -2, "db");
     lua__calendar_open(L);
     lua_setfield(L, -2, "calendar");
+    lua__sched_open(L);
+    lua_setfield(L, -2, "sched");
+    lua_pushcfunction(L, lua__l_park_now);
+    lua_setfield(L, -2, "now");
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, API__PARK);
     /* require("park") finds it in the require cache. */

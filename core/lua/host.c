@@ -35,6 +35,7 @@ static void host__plugin_unref(host_plugin *p)
     if (!p || --p->refs > 0) return;
     lua__db_cache_free(p);
     if (p->L) lua_close(p->L);
+    lua__jobs_free(p);
     free(p->idle);
     free(p->empty);
     for (size_t i = 0; i < p->nroutes; i++)
@@ -205,6 +206,7 @@ static host_plugin *host__load_plugin(lua_host *h, const char *dir, const char *
             lua_pop(L, 1);
         }
     }
+    if (!why[0]) lua__jobs_read(p, why, sizeof why);
     if (!why[0]) host__read_routes(p, why, sizeof why);
     if (!why[0] && h->db) {
         /* The plugin's tables, in its namespace, before it serves. */
@@ -220,6 +222,7 @@ static host_plugin *host__load_plugin(lua_host *h, const char *dir, const char *
         goto fail;
     }
     lua_settop(L, 0);
+    lua__jobs_declare(p);
     lua_gc(L, LUA_GCCOLLECT);
     return p;
 fail:
@@ -622,8 +625,14 @@ int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct st
     uv_timer_init(loop, &h->grace_timer);
     h->grace_timer.data = h;
     h->grace_open = true;
+    lua__jobs_init(h);
     *out = h;
     return 0;
+}
+
+host_plugin *lua__plugin_find(lua_host *h, const char *name)
+{
+    return h->gen ? host__gen_find(h->gen, name) : NULL;
 }
 
 size_t lua_host_nplugins(const lua_host *h)
@@ -722,6 +731,7 @@ static void host__req_free(host_req *r)
             r->host->streams = r->next_streaming;
         if (r->next_streaming) r->next_streaming->prev_streaming = r->prev_streaming;
     }
+    if (r->is_job) lua__job_unlink(r);
     lua__api_close(r);
     if (r->co) host__co_release(p, r);
     ph_buf_free(&r->res_headers);
@@ -875,6 +885,68 @@ static const char *host__respond(host_req *r, int base, int nres)
     return NULL;
 }
 
+host_req *lua__req_new(lua_host *h, host_plugin *p)
+{
+    host_req *r = h->nspare ? h->spare[--h->nspare] : malloc(sizeof *r);
+    if (!r) return NULL;
+    memset(r, 0, sizeof *r);
+    r->host = h;
+    r->gen = h->gen;
+    h->gen->refs++;
+    r->plugin = p;
+    p->refs++;
+    /* The objects made next are allocated on the request's account. */
+    lua__budget_arm(p, r, (uint64_t)h->conf->plugin_instructions);
+    if (!host__co_acquire(p, r) || !lua_checkstack(r->co, 8)) {
+        p->cur = NULL;
+        host__req_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void lua__req_end(host_req *r)
+{
+    if (r->timer_open) uv_timer_stop(&r->timer);
+    r->state = REQ_DONE;
+    host__req_free(r);
+}
+
+/* The message of the error object on top of co (a string, or one made). */
+static const char *host__error_message(lua_State *co)
+{
+    const char *msg = lua_tostring(co, -1);
+    if (msg) return msg;
+    if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING)
+        return lua_tostring(co, -1);
+    return lua_pushfstring(co, "(error object is a %s value)", luaL_typename(co, -1));
+}
+
+/* A job's coroutine stopped for good: record how, then free it. */
+static void host__job_ended(host_req *r, int st)
+{
+    host_plugin *p = r->plugin;
+    lua_State *co = r->co;
+    bool failed = st != LUA_OK && st != LUA_YIELD;
+    if (r->budget_exceeded || (r->mem_exceeded && failed)) {
+        luaL_traceback(p->L, co,
+                       r->budget_exceeded
+                           ? "instruction budget exceeded (plugin-instructions): the job ran "
+                             "too long without waiting"
+                           : "memory limit exceeded (plugin-memory-mb)",
+                       0);
+    } else if (st == LUA_YIELD) {
+        lua_pushliteral(p->L, "coroutine.yield() in a job: only park's waiting functions may wait");
+    } else if (failed) {
+        luaL_traceback(p->L, co, host__error_message(co), 0);
+    } else {
+        lua_pushnil(p->L);
+    }
+    lua__job_ended(r, lua_tostring(p->L, -1));
+    lua_pop(p->L, 1);
+    lua__req_end(r);
+}
+
 static void host__on_gone(void *ud, http_request *q);
 static void host__on_drain(void *ud, http_request *q);
 
@@ -894,6 +966,10 @@ void lua__req_resume(host_req *r, int nargs)
         (r->state == REQ_SLEEPING || r->state == REQ_DRAINING)) {
         lua_pop(co, nres);
         return; /* a wait: a timer, the client or a drain resumes it */
+    }
+    if (r->is_job) {
+        host__job_ended(r, st);
+        return;
     }
     if (r->budget_exceeded || (r->mem_exceeded && st != LUA_OK && st != LUA_YIELD)) {
         /* Where it was stopped helps the author find the loop or the hoard. */
@@ -931,14 +1007,7 @@ void lua__req_resume(host_req *r, int nargs)
             msg = "coroutine.yield() in a handler: only park's waiting functions may wait";
             lua_pushstring(co, msg);
         } else {
-            msg = lua_tostring(co, -1);
-            if (!msg) {
-                if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING)
-                    msg = lua_tostring(co, -1);
-                else
-                    msg =
-                        lua_pushfstring(co, "(error object is a %s value)", luaL_typename(co, -1));
-            }
+            msg = host__error_message(co);
         }
         luaL_traceback(p->L, co, msg, 0);
         host__log_failure(r, "failed", lua_tostring(p->L, -1));
@@ -1071,33 +1140,18 @@ void lua_host_handle(void *host, http_request *q)
         http_respond_error(q, 405, &a, 1);
         return;
     }
-    host_req *r = h->nspare ? h->spare[--h->nspare] : malloc(sizeof *r);
+    host_req *r = lua__req_new(h, p);
     if (!r) {
         http_respond_error(q, 503, NULL, 0);
         return;
     }
-    memset(r, 0, sizeof *r);
     /* The route loop stopped on the chosen route: pv/pl hold its match. */
     memcpy(r->pv, pv, sizeof r->pv);
     memcpy(r->pl, pl, sizeof r->pl);
-    r->host = h;
-    r->gen = g;
-    g->refs++;
-    r->plugin = p;
-    p->refs++;
     r->binding = b;
     r->route = rt;
     r->http = q;
     r->subpath = sub;
-    /* The objects below are allocated on the request's account. */
-    lua__budget_arm(p, r, (uint64_t)h->conf->plugin_instructions);
-    if (!host__co_acquire(p, r) || !lua_checkstack(r->co, 8)) {
-        p->cur = NULL;
-        http_respond_error(q, 503, NULL, 0);
-        r->http = NULL;
-        host__req_free(r);
-        return;
-    }
     http_request_watch(q, host__on_gone, host__on_drain, r);
     lua_State *co = r->co;
     /* co's stack: req and res (those the handler declares), kept there for
@@ -1162,6 +1216,7 @@ int lua_host_reload(lua_host *h)
 
 void lua_host_stop(lua_host *h)
 {
+    lua__jobs_stop(h);
     host_req *next;
     for (host_req *r = h->streams; r; r = next) {
         next = r->next_streaming;

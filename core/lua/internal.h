@@ -40,6 +40,16 @@ typedef struct {
     int nargs;       /* 0, 1 or 2: how many of (req, res) the handler declares */
 } host_route;
 
+/* A job handler named in the manifest's `jobs`, with its recurring
+ * schedule when it declares one. */
+typedef struct {
+    char *name;
+    int ref;         /* the handler, a registry ref in the plugin's state */
+    int kind;        /* a sched_kind (every or cron), or -1: scheduled by park.sched only */
+    char *spec;      /* the declared schedule, or NULL */
+    int payload_ref; /* the declared payload, or LUA_NOREF */
+} host_job;
+
 struct host_plugin {
     char *name, *version, *dir, *file;
     lua_State *L;
@@ -48,6 +58,8 @@ struct host_plugin {
     int schema_ref; /* manifest.config, or LUA_NOREF */
     host_route *routes;
     size_t nroutes;
+    host_job *jobs;
+    size_t njobs;
     int refs;
     lua_host *host;
     host_req *cur; /* the request or job whose code runs now */
@@ -107,6 +119,11 @@ struct host_req {
     ph_buf res_headers; /* "Name\0Value\0" pairs */
     size_t nres_headers;
     host_req *next_streaming, *prev_streaming;
+    /* A scheduled job instead of a request (route and http are NULL). */
+    bool is_job;
+    int64_t job_id, job_started_ms;
+    char *job_label; /* "name[key]", for the log */
+    host_req *next_job, *prev_job;
 };
 
 struct lua_host {
@@ -120,6 +137,13 @@ struct lua_host {
     bool grace_open;
     host_req *spare[64]; /* finished requests kept for reuse */
     size_t nspare;
+    /* Scheduled jobs (jobs.c): the timer that claims due ones, the jobs
+     * running now, and this worker's name in their leases. */
+    uv_timer_t jobs_timer;
+    bool jobs_open, jobs_stopping;
+    host_req *jobs;
+    size_t jobs_running;
+    char owner[160];
 };
 
 /* sandbox.c */
@@ -167,7 +191,37 @@ void lua__db_settle(host_plugin *p);
 /* cal.c: push the park.calendar table. */
 void lua__calendar_open(lua_State *L);
 
+/* jobs.c */
+/* Milliseconds since the epoch on the park clock (clock-offset-s applied). */
+int64_t lua__now_ms(const lua_host *h);
+/* Read manifest.jobs (the manifest on top of p->L's stack, left there).
+ * Returns 0, or PH_EINVAL with the reason in why, or PH_ENOMEM. */
+int lua__jobs_read(host_plugin *p, char *why, size_t whylen);
+/* Write the plugin's declared schedules to park_jobs and remove those it
+ * no longer declares. Failures are logged. */
+void lua__jobs_declare(host_plugin *p);
+void lua__jobs_free(host_plugin *p);
+/* Open the jobs timer and run due jobs from the first loop turn; stop it
+ * and give back the jobs that wait (their leases released). */
+void lua__jobs_init(lua_host *h);
+void lua__jobs_stop(lua_host *h);
+/* A job's coroutine ended: error NULL or why it failed. Records it. */
+void lua__job_ended(host_req *r, const char *error);
+/* Take a finished job off the host's list (from lua__req_end). */
+void lua__job_unlink(host_req *r);
+/* Push the park.sched table. */
+void lua__sched_open(lua_State *L);
+/* park.now() */
+int lua__l_park_now(lua_State *L);
+
 /* host.c */
+/* The live plugin named `name`, or NULL. */
+host_plugin *lua__plugin_find(lua_host *h, const char *name);
+/* A request context for plugin p on the current generation, its budget
+ * armed and a coroutine acquired; NULL when out of memory. Ended with
+ * lua__req_end (or by lua__req_resume when it finishes). */
+host_req *lua__req_new(lua_host *h, host_plugin *p);
+void lua__req_end(host_req *r);
 host_req *lua__req_of(lua_State *L);
 /* The headers set through `res`, as http_headers pointing into r (at most
  * max); *has_type is set when one is Content-Type. */

@@ -246,6 +246,37 @@ static void sandbox__copy_lib(lua_State *L, int src, const char *skip)
 
 static int sandbox__require(lua_State *L);
 
+/* os.time(): the park clock (clock-offset-s applied); os.time(t): Lua's. */
+static int sandbox__os_time(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1)) {
+        lua_pushinteger(L, lua__now_ms(lua__plugin_of(L)->host) / 1000);
+        return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* os.date(fmt): the park clock's now; os.date(fmt, t): Lua's. */
+static int sandbox__os_date(lua_State *L)
+{
+    lua_settop(L, 2);
+    if (lua_isnil(L, 2)) {
+        lua_pushinteger(L, lua__now_ms(lua__plugin_of(L)->host) / 1000);
+        lua_replace(L, 2);
+        if (lua_isnil(L, 1)) {
+            lua_pushliteral(L, "%c");
+            lua_replace(L, 1);
+        }
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
 /* Push a new environment table built from the real globals. */
 static void sandbox__new_env(lua_State *L)
 {
@@ -271,6 +302,13 @@ static void sandbox__new_env(lua_State *L)
     lua_pop(L, 1);
     lua_getfield(L, g, "os");
     sandbox__copy(L, lua_gettop(L), os_ok);
+    /* os.time() and os.date() read the park clock, as the jobs do. */
+    lua_getfield(L, -2, "time");
+    lua_pushcclosure(L, sandbox__os_time, 1);
+    lua_setfield(L, -2, "time");
+    lua_getfield(L, -2, "date");
+    lua_pushcclosure(L, sandbox__os_date, 1);
+    lua_setfield(L, -2, "date");
     lua_setfield(L, env, "os");
     lua_pop(L, 1);
     static const luaL_Reg fns[] = {

@@ -98,8 +98,9 @@ function Site:launch()
     end
     socket.sleep(0.02)
   end
+  local log = read_file(self.log_path)
   self:stop()
-  error("parkhost did not start within 10 s; its log:\n" .. read_file(self.log_path))
+  error("parkhost did not start within 10 s; its log:\n" .. log)
 end
 
 --- Run `parkhost ARGS...` against the site's database (e.g. "calendar",
@@ -121,9 +122,28 @@ function Site:kill()
   self.proc = nil
 end
 
---- Start the server again on the same database and settings (after kill()).
-function Site:restart()
-  self:launch()
+--- Start the server again on the same database and settings (after kill()
+-- or halt()); `args` (optional) are more flags, which override the first
+-- ones: { "--clock-offset-s", "604800" } restarts it a week later.
+function Site:restart(args)
+  local cmd = self.cmd
+  for _, a in ipairs(args or {}) do cmd = cmd .. " " .. sh_quote(a) end
+  local saved = self.cmd
+  self.cmd = cmd
+  local ok, err = pcall(self.launch, self)
+  self.cmd = saved
+  if not ok then error(err, 0) end
+end
+
+--- Stop the server with SIGTERM as an operator would, keeping its
+-- database for restart(); returns the exit status (0 is clean).
+function Site:halt()
+  if not self.proc then return self.status end
+  os.execute("kill -TERM " .. self.pid .. " 2>/dev/null")
+  local _, _, code = self.proc:close()
+  self.proc = nil
+  self.status = code
+  return code
 end
 
 --- The server's log (stderr) so far.
@@ -252,13 +272,21 @@ end
 
 --- Stop the site with SIGTERM and wait; returns the exit status (0 is clean).
 function Site:stop()
-  if not self.proc then return self.status end -- stopped (or killed) already
-  os.execute("kill -TERM " .. self.pid .. " 2>/dev/null")
-  local _, _, code = self.proc:close()
-  self.proc = nil
-  self.status = code
+  local code = self:halt()
   os.execute("rm -rf " .. sh_quote(self.dir))
   return code
+end
+
+--- Call fn until it returns a true value, every 20 ms for up to `timeout`
+-- seconds (5 by default); returns that value, or raises with `what`.
+function testing.eventually(fn, timeout, what)
+  local deadline = socket.gettime() + (timeout or 5)
+  repeat
+    local v = fn()
+    if v then return v end
+    socket.sleep(0.02)
+  until socket.gettime() > deadline
+  error("never happened within " .. (timeout or 5) .. " s: " .. (what or "condition"), 2)
 end
 
 return testing
