@@ -43,9 +43,25 @@ static void app__raise_fd_limit(const ph_conf *c)
                 (long long)c->max_connections, (unsigned long long)rl.rlim_cur);
 }
 
+/* Once per loop turn, before the loop waits: make the turn's commits
+ * durable with one fsync, then let out the answers that waited for it. */
 static void app__flush(uv_prepare_t *p)
 {
+    worker *w = p->data;
+    if (w->db && store_dirty(w->db)) {
+        char err[256];
+        int rc = store_sync(w->db, err, sizeof err);
+        if (rc) log_msg(LOG_ERROR, "the last writes may not be durable: %s", err);
+        if (w->http) http_server_release(w->http, rc == 0);
+    }
     log_flush();
+}
+
+/* A transaction committed: hold every answer until it is durable. */
+static void app__committed(void *ud)
+{
+    worker *w = ud;
+    if (w->http) http_server_hold(w->http);
 }
 
 static void app__stopped(void *arg)
@@ -110,6 +126,10 @@ int app_serve(const ph_conf *c)
         log_msg(LOG_ERROR, "%s", err);
         goto out;
     }
+    if (store_set_group_commit(w.db, c->group_commit != 0)) {
+        log_msg(LOG_ERROR, "cannot set the database's sync mode");
+        goto out;
+    }
     int applied = 0;
     if (store_migrate(w.db, "core", c->sql_dir, NULL, &applied, err, sizeof err)) {
         log_msg(LOG_ERROR, "the core's database schema cannot be set up: %s", err);
@@ -138,7 +158,9 @@ int app_serve(const ph_conf *c)
         log_msg(LOG_ERROR, "cannot create the HTTP server");
         goto out;
     }
+    if (c->group_commit) store_on_commit(w.db, app__committed, &w);
     uv_prepare_init(&w.loop, &w.flush);
+    w.flush.data = &w;
     uv_prepare_start(&w.flush, app__flush);
     uv_signal_init(&w.loop, &w.sigterm);
     uv_signal_init(&w.loop, &w.sigint);
@@ -169,8 +191,10 @@ int app_serve(const ph_conf *c)
     unlink(c->pid_file);
     status = 0;
 out:
+    if (w.db) store_on_commit(w.db, NULL, NULL);
     if (w.http) {
         http_server_free(w.http);
+        w.http = NULL;
     }
     lua_host_free(w.lua);
     store_close(w.db);

@@ -79,6 +79,9 @@ typedef struct {
     XX(STR, pid_file, "pid-file", "var/parkhost.pid", 0, 0,                                        \
        "where serve writes its process id (for parkhost reload)")                                  \
     XX(STR, db, "db", "var/parkhost.db", 0, 0, "SQLite database file (created if missing)")        \
+    XX(INT, group_commit, "group-commit", "1", 0, 1,                                               \
+       "1: one fsync for all the commits of a loop turn, before any answer leaves; 0: one fsync "  \
+       "per commit")                                                                               \
     XX(STR, log_level, "log-level", "info", 0, 0,                                                  \
        "debug, info (with the access log), warn or error")                                         \
     XX(INT, max_header_bytes, "max-header-bytes", "16384", 256, 1048576,                           \

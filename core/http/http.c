@@ -43,6 +43,8 @@ struct http_conn {
     int err_status;      /* 4xx chosen by a parser callback that stopped parsing */
     const char *err_why; /* and why, for the log */
     bool reading, writing, in_feed, closing, gone, keep_alive, close_after;
+    bool held; /* in the server's held list (http_server_hold) */
+    http_conn *next_held;
     bool in_value; /* the parser is inside a header value */
     bool have_req; /* `req` describes the message being parsed (its head is complete) */
 
@@ -81,6 +83,8 @@ struct http_server {
     unsigned nconns;
     unsigned open_handles; /* listener, sweep, stop_timer still open */
     bool listening, stopping, timers_closing;
+    bool holding;         /* output waits for http_server_release */
+    http_conn *held_head; /* connections with output waiting */
     void (*done)(void *);
     void *done_arg;
     uint64_t rid_seed, rid_counter;
@@ -846,9 +850,15 @@ static void on_write(uv_write_t *wr, int status)
 /* Start a write of everything in `out`, unless one is in flight. */
 static void conn__flush(http_conn *c)
 {
-    if (c->closing || c->writing) return;
+    if (c->closing || c->writing || c->held) return;
     if (c->out.len == 0) {
         if (c->close_after && c->state != CONN_HANDLING) conn__close(c);
+        return;
+    }
+    if (c->srv->holding) { /* until the writes behind this output are durable */
+        c->held = true;
+        c->next_held = c->srv->held_head;
+        c->srv->held_head = c;
         return;
     }
     ph_buf tmp = c->wbuf;
@@ -956,9 +966,22 @@ static void on_conn_closed(uv_handle_t *h)
     server__maybe_done(s);
 }
 
+static void conn__unhold(http_conn *c)
+{
+    if (!c->held) return;
+    for (http_conn **p = &c->srv->held_head; *p; p = &(*p)->next_held) {
+        if (*p == c) {
+            *p = c->next_held;
+            break;
+        }
+    }
+    c->held = false;
+}
+
 static void conn__close(http_conn *c)
 {
     if (c->closing) return;
+    conn__unhold(c);
     c->closing = true;
     c->reading = false;
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
@@ -1149,6 +1172,28 @@ void http_server_stop(http_server *s, void (*done)(void *), void *arg)
     }
     uv_timer_start(&s->stop_timer, on_stop_timeout, s->lim.shutdown_timeout_ms, 0);
     server__maybe_done(s);
+}
+
+void http_server_hold(http_server *s)
+{
+    s->holding = true;
+}
+
+void http_server_release(http_server *s, bool send)
+{
+    s->holding = false;
+    http_conn *c;
+    while ((c = s->held_head)) {
+        s->held_head = c->next_held;
+        c->held = false;
+        if (send) {
+            conn__flush(c);
+        } else {
+            log_msg(LOG_ERROR, "closing a connection unanswered: its response may tell of "
+                               "writes that are not durable");
+            conn__close(c);
+        }
+    }
 }
 
 void http_server_free(http_server *s)

@@ -23,6 +23,7 @@
 #ifndef PH_HTTP_H
 #define PH_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -81,6 +82,14 @@ int http_server_listen(http_server *s, const char *host, int port, int *bound_po
  * what remains after limits.shutdown_timeout_ms. `done` runs once, when every
  * handle of the server is closed. Calling it again forces the close now. */
 void http_server_stop(http_server *s, void (*done)(void *arg), void *arg);
+/* Group commit: after http_server_hold() no response bytes leave the
+ * process (they queue per connection) until http_server_release(). The
+ * worker holds when a database transaction commits and releases once the
+ * commit is durable (one fsync for all of a loop turn's commits); with
+ * send false, the connections whose output waited are closed unanswered
+ * instead, since their answers might tell of writes that were lost. */
+void http_server_hold(http_server *s);
+void http_server_release(http_server *s, bool send);
 /* Free a stopped server (after `done` ran). */
 void http_server_free(http_server *s);
 

@@ -20,7 +20,12 @@ struct store {
     char refusal[256];
     int (*progress)(void *);
     void *progress_ud;
+    bool group_commit, dirty; /* commits since the last store_sync */
+    void (*on_commit)(void *);
+    void *on_commit_ud;
 };
+
+static int store__commit_hook(void *ud);
 
 /* Views of the core that every plugin may read (none yet: the center's
  * units and columns come with the site model). */
@@ -204,14 +209,69 @@ int store_open(store **out, const char *path, char *err, size_t errlen)
         return PH_EDB;
     }
     sqlite3_set_authorizer(s->db, store__authorize, s);
+    sqlite3_commit_hook(s->db, store__commit_hook, s);
     sqlite3_progress_handler(s->db, STORE__PROGRESS_EVERY, store__on_progress, s);
     *out = s;
+    return 0;
+}
+
+/* ---- durability -------------------------------------------------------- */
+
+static int store__commit_hook(void *ud)
+{
+    store *s = ud;
+    s->dirty = true;
+    if (s->on_commit) s->on_commit(s->on_commit_ud);
+    return 0; /* let it commit */
+}
+
+int store_set_group_commit(store *s, bool on)
+{
+    char err[256];
+    if (store__exec(s, on ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL", err,
+                    sizeof err))
+        return PH_EDB;
+    s->group_commit = on;
+    return 0;
+}
+
+void store_on_commit(store *s, void (*fn)(void *ud), void *ud)
+{
+    s->on_commit = fn;
+    s->on_commit_ud = ud;
+}
+
+bool store_dirty(const store *s)
+{
+    return s->group_commit && s->dirty;
+}
+
+int store_sync(store *s, char *err, size_t errlen)
+{
+    if (!s->group_commit || !s->dirty) return 0;
+    s->dirty = false;
+    /* The write-ahead log holds every commit since the last checkpoint;
+     * syncing it makes them all durable (a checkpoint syncs by itself). */
+    sqlite3_file *wal = NULL;
+    int rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot reach the write-ahead log: %s", sqlite3_errstr(rc));
+        return PH_EDB;
+    }
+    if (!wal || !wal->pMethods) return 0; /* not open: nothing written through it */
+    rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "fsync of the write-ahead log failed: %s", sqlite3_errstr(rc));
+        return PH_EDB;
+    }
     return 0;
 }
 
 void store_close(store *s)
 {
     if (!s) return;
+    char err[256];
+    if (store_sync(s, err, sizeof err)) fprintf(stderr, "parkhost: %s\n", err);
     sqlite3_close(s->db); /* statements must be finalized by their owners first */
     free(s);
 }

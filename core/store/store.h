@@ -21,6 +21,7 @@
 #define PH_STORE_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct store store;
@@ -33,6 +34,24 @@ int store_open(store **out, const char *path, char *err, size_t errlen);
 void store_close(store *s);
 /* The connection, for the Lua bridge. Borrowed; valid until store_close. */
 sqlite3 *store_db(store *s);
+
+/* Group commit. Off (the default), every commit is synced to disk before
+ * it returns (synchronous=FULL). On, commits are written to the WAL without
+ * a sync (synchronous=NORMAL: still atomic and consistent, and safe from a
+ * crash of the process) and store_sync() makes all of them durable with one
+ * fsync; the caller must not acknowledge a write before that. Returns 0 or
+ * PH_EDB. */
+int store_set_group_commit(store *s, bool on);
+/* fn(ud) runs at every commit of the connection (inside SQLite: it must
+ * not use the connection). NULL removes it. */
+void store_on_commit(store *s, void (*fn)(void *ud), void *ud);
+/* Whether commits wait for store_sync (group commit on and a commit since
+ * the last sync). */
+bool store_dirty(const store *s);
+/* Sync the write-ahead log if anything was committed since the last sync.
+ * Returns 0, or PH_EDB with the reason in err: the commits since the last
+ * sync may then be lost in a power cut. store_close syncs too. */
+int store_sync(store *s, char *err, size_t errlen);
 
 /* Set the namespace ("survey": tables survey_*) for what is prepared or
  * stepped next; NULL for the core. `ns` is borrowed until the next call. */

@@ -183,10 +183,15 @@ describe("parkhost migrate", function()
 end)
 
 describe("an acknowledged write", function()
-  it("survives a crash of the process (SIGKILL) in the middle of writes", function()
+  -- group-commit 1: one fsync per loop turn, answers held until it; 0: one
+  -- fsync per commit.
+  for _, mode in ipairs({ "1", "0" }) do
+  it("survives a crash of the process (SIGKILL) in the middle of writes, group-commit "
+      .. mode, function()
     local site = testing.start_site({
       plugins = { "tests/fixtures/plugins" },
       bindings = { { column = "/ledger", plugin = "ledger" } },
+      args = { "--group-commit", mode },
     })
     finally(function() site:stop() end)
     local acked = {}
@@ -233,4 +238,5 @@ describe("an acknowledged write", function()
     for i = 1, 60 do assert.truthy(have["n" .. i], "lost acknowledged n" .. i) end
     assert.truthy(count >= 70, "the ten acknowledged burst writes are there")
   end)
+  end
 end)

@@ -78,7 +78,9 @@
     X(sched_finish_retry)                                                                          \
     X(sched_finish_recurring)                                                                      \
     X(sched_finish_lost)                                                                           \
-    X(sched_cancel_prune)
+    X(sched_cancel_prune)                                                                          \
+    /* test_store.c */                                                                             \
+    X(store_group_commit)
 
 #define UNIT_TEST_DECLARE(name) void test_##name(void);
 UNIT_TEST_LIST(UNIT_TEST_DECLARE)
