@@ -67,7 +67,7 @@ typedef struct {
        "longest wait between two looks for due jobs (how late jobs set elsewhere are seen)")       \
     XX(INT, jobs_concurrency, "jobs-concurrency", "8", 1, 10000, "jobs one worker runs at once")   \
     XX(INT, job_lease_s, "job-lease-s", "300", 1, 86400,                                           \
-       "a job not finished this long after it was claimed may be claimed and run again")           \
+       "a job whose worker stops extending its lease for this long is run again elsewhere")        \
     XX(INT, job_retries, "job-retries", "5", 0, 1000,                                              \
        "a failing job is retried this many times before it is marked failed")                      \
     XX(INT, job_retry_base_s, "job-retry-base-s", "30", 1, 86400,                                  \

@@ -121,7 +121,7 @@ struct host_req {
     host_req *next_streaming, *prev_streaming;
     /* A scheduled job instead of a request (route and http are NULL). */
     bool is_job;
-    int64_t job_id, job_started_ms;
+    int64_t job_id, job_started_ms, job_renewed_ms;
     char *job_label; /* "name[key]", for the log */
     host_req *next_job, *prev_job;
 };

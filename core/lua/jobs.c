@@ -368,7 +368,7 @@ static void jobs__start(lua_host *h, const sched_job *j)
     r->is_job = true;
     r->job_id = j->id;
     r->job_label = strdup(label);
-    r->job_started_ms = lua__now_ms(h);
+    r->job_started_ms = r->job_renewed_ms = lua__now_ms(h);
     r->next_job = h->jobs;
     if (h->jobs) h->jobs->prev_job = r;
     h->jobs = r;
@@ -412,17 +412,43 @@ void lua__job_unlink(host_req *r)
     r->job_label = NULL;
 }
 
+/* Extend the leases of the jobs running here once a third of a lease has
+ * passed, so a job that waits long is not claimed again elsewhere. */
+static void jobs__renew(lua_host *h)
+{
+    int64_t now_ms = lua__now_ms(h), lease_ms = h->conf->job_lease_s * 1000;
+    for (host_req *r = h->jobs; r; r = r->next_job) {
+        if (now_ms - r->job_renewed_ms < lease_ms / 3) continue;
+        bool ours = true;
+        /* Leases are whole seconds: round up, never shorten one. */
+        int64_t until = (now_ms + 999) / 1000 + h->conf->job_lease_s;
+        if (sched_renew(h->db, r->job_id, h->owner, until, &ours)) {
+            log_msg(LOG_WARN, "plugin %s: job %s: cannot extend its lease: %s", r->plugin->name,
+                    r->job_label ? r->job_label : "?", sqlite3_errmsg(store_db(h->db)));
+            continue;
+        }
+        r->job_renewed_ms = now_ms;
+        if (!ours)
+            log_msg(LOG_WARN,
+                    "plugin %s: job %s: its lease was taken over (rescheduled, or it expired "
+                    "before it could be extended); it may run twice",
+                    r->plugin->name, r->job_label ? r->job_label : "?");
+    }
+}
+
 static void jobs__tick(uv_timer_t *t)
 {
     lua_host *h = t->data;
     if (h->jobs_stopping || !h->db) return;
+    jobs__renew(h);
     int64_t now = jobs__now(h);
     size_t room = (size_t)h->conf->jobs_concurrency > h->jobs_running
                       ? (size_t)h->conf->jobs_concurrency - h->jobs_running
                       : 0;
     sched_jobs js = {0};
     if (room &&
-        sched_claim(h->db, now, h->owner, h->conf->job_lease_s, room, jobs__runnable, h, &js)) {
+        /* now is rounded down: a second more keeps the lease job-lease-s long. */
+        sched_claim(h->db, now, h->owner, h->conf->job_lease_s + 1, room, jobs__runnable, h, &js)) {
         log_msg(LOG_ERROR, "jobs: cannot claim due jobs: %s", sqlite3_errmsg(store_db(h->db)));
     }
     for (size_t i = 0; i < js.n && !h->jobs_stopping; i++)
@@ -432,6 +458,8 @@ static void jobs__tick(uv_timer_t *t)
     /* Sleep until the next job is due, but look again at least every
      * jobs-poll-ms: another worker or node may have scheduled one. */
     uint64_t wait = (uint64_t)h->conf->jobs_poll_ms;
+    if (h->jobs && (uint64_t)h->conf->job_lease_s * 1000 / 3 < wait)
+        wait = (uint64_t)h->conf->job_lease_s * 1000 / 3; /* in time to renew */
     int64_t due;
     if (h->jobs_running < (size_t)h->conf->jobs_concurrency &&
         sched_next_due(h->db, jobs__runnable, h, &due) == 0) {

@@ -671,6 +671,19 @@ int sched_finish(store *s, int64_t id, const char *owner, int64_t now, const cha
     return PH_EDB;
 }
 
+int sched_renew(store *s, int64_t id, const char *owner, int64_t until, bool *ours)
+{
+    sqlite3_stmt *st = sched__prepare(s, "UPDATE park_jobs SET lease_until = ?3"
+                                         " WHERE id = ?1 AND lease_owner = ?2");
+    if (!st) return PH_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, until);
+    int rc = sqlite3_step(st);
+    *ours = sqlite3_changes(store_db(s)) > 0;
+    return sched__done(st, rc);
+}
+
 int sched_release(store *s, int64_t id, const char *owner)
 {
     sqlite3_stmt *st = sched__prepare(s, "UPDATE park_jobs SET lease_owner = NULL,"

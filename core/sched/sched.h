@@ -151,6 +151,9 @@ typedef enum {
  * for none). Returns 0 or PH_EDB. */
 int sched_finish(store *s, int64_t id, const char *owner, int64_t now, const char *error,
                  const sched_policy *pol, sched_outcome *outcome, int64_t *when);
+/* Extend the lease of a job `owner` is running to `until`; *ours says
+ * whether the job is still leased to it. Returns 0 or PH_EDB. */
+int sched_renew(store *s, int64_t id, const char *owner, int64_t until, bool *ours);
 /* Give a claimed job back unrun (the worker is stopping): it is due again
  * at once for whoever claims it. Returns 0 or PH_EDB. */
 int sched_release(store *s, int64_t id, const char *owner);

@@ -265,6 +265,29 @@ describe("park.sched", function()
     assert.are.equal(40, by_one + by_two)
   end)
 
+  it("keeps the lease of a job that waits longer than a lease, so no one runs it twice",
+    function()
+    local one, two = start({ "--job-lease-s", "1" }), nil
+    finally(function()
+      if two then two:stop() end
+      one:stop()
+    end)
+    two = testing.start_site({
+      plugins = { "tests/fixtures/plugins" },
+      bindings = { { column = "/chores", plugin = "chores" } },
+      args = { "--jobs-poll-ms", "50", "--job-lease-s", "1", "--db", one.db_path },
+    })
+    schedule(one, "after", { spec = 0, name = "slow", ms = 3500 })
+    testing.eventually(function()
+      local r = runs(one, "slow")
+      return r[#r] and r[#r].note == "end"
+    end, 8, "the end of the slow job")
+    require("socket").sleep(0.3)
+    local notes = {}
+    for _, r in ipairs(runs(one, "slow")) do notes[#notes + 1] = r.note end
+    assert.are.same({ "start", "end" }, notes)
+  end)
+
   it("schedules inside a transaction: the job commits or rolls back with it", function()
     local site = start()
     finally(function() site:stop() end)

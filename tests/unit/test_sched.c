@@ -208,6 +208,13 @@ void test_sched_claim_lease(void)
     CHECK_STR(js.v[0].lease_owner, "w1");
     CHECK_INT(js.v[0].lease_until, ==, t + 70);
     sched_jobs_free(&js);
+    /* The runner extends its lease; no one else can. */
+    bool ours;
+    CHECK_INT(sched_renew(f.s, 1, "w1", t + 75, &ours), ==, 0);
+    CHECK(ours);
+    CHECK_INT(sched_renew(f.s, 1, "w2", t + 500, &ours), ==, 0);
+    CHECK(!ours);
+    CHECK_INT(sched_renew(f.s, 1, "w1", t + 70, &ours), ==, 0); /* back to the first lease */
     /* Leased: another worker does not get it, even when both are due. */
     CHECK_INT(sched_claim(f.s, t + 30, "w2", 60, 8, NULL, NULL, &js), ==, 0);
     CHECK_INT(js.n, ==, 1);
