@@ -330,18 +330,6 @@ int sched_first_run(sched_kind kind, const char *spec, int64_t now, int offset, 
     return PH_EINVAL;
 }
 
-/* Prepare sql on the core's connection (no namespace). */
-static sqlite3_stmt *sched__prepare(store *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    store_set_namespace(s, NULL);
-    if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
 /* A job's identity as parameters 1, 2 and 3 (NULL binds NULL). */
 static void sched__bind_job(sqlite3_stmt *st, const char *plugin, const char *name, const char *key)
 {
@@ -360,7 +348,7 @@ int sched_put(store *s, const char *plugin, const char *name, const char *key, s
               const char *spec, const char *payload, size_t payload_len, int64_t first,
               bool declared, int64_t now)
 {
-    sqlite3_stmt *st = sched__prepare(
+    sqlite3_stmt *st = store_prepare(
         s, "INSERT INTO park_jobs (plugin, name, key, kind, spec, payload, next_run, anchor,"
            " declared, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)"
            " ON CONFLICT (plugin, name, key) DO UPDATE SET"
@@ -396,7 +384,7 @@ int sched_put(store *s, const char *plugin, const char *name, const char *key, s
 int sched_cancel(store *s, const char *plugin, const char *name, const char *key, bool *found)
 {
     sqlite3_stmt *st =
-        sched__prepare(s, "DELETE FROM park_jobs WHERE plugin = ? AND name = ? AND key = ?");
+        store_prepare(s, "DELETE FROM park_jobs WHERE plugin = ? AND name = ? AND key = ?");
     if (!st) return PH_EDB;
     sched__bind_job(st, plugin, name, key);
     int rc = sqlite3_step(st);
@@ -479,11 +467,11 @@ static int sched__row(sqlite3_stmt *st, sched_jobs *js)
 int sched_list(store *s, const char *plugin, const char *name, const char *key, sched_jobs *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = sched__prepare(s, "SELECT " SCHED__COLUMNS " FROM park_jobs"
-                                         " WHERE (?1 IS NULL OR plugin = ?1)"
-                                         " AND (?2 IS NULL OR name = ?2)"
-                                         " AND (?3 IS NULL OR key = ?3)"
-                                         " ORDER BY plugin, name, key");
+    sqlite3_stmt *st = store_prepare(s, "SELECT " SCHED__COLUMNS " FROM park_jobs"
+                                        " WHERE (?1 IS NULL OR plugin = ?1)"
+                                        " AND (?2 IS NULL OR name = ?2)"
+                                        " AND (?3 IS NULL OR key = ?3)"
+                                        " ORDER BY plugin, name, key");
     if (!st) return PH_EDB;
     sched__bind_job(st, plugin, name, key);
     int rc, err = 0;
@@ -502,9 +490,9 @@ int sched_claim(store *s, int64_t now, const char *owner, int64_t lease_s, size_
     if (max == 0) return 0;
     /* The candidates first, then each claimed by its own UPDATE that
      * re-checks it is still free: another worker may take one in between. */
-    sqlite3_stmt *st = sched__prepare(s, "SELECT id, plugin FROM park_jobs WHERE next_run <= ?1"
-                                         " AND (lease_until IS NULL OR lease_until <= ?1)"
-                                         " ORDER BY next_run LIMIT ?2");
+    sqlite3_stmt *st = store_prepare(s, "SELECT id, plugin FROM park_jobs WHERE next_run <= ?1"
+                                        " AND (lease_until IS NULL OR lease_until <= ?1)"
+                                        " ORDER BY next_run LIMIT ?2");
     if (!st) return PH_EDB;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int(st, 2, SCHED__CLAIM_CANDIDATES);
@@ -517,10 +505,10 @@ int sched_claim(store *s, int64_t now, const char *owner, int64_t lease_s, size_
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return PH_EDB;
     if (!nids) return 0;
-    st = sched__prepare(s, "UPDATE park_jobs SET lease_owner = ?1, lease_until = ?2 + ?3"
-                           " WHERE id = ?4 AND next_run <= ?2"
-                           " AND (lease_until IS NULL OR lease_until <= ?2)"
-                           " RETURNING " SCHED__COLUMNS);
+    st = store_prepare(s, "UPDATE park_jobs SET lease_owner = ?1, lease_until = ?2 + ?3"
+                          " WHERE id = ?4 AND next_run <= ?2"
+                          " AND (lease_until IS NULL OR lease_until <= ?2)"
+                          " RETURNING " SCHED__COLUMNS);
     if (!st) return PH_EDB;
     /* One transaction (one fsync) for the batch. */
     sqlite3 *db = store_db(s);
@@ -551,7 +539,7 @@ int sched_claim(store *s, int64_t now, const char *owner, int64_t lease_s, size_
 
 int sched_next_due(store *s, bool (*runnable)(void *, const char *), void *ud, int64_t *due)
 {
-    sqlite3_stmt *st = sched__prepare(
+    sqlite3_stmt *st = store_prepare(
         s, "SELECT plugin, min(CASE WHEN lease_until > next_run THEN lease_until"
            " ELSE next_run END) FROM park_jobs WHERE next_run IS NOT NULL GROUP BY plugin");
     if (!st) return PH_EDB;
@@ -604,7 +592,7 @@ int sched_finish(store *s, int64_t id, const char *owner, int64_t now, const cha
     if (!sqlite3_get_autocommit(db) ||
         sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return PH_EDB;
-    sqlite3_stmt *st = sched__prepare(s, "SELECT " SCHED__COLUMNS " FROM park_jobs WHERE id = ?");
+    sqlite3_stmt *st = store_prepare(s, "SELECT " SCHED__COLUMNS " FROM park_jobs WHERE id = ?");
     sched_jobs js = {0};
     int rc = st ? 0 : PH_EDB;
     if (!rc) {
@@ -641,7 +629,7 @@ int sched_finish(store *s, int64_t id, const char *owner, int64_t now, const cha
             next = sched__regular_next(j, now, pol->offset);
             *outcome = SCHED_GAVE_UP;
         }
-        st = sched__prepare(
+        st = store_prepare(
             s, ours ? "UPDATE park_jobs SET last_run = ?2, last_status = ?3, last_error = ?4,"
                       " runs = runs + 1, next_run = ?5, attempts = ?6, lease_owner = NULL,"
                       " lease_until = NULL WHERE id = ?1"
@@ -673,8 +661,8 @@ int sched_finish(store *s, int64_t id, const char *owner, int64_t now, const cha
 
 int sched_renew(store *s, int64_t id, const char *owner, int64_t until, bool *ours)
 {
-    sqlite3_stmt *st = sched__prepare(s, "UPDATE park_jobs SET lease_until = ?3"
-                                         " WHERE id = ?1 AND lease_owner = ?2");
+    sqlite3_stmt *st = store_prepare(s, "UPDATE park_jobs SET lease_until = ?3"
+                                        " WHERE id = ?1 AND lease_owner = ?2");
     if (!st) return PH_EDB;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
@@ -686,8 +674,8 @@ int sched_renew(store *s, int64_t id, const char *owner, int64_t until, bool *ou
 
 int sched_release(store *s, int64_t id, const char *owner)
 {
-    sqlite3_stmt *st = sched__prepare(s, "UPDATE park_jobs SET lease_owner = NULL,"
-                                         " lease_until = NULL WHERE id = ? AND lease_owner = ?");
+    sqlite3_stmt *st = store_prepare(s, "UPDATE park_jobs SET lease_owner = NULL,"
+                                        " lease_until = NULL WHERE id = ? AND lease_owner = ?");
     if (!st) return PH_EDB;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);

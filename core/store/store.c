@@ -154,6 +154,17 @@ void store_set_namespace(store *s, const char *ns)
     if (ns) s->refusal[0] = 0; /* a refusal stays readable after the reset to NULL */
 }
 
+sqlite3_stmt *store_prepare(store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    store_set_namespace(s, NULL);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
 const char *store_refusal(const store *s)
 {
     return s->refusal;

@@ -53,6 +53,11 @@ bool store_dirty(const store *s);
  * sync may then be lost in a power cut. store_close syncs too. */
 int store_sync(store *s, char *err, size_t errlen);
 
+/* Prepare one statement of the core's own (no namespace: the authorizer
+ * lets it through). NULL when it does not prepare; sqlite3_errmsg says why.
+ * The caller finalizes it. */
+sqlite3_stmt *store_prepare(store *s, const char *sql);
+
 /* Set the namespace ("survey": tables survey_*) for what is prepared or
  * stepped next; NULL for the core. `ns` is borrowed until the next call. */
 void store_set_namespace(store *s, const char *ns);
