@@ -16,6 +16,8 @@ static void usage(FILE *out)
             "  parkhost reload [settings]    ask the running server to reload plugins\n"
             "  parkhost migrate [settings]   apply pending migrations and list them all\n"
             "  parkhost jobs [settings]      list scheduled jobs and how they last ran\n"
+            "  parkhost user ...             staff accounts: add, grant, passwd, disable, "
+            "enable, list\n"
             "  parkhost calendar ...         keep the working-day calendar (see: parkhost "
             "calendar)\n"
             "  parkhost new plugin NAME [DIR]  create a new plugin from the template\n"
@@ -45,6 +47,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "test")) return app_test(argc - 2, argv + 2);
     if (!strcmp(cmd, "calendar")) return app_calendar(argc - 2, argv + 2);
+    if (!strcmp(cmd, "user")) return app_user(argc - 2, argv + 2);
     if (!strcmp(cmd, "new")) {
         if (argc < 4 || argc > 5 || strcmp(argv[2], "plugin") != 0) {
             fprintf(stderr, "usage: parkhost new plugin NAME [DIR]\n");

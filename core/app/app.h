@@ -21,6 +21,10 @@ int app_migrate(const ph_conf *conf);
  * how the last one ended. Returns the exit status. */
 int app_jobs(const ph_conf *conf);
 
+/* `parkhost user ...`: staff accounts (add, grant, passwd, disable, enable,
+ * list). Returns the exit status. */
+int app_user(int argc, char **argv);
+
 /* `parkhost calendar ...`: keep the working-day calendar. Returns the exit
  * status. */
 int app_calendar(int argc, char **argv);

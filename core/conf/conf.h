@@ -76,6 +76,8 @@ typedef struct {
        "the longest wait between two retries of a failed job")                                     \
     XX(INT, job_payload_bytes, "job-payload-bytes", "65536", 16, 16777216,                         \
        "largest payload of a scheduled job, as JSON")                                              \
+    XX(INT, password_min_length, "password-min-length", "10", 8, 1024,                             \
+       "the fewest characters a staff password may have")                                          \
     XX(STR, pid_file, "pid-file", "var/parkhost.pid", 0, 0,                                        \
        "where serve writes its process id (for parkhost reload)")                                  \
     XX(STR, db, "db", "var/parkhost.db", 0, 0, "SQLite database file (created if missing)")        \

@@ -104,12 +104,23 @@ function Site:launch()
 end
 
 --- Run `parkhost ARGS...` against the site's database (e.g. "calendar",
--- "set", ...); returns its output and whether it exited 0.
+-- "set", ...); returns its output and whether it exited 0. A first
+-- argument { input = "..." } is given to the command as its standard input.
 function Site:command(...)
-  local args = {}
-  for i, a in ipairs({ ... }) do args[i] = sh_quote(a) end
+  local args, input = {}, nil
+  for _, a in ipairs({ ... }) do
+    if type(a) == "table" then input = a.input else args[#args + 1] = sh_quote(a) end
+  end
+  local stdin = "</dev/null"
+  if input then
+    stdin = self.dir .. "/stdin"
+    local f = assert(io.open(stdin, "w"))
+    f:write(input)
+    f:close()
+    stdin = "<" .. sh_quote(stdin)
+  end
   local p = assert(io.popen(sh_quote(self.bin) .. " " .. table.concat(args, " ") .. " --db "
-    .. sh_quote(self.db_path) .. " 2>&1"))
+    .. sh_quote(self.db_path) .. " " .. stdin .. " 2>&1"))
   local out = p:read("a")
   local ok = p:close()
   return out, ok == true

@@ -80,7 +80,11 @@
     X(sched_finish_lost)                                                                           \
     X(sched_cancel_prune)                                                                          \
     /* test_store.c */                                                                             \
-    X(store_group_commit)
+    X(store_group_commit)                                                                          \
+    /* test_auth.c */                                                                              \
+    X(auth_password_rules)                                                                         \
+    X(auth_hash_verify)                                                                            \
+    X(auth_accounts)
 
 #define UNIT_TEST_DECLARE(name) void test_##name(void);
 UNIT_TEST_LIST(UNIT_TEST_DECLARE)

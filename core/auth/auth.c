@@ -1,0 +1,244 @@
+#include "auth/auth.h"
+#include "base/base.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+int auth_init(void)
+{
+    return sodium_init() < 0 ? PH_EIO : 0;
+}
+
+int auth_password_ok(const char *pw, size_t len, size_t min_chars, const char **why)
+{
+    if (len > AUTH_PASSWORD_MAX) {
+        *why = "a password is at most 1024 bytes";
+        return PH_EINVAL;
+    }
+    size_t chars = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)pw[i];
+        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (n == 0 || i + n > len) goto bad_utf8;
+        for (size_t k = 1; k < n; k++)
+            if (((unsigned char)pw[i + k] >> 6) != 2) goto bad_utf8;
+        if (c < 0x20 || c == 0x7f) {
+            *why = "a password may not contain control characters";
+            return PH_EINVAL;
+        }
+        i += n;
+        chars++;
+    }
+    if (chars < min_chars) {
+        *why = "the password is too short (password-min-length)";
+        return PH_EINVAL;
+    }
+    return 0;
+bad_utf8:
+    *why = "a password must be UTF-8 text";
+    return PH_EINVAL;
+}
+
+int auth_hash(const char *pw, size_t len, char out[AUTH_HASH_MAX])
+{
+    if (crypto_pwhash_str_alg(out, pw, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                              crypto_pwhash_ALG_ARGON2ID13) != 0)
+        return PH_ENOMEM;
+    return 0;
+}
+
+bool auth_verify(const char *hash, const char *pw, size_t len)
+{
+    return crypto_pwhash_str_verify(hash, pw, len) == 0;
+}
+
+bool auth_role_ok(const char *role)
+{
+    static const char *const roles[] = {"admin", "webmaster", "editor", "reviewer", "leader"};
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        if (role && strcmp(role, roles[i]) == 0) return true;
+    return false;
+}
+
+static bool auth__login_ok(const char *login)
+{
+    size_t n = strlen(login);
+    if (n < 2 || n > 64) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = login[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* The id of unit `code` and whether it is the center; 0 when none. */
+static int64_t auth__unit(store *s, const char *code, bool *center)
+{
+    sqlite3_stmt *st = store_prepare(s, "SELECT id, is_center FROM park_units WHERE code = ?");
+    int64_t id = 0;
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        id = sqlite3_column_int64(st, 0);
+        *center = sqlite3_column_int(st, 1) != 0;
+    } else if (rc != SQLITE_DONE) {
+        id = -1;
+    }
+    sqlite3_finalize(st);
+    return id;
+}
+
+static int64_t auth__user(store *s, const char *login)
+{
+    sqlite3_stmt *st = store_prepare(s, "SELECT id FROM park_users WHERE login = ?");
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return id;
+}
+
+/* Insert the role; checks the unit and the role first. */
+static int auth__role(store *s, int64_t user, const char *unit, const char *role, const char **why)
+{
+    if (!auth_role_ok(role)) {
+        *why = "the role is admin, webmaster, editor, reviewer or leader";
+        return PH_EINVAL;
+    }
+    bool center = false;
+    int64_t unit_id = auth__unit(s, unit, &center);
+    if (unit_id < 0) return *why = "the database cannot be read", PH_EDB;
+    if (unit_id == 0) return *why = "there is no unit with this code", PH_ENOTFOUND;
+    if (!center && strcmp(role, "admin") == 0) {
+        *why = "the admin role is held for the center only";
+        return PH_EINVAL;
+    }
+    sqlite3_stmt *st = store_prepare(
+        s, "INSERT OR IGNORE INTO park_roles (user_id, unit_id, role) VALUES (?, ?, ?)");
+    if (!st) return *why = "the database cannot be written", PH_EDB;
+    sqlite3_bind_int64(st, 1, user);
+    sqlite3_bind_int64(st, 2, unit_id);
+    sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return *why = "the database cannot be written", PH_EDB;
+    return 0;
+}
+
+int auth_user_add(store *s, const char *login, const char *name, const char *hash, const char *unit,
+                  const char *role, int64_t now, const char **why)
+{
+    if (!auth__login_ok(login)) {
+        *why = "a login is 2 to 64 of a-z, 0-9, '.', '_' and '-'";
+        return PH_EINVAL;
+    }
+    sqlite3 *db = store_db(s);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return *why = "the database is busy", PH_EDB;
+    int rc = 0;
+    int64_t have = auth__user(s, login);
+    if (have < 0) {
+        rc = PH_EDB, *why = "the database cannot be read";
+    } else if (have > 0) {
+        rc = PH_EEXISTS, *why = "a user with this login exists";
+    } else {
+        sqlite3_stmt *st =
+            store_prepare(s, "INSERT INTO park_users (login, name, password_hash, created_at,"
+                             " password_changed_at) VALUES (?, ?, ?, ?, ?)");
+        if (!st) return sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), PH_EDB;
+        sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name ? name : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now);
+        sqlite3_bind_int64(st, 5, now);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = PH_EDB, *why = "the database cannot be written";
+        sqlite3_finalize(st);
+        if (!rc) rc = auth__role(s, sqlite3_last_insert_rowid(db), unit, role, why);
+    }
+    if (!rc && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return 0;
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc ? rc : PH_EDB;
+}
+
+int auth_grant(store *s, const char *login, const char *unit, const char *role, const char **why)
+{
+    int64_t user = auth__user(s, login);
+    if (user < 0) return *why = "the database cannot be read", PH_EDB;
+    if (user == 0) return *why = "there is no user with this login", PH_ENOTFOUND;
+    return auth__role(s, user, unit, role, why);
+}
+
+/* Run an UPDATE of one user by login (parameter 1); PH_ENOTFOUND if none. */
+static int auth__update(sqlite3_stmt *st, store *s, const char *login)
+{
+    if (!st) return PH_EDB;
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return PH_EDB;
+    return sqlite3_changes(store_db(s)) ? 0 : PH_ENOTFOUND;
+}
+
+int auth_set_hash(store *s, const char *login, const char *hash, int64_t now)
+{
+    sqlite3_stmt *st = store_prepare(s, "UPDATE park_users SET password_hash = ?2,"
+                                        " password_changed_at = ?3 WHERE login = ?1");
+    if (st) {
+        sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now);
+    }
+    return auth__update(st, s, login);
+}
+
+int auth_disable(store *s, const char *login, bool disabled)
+{
+    sqlite3_stmt *st = store_prepare(s, "UPDATE park_users SET disabled = ?2 WHERE login = ?1");
+    if (st) sqlite3_bind_int(st, 2, disabled);
+    return auth__update(st, s, login);
+}
+
+int auth_each_user(store *s, void (*fn)(void *, const char *, const char *, bool, const char *),
+                   void *ud)
+{
+    sqlite3_stmt *st = store_prepare(
+        s, "SELECT u.login, u.name, u.disabled,"
+           " coalesce((SELECT group_concat(x, ', ') FROM (SELECT r.role || '@' || n.code AS x"
+           "  FROM park_roles r JOIN park_units n ON n.id = r.unit_id WHERE r.user_id = u.id"
+           "  ORDER BY n.code, r.role)), '')"
+           " FROM park_users u ORDER BY u.login");
+    if (!st) return PH_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(ud, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+           sqlite3_column_int(st, 2) != 0, (const char *)sqlite3_column_text(st, 3));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+int auth_check(store *s, const char *login, const char *pw, size_t len, int64_t *user_id)
+{
+    sqlite3_stmt *st =
+        store_prepare(s, "SELECT id, password_hash, disabled FROM park_users WHERE login = ?");
+    if (!st) return PH_EDB;
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return PH_EDB;
+    }
+    char hash[AUTH_HASH_MAX] = "";
+    if (rc == SQLITE_ROW) snprintf(hash, sizeof hash, "%s", sqlite3_column_text(st, 1));
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    bool disabled = rc == SQLITE_ROW && sqlite3_column_int(st, 2) != 0;
+    sqlite3_finalize(st);
+    /* An unknown login costs a hash too, so the time says nothing. */
+    bool match = id ? auth_verify(hash, pw, len) : (auth_hash(pw, len, hash), false);
+    if (!id || disabled || !match) return PH_ENOTFOUND;
+    *user_id = id;
+    return 0;
+}

@@ -1,0 +1,71 @@
+/* auth: staff accounts: who they are, their passwords and their roles.
+ *
+ * Provides: Argon2id password hashes (libsodium's crypto_pwhash_str with its
+ *           interactive limits), password rules, and the accounts tables of
+ *           sql/003_accounts.sql: add a user with a role for a unit, grant
+ *           more roles, change a password, disable, list, check a login.
+ * Owns:     nothing; statements are prepared per call (accounts change
+ *           rarely) on the store's connection, with no namespace.
+ * Uses:     libsodium, store.
+ *
+ * Hashing costs about 64 MiB and tens of milliseconds of CPU by design: the
+ * command line calls it directly; a server must call it off its loop.
+ */
+#ifndef PH_AUTH_H
+#define PH_AUTH_H
+
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    AUTH_HASH_MAX = 128,      /* crypto_pwhash_STRBYTES, NUL included */
+    AUTH_PASSWORD_MAX = 1024, /* bytes */
+};
+
+/* Initialise libsodium (idempotent). Returns 0 or PH_EIO. */
+int auth_init(void);
+
+/* Whether `pw` (len bytes) may be a password: valid UTF-8 without control
+ * characters, at least min_chars characters, at most AUTH_PASSWORD_MAX
+ * bytes. Returns 0, or PH_EINVAL with the reason in *why (static text). */
+int auth_password_ok(const char *pw, size_t len, size_t min_chars, const char **why);
+/* The Argon2id hash of pw into out. Returns 0 or PH_ENOMEM. */
+int auth_hash(const char *pw, size_t len, char out[AUTH_HASH_MAX]);
+/* Whether pw matches hash. */
+bool auth_verify(const char *hash, const char *pw, size_t len);
+
+/* "admin", "webmaster", "editor", "reviewer", "leader". */
+bool auth_role_ok(const char *role);
+
+/* Add user `login` (2 to 64 of a-z 0-9 . _ -) with display name `name`,
+ * password hash `hash` and `role` for the unit whose code is `unit`. The
+ * admin role is held for the center only. Returns 0, or PH_EEXISTS (the
+ * login is taken), PH_ENOTFOUND (no such unit), PH_EINVAL (a bad login or
+ * role), PH_EDB; *why says which in words. */
+int auth_user_add(store *s, const char *login, const char *name, const char *hash, const char *unit,
+                  const char *role, int64_t now, const char **why);
+/* Give `login` one more role for a unit. Same errors as auth_user_add;
+ * granting a role already held is not an error. */
+int auth_grant(store *s, const char *login, const char *unit, const char *role, const char **why);
+/* Set the password hash of `login`. Returns 0, PH_ENOTFOUND or PH_EDB. */
+int auth_set_hash(store *s, const char *login, const char *hash, int64_t now);
+/* Disable (or enable again) `login`. Returns 0, PH_ENOTFOUND or PH_EDB. */
+int auth_disable(store *s, const char *login, bool disabled);
+
+/* Call fn for each user, ordered by login; roles is "editor@invest,
+ * reviewer@social" (role@unit, by unit then role). Returns 0 or PH_EDB. */
+int auth_each_user(store *s,
+                   void (*fn)(void *ud, const char *login, const char *name, bool disabled,
+                              const char *roles),
+                   void *ud);
+
+/* Check a login's password: *user_id is set when `login` exists, is not
+ * disabled and `pw` matches. Takes as long for an unknown login as for a
+ * known one. Returns 0 or PH_ENOTFOUND (no such enabled login, or a wrong
+ * password: the caller must not say which), or PH_EDB. */
+int auth_check(store *s, const char *login, const char *pw, size_t len, int64_t *user_id);
+
+#endif

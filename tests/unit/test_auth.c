@@ -1,0 +1,115 @@
+/* Unit tests of core/auth: password rules, Argon2id hashes, and the
+ * accounts tables in a real SQLite file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth/auth.h"
+#include "base/base.h"
+#include "store/store.h"
+#include "unit.h"
+
+void test_auth_password_rules(void)
+{
+    const char *why = NULL;
+    CHECK_INT(auth_password_ok("abcdefghij", 10, 10, &why), ==, 0);
+    CHECK_INT(auth_password_ok("abcdefghi", 9, 10, &why), ==, PH_EINVAL);
+    CHECK_STR(why, "the password is too short (password-min-length)");
+    /* Characters, not bytes: ten Chinese characters are ten. */
+    const char *zh = "园区服务中心高新创业";
+    CHECK_INT(auth_password_ok(zh, strlen(zh), 10, &why), ==, 0);
+    CHECK_INT(auth_password_ok(zh, strlen(zh), 11, &why), ==, PH_EINVAL);
+    CHECK_INT(auth_password_ok("abc\x01"
+                               "defghijk",
+                               12, 8, &why),
+              ==, PH_EINVAL);
+    CHECK_STR(why, "a password may not contain control characters");
+    CHECK_INT(auth_password_ok("abcdefgh\xff", 9, 8, &why), ==, PH_EINVAL);
+    CHECK_STR(why, "a password must be UTF-8 text");
+    CHECK_INT(auth_password_ok("abcdefgh\xe5\x9b", 10, 8, &why), ==, PH_EINVAL); /* cut */
+    char big[AUTH_PASSWORD_MAX + 1];
+    memset(big, 'a', sizeof big);
+    CHECK_INT(auth_password_ok(big, sizeof big, 8, &why), ==, PH_EINVAL);
+    CHECK_STR(why, "a password is at most 1024 bytes");
+    CHECK_INT(auth_password_ok(big, AUTH_PASSWORD_MAX, 8, &why), ==, 0);
+}
+
+void test_auth_hash_verify(void)
+{
+    CHECK_INT(auth_init(), ==, 0);
+    char h1[AUTH_HASH_MAX], h2[AUTH_HASH_MAX];
+    CHECK_INT(auth_hash("correct horse", 13, h1), ==, 0);
+    CHECK_INT(auth_hash("correct horse", 13, h2), ==, 0);
+    CHECK(strncmp(h1, "$argon2id$", 10) == 0);
+    CHECK(strcmp(h1, h2) != 0); /* salted */
+    CHECK(strstr(h1, "correct") == NULL);
+    CHECK(auth_verify(h1, "correct horse", 13));
+    CHECK(auth_verify(h2, "correct horse", 13));
+    CHECK(!auth_verify(h1, "correct horsE", 13));
+    CHECK(!auth_verify(h1, "correct hors", 12));
+    CHECK(!auth_verify("not a hash", "correct horse", 13));
+}
+
+static void roles_of(void *ud, const char *login, const char *name, bool disabled,
+                     const char *roles)
+{
+    char *out = ud;
+    size_t n = strlen(out);
+    snprintf(out + n, 512 - n, "%s(%s)%s:%s;", login, name, disabled ? "-" : "+", roles);
+}
+
+void test_auth_accounts(void)
+{
+    CHECK_INT(auth_init(), ==, 0);
+    char dir[] = "/tmp/parkhost-unit-XXXXXX", path[64], err[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/site.db", dir);
+    store *s;
+    CHECK_INT(store_open(&s, path, err, sizeof err), ==, 0);
+    CHECK_INT(store_migrate(s, "core", PARKHOST_SQL_DIR, NULL, NULL, err, sizeof err), ==, 0);
+    CHECK_INT(sqlite3_exec(store_db(s),
+                           "INSERT INTO park_units (code, name, created_at)"
+                           " VALUES ('invest', '招商局', 0)",
+                           NULL, NULL, NULL),
+              ==, SQLITE_OK);
+    char hash[AUTH_HASH_MAX];
+    CHECK_INT(auth_hash("the admin's password", 20, hash), ==, 0);
+    const char *why = NULL;
+    CHECK_INT(auth_user_add(s, "admin", "管理员", hash, "center", "admin", 1, &why), ==, 0);
+    CHECK_INT(auth_user_add(s, "admin", "", hash, "center", "admin", 1, &why), ==, PH_EEXISTS);
+    CHECK_INT(auth_user_add(s, "li", "", hash, "invest", "admin", 1, &why), ==, PH_EINVAL);
+    CHECK_STR(why, "the admin role is held for the center only");
+    CHECK_INT(auth_user_add(s, "li", "", hash, "nosuch", "editor", 1, &why), ==, PH_ENOTFOUND);
+    CHECK_INT(auth_user_add(s, "li", "", hash, "invest", "boss", 1, &why), ==, PH_EINVAL);
+    CHECK_INT(auth_user_add(s, "Li Wei", "", hash, "invest", "editor", 1, &why), ==, PH_EINVAL);
+    /* A refused add leaves nothing behind. */
+    CHECK_INT(auth_user_add(s, "li", "李伟", hash, "invest", "editor", 1, &why), ==, 0);
+    CHECK_INT(auth_grant(s, "li", "invest", "reviewer", &why), ==, 0);
+    CHECK_INT(auth_grant(s, "li", "invest", "reviewer", &why), ==, 0); /* held already */
+    CHECK_INT(auth_grant(s, "nobody", "invest", "reviewer", &why), ==, PH_ENOTFOUND);
+    char list[512] = "";
+    CHECK_INT(auth_each_user(s, roles_of, list), ==, 0);
+    CHECK_STR(list, "admin(管理员)+:admin@center;li(李伟)+:editor@invest, reviewer@invest;");
+    int64_t id = 0;
+    CHECK_INT(auth_check(s, "admin", "the admin's password", 20, &id), ==, 0);
+    CHECK_INT(id, >, 0);
+    CHECK_INT(auth_check(s, "admin", "the admin's passworD", 20, &id), ==, PH_ENOTFOUND);
+    CHECK_INT(auth_check(s, "nobody", "the admin's password", 20, &id), ==, PH_ENOTFOUND);
+    CHECK_INT(auth_disable(s, "admin", true), ==, 0);
+    CHECK_INT(auth_check(s, "admin", "the admin's password", 20, &id), ==, PH_ENOTFOUND);
+    CHECK_INT(auth_disable(s, "admin", false), ==, 0);
+    CHECK_INT(auth_disable(s, "nobody", true), ==, PH_ENOTFOUND);
+    char other[AUTH_HASH_MAX];
+    CHECK_INT(auth_hash("a new password", 14, other), ==, 0);
+    CHECK_INT(auth_set_hash(s, "admin", other, 2), ==, 0);
+    CHECK_INT(auth_check(s, "admin", "the admin's password", 20, &id), ==, PH_ENOTFOUND);
+    CHECK_INT(auth_check(s, "admin", "a new password", 14, &id), ==, 0);
+    CHECK_INT(auth_set_hash(s, "nobody", other, 2), ==, PH_ENOTFOUND);
+    /* The table refuses anything but an Argon2id hash. */
+    CHECK_INT(auth_set_hash(s, "admin", "plain text", 3), ==, PH_EDB);
+    store_close(s);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_INT(system(cmd), ==, 0);
+}
