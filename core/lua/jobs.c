@@ -382,6 +382,7 @@ static void jobs__start(lua_host *h, const sched_job *j)
         snprintf(why, sizeof why, "its payload cannot be read: %s", lua_tostring(co, -1));
         log_msg(LOG_ERROR, "plugin %s: job %s: %s", p->name, label, why);
         jobs__finish(h, j->id, p->name, label, why, r->job_started_ms);
+        p->cur = NULL; /* armed by lua__req_new for a run that never starts */
         lua__req_end(r);
         return;
     }
