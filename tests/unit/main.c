@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "unit.h"
 
 typedef struct {
@@ -71,6 +72,26 @@ void u_check_mem(const char *file, int line, const char *expr, const void *actua
     if (alen == elen && (elen == 0 || memcmp(actual, expected, elen) == 0)) return;
     u_fail(file, line, "%s is \"%s\" (%zu bytes), expected \"%s\" (%zu bytes)", expr,
            actual ? u_escape(actual, alen) : "(null)", alen, u_escape(expected, elen), elen);
+}
+
+void u_db_open(u_db *f)
+{
+    snprintf(f->dir, sizeof f->dir, "/tmp/parkhost-unit-XXXXXX");
+    if (!mkdtemp(f->dir)) u_fail(__FILE__, __LINE__, "mkdtemp failed");
+    snprintf(f->path, sizeof f->path, "%s/site.db", f->dir);
+    char err[512];
+    if (store_open(&f->s, f->path, err, sizeof err)) u_fail(__FILE__, __LINE__, "%s", err);
+    if (store_migrate(f->s, "core", PARKHOST_SQL_DIR, NULL, NULL, err, sizeof err))
+        u_fail(__FILE__, __LINE__, "%s", err);
+}
+
+void u_db_close(u_db *f)
+{
+    store_close(f->s);
+    f->s = NULL;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    if (system(cmd) != 0) u_fail(__FILE__, __LINE__, "cannot remove %s", f->dir);
 }
 
 int main(int argc, char **argv)

@@ -62,12 +62,9 @@ static void roles_of(void *ud, const char *login, const char *name, bool disable
 void test_auth_accounts(void)
 {
     CHECK_INT(auth_init(), ==, 0);
-    char dir[] = "/tmp/parkhost-unit-XXXXXX", path[64], err[256];
-    CHECK(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof path, "%s/site.db", dir);
-    store *s;
-    CHECK_INT(store_open(&s, path, err, sizeof err), ==, 0);
-    CHECK_INT(store_migrate(s, "core", PARKHOST_SQL_DIR, NULL, NULL, err, sizeof err), ==, 0);
+    u_db f;
+    u_db_open(&f);
+    store *s = f.s;
     CHECK_INT(sqlite3_exec(store_db(s),
                            "INSERT INTO park_units (code, name, created_at)"
                            " VALUES ('invest', '招商局', 0)",
@@ -108,8 +105,5 @@ void test_auth_accounts(void)
     CHECK_INT(auth_set_hash(s, "nobody", other, 2), ==, PH_ENOTFOUND);
     /* The table refuses anything but an Argon2id hash. */
     CHECK_INT(auth_set_hash(s, "admin", "plain text", 3), ==, PH_EDB);
-    store_close(s);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK_INT(system(cmd), ==, 0);
+    u_db_close(&f);
 }

@@ -146,31 +146,6 @@ void test_sched_cron_errors(void)
 
 /* ---- the table ---------------------------------------------------------- */
 
-typedef struct {
-    char dir[64];
-    char path[96];
-    store *s;
-} db_fixture;
-
-static void db_open(db_fixture *f)
-{
-    snprintf(f->dir, sizeof f->dir, "/tmp/parkhost-unit-XXXXXX");
-    CHECK(mkdtemp(f->dir) != NULL);
-    snprintf(f->path, sizeof f->path, "%s/site.db", f->dir);
-    char err[512];
-    if (store_open(&f->s, f->path, err, sizeof err)) u_fail(__FILE__, __LINE__, "%s", err);
-    if (store_migrate(f->s, "core", PARKHOST_SQL_DIR, NULL, NULL, err, sizeof err))
-        u_fail(__FILE__, __LINE__, "%s", err);
-}
-
-static void db_close(db_fixture *f)
-{
-    store_close(f->s);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    CHECK_INT(system(cmd), ==, 0);
-}
-
 static void put(store *s, const char *name, const char *key, sched_kind k, const char *spec,
                 int64_t now)
 {
@@ -190,8 +165,8 @@ static sched_job one(store *s, const char *name, const char *key, sched_jobs *ke
 
 void test_sched_claim_lease(void)
 {
-    db_fixture f;
-    db_open(&f);
+    u_db f;
+    u_db_open(&f);
     int64_t t = 1800000000;
     put(f.s, "a", "", SCHED_AFTER, "10", t);
     put(f.s, "b", "", SCHED_AFTER, "20", t);
@@ -228,7 +203,7 @@ void test_sched_claim_lease(void)
     CHECK_STR(js.v[0].name, "a");
     CHECK_STR(js.v[0].lease_owner, "w2");
     sched_jobs_free(&js);
-    db_close(&f);
+    u_db_close(&f);
 }
 
 static bool only_q(void *ud, const char *plugin)
@@ -239,8 +214,8 @@ static bool only_q(void *ud, const char *plugin)
 
 void test_sched_claim_runnable(void)
 {
-    db_fixture f;
-    db_open(&f);
+    u_db f;
+    u_db_open(&f);
     int64_t t = 1800000000;
     put(f.s, "a", "", SCHED_AFTER, "0", t);
     CHECK_INT(sched_put(f.s, "q", "a", "", SCHED_AFTER, "5", "null", 4, t + 5, false, t), ==, 0);
@@ -256,13 +231,13 @@ void test_sched_claim_runnable(void)
     CHECK_INT(sched_claim(f.s, t + 10, "w", 60, 1, NULL, NULL, &js), ==, 0);
     CHECK_INT(js.n, ==, 1); /* max 1 */
     sched_jobs_free(&js);
-    db_close(&f);
+    u_db_close(&f);
 }
 
 void test_sched_finish_retry(void)
 {
-    db_fixture f;
-    db_open(&f);
+    u_db f;
+    u_db_open(&f);
     int64_t t = 1800000000;
     sched_policy pol = {2, 30, 3600, CST};
     put(f.s, "a", "k", SCHED_AT, "1800000100", t);
@@ -294,13 +269,13 @@ void test_sched_finish_retry(void)
     CHECK_INT(j.runs, ==, 3);
     CHECK(j.lease_owner == NULL);
     sched_jobs_free(&keep);
-    db_close(&f);
+    u_db_close(&f);
 }
 
 void test_sched_finish_recurring(void)
 {
-    db_fixture f;
-    db_open(&f);
+    u_db f;
+    u_db_open(&f);
     int64_t t = 1800000000;
     sched_policy pol = {5, 30, 3600, CST};
     put(f.s, "e", "", SCHED_EVERY, "3600", t);
@@ -340,13 +315,13 @@ void test_sched_finish_recurring(void)
     j = one(f.s, "e", "", &keep);
     CHECK_INT(j.next_run, ==, t + 6 * 3600 + 100);
     sched_jobs_free(&keep);
-    db_close(&f);
+    u_db_close(&f);
 }
 
 void test_sched_finish_lost(void)
 {
-    db_fixture f;
-    db_open(&f);
+    u_db f;
+    u_db_open(&f);
     int64_t t = 1800000000;
     sched_policy pol = {5, 30, 3600, CST};
     put(f.s, "a", "", SCHED_AFTER, "0", t);
@@ -374,13 +349,13 @@ void test_sched_finish_lost(void)
     CHECK_INT(sched_claim(f.s, t + 502, "v", 60, 8, NULL, NULL, &js), ==, 0);
     CHECK_INT(js.n, ==, 1);
     sched_jobs_free(&js);
-    db_close(&f);
+    u_db_close(&f);
 }
 
 void test_sched_cancel_prune(void)
 {
-    db_fixture f;
-    db_open(&f);
+    u_db f;
+    u_db_open(&f);
     int64_t t = 1800000000;
     CHECK_INT(sched_put(f.s, "p", "keep", "", SCHED_EVERY, "60", "null", 4, t + 60, true, t), ==,
               0);
@@ -401,5 +376,5 @@ void test_sched_cancel_prune(void)
     CHECK(found);
     CHECK_INT(sched_cancel(f.s, "p", "gone", "k", &found), ==, 0);
     CHECK(!found);
-    db_close(&f);
+    u_db_close(&f);
 }

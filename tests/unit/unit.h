@@ -101,6 +101,17 @@ const char *u_escape(const void *data, size_t len);
 void u_check_mem(const char *file, int line, const char *expr, const void *actual, size_t alen,
                  const void *expected, size_t elen);
 
+/* A real SQLite database in a new directory under /tmp, with the core's
+ * migrations applied; u_db_close removes the directory. */
+struct store;
+typedef struct {
+    char dir[64];
+    char path[96];
+    struct store *s;
+} u_db;
+void u_db_open(u_db *f);
+void u_db_close(u_db *f);
+
 #define CHECK(expr)                                                                                \
     do {                                                                                           \
         if (!(expr)) u_fail(__FILE__, __LINE__, "CHECK(%s) failed", #expr);                        \
