@@ -242,3 +242,84 @@ int auth_check(store *s, const char *login, const char *pw, size_t len, int64_t 
     *user_id = id;
     return 0;
 }
+
+/* ---- secrets and CSRF tokens ------------------------------------------ */
+
+static int auth__read_secret(store *s, const char *name, unsigned char *out)
+{
+    sqlite3_stmt *st = store_prepare(s, "SELECT value FROM park_secrets WHERE name = ?");
+    if (!st) return PH_EDB;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int found = rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == AUTH_SECRET_BYTES;
+    if (found) memcpy(out, sqlite3_column_blob(st, 0), AUTH_SECRET_BYTES);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : PH_EDB;
+}
+
+int auth_secret(store *s, const char *name, unsigned char out[AUTH_SECRET_BYTES])
+{
+    int found = auth__read_secret(s, name, out);
+    if (found) return found < 0 ? found : 0;
+    unsigned char fresh[AUTH_SECRET_BYTES];
+    randombytes_buf(fresh, sizeof fresh);
+    /* Another worker may store one first: keep whichever is there. */
+    sqlite3_stmt *st =
+        store_prepare(s, "INSERT OR IGNORE INTO park_secrets (name, value) VALUES (?, ?)");
+    if (!st) return PH_EDB;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, fresh, sizeof fresh, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    sodium_memzero(fresh, sizeof fresh);
+    if (rc != SQLITE_DONE) return PH_EDB;
+    return auth__read_secret(s, name, out) == 1 ? 0 : PH_EDB;
+}
+
+void auth_random(void *buf, size_t n)
+{
+    randombytes_buf(buf, n);
+}
+
+void auth_browser_id(char out[AUTH_BROWSER_MAX])
+{
+    unsigned char id[16];
+    randombytes_buf(id, sizeof id);
+    sodium_bin2base64(out, AUTH_BROWSER_MAX, id, sizeof id,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+bool auth_browser_id_ok(const char *s, size_t n)
+{
+    if (n != 22) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+void auth_csrf_token(const unsigned char secret[AUTH_SECRET_BYTES], const char *browser,
+                     size_t blen, char out[AUTH_CSRF_MAX])
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, secret, AUTH_SECRET_BYTES);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)"csrf:", 5);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)browser, blen);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2base64(out, AUTH_CSRF_MAX, mac, sizeof mac,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+bool auth_csrf_ok(const unsigned char secret[AUTH_SECRET_BYTES], const char *browser, size_t blen,
+                  const char *token, size_t tlen)
+{
+    if (!auth_browser_id_ok(browser, blen)) return false;
+    char want[AUTH_CSRF_MAX];
+    auth_csrf_token(secret, browser, blen, want);
+    size_t wl = strlen(want);
+    return tlen == wl && sodium_memcmp(want, token, wl) == 0;
+}

@@ -68,4 +68,30 @@ int auth_each_user(store *s,
  * password: the caller must not say which), or PH_EDB. */
 int auth_check(store *s, const char *login, const char *pw, size_t len, int64_t *user_id);
 
+/* ---- secrets and CSRF tokens ------------------------------------------ */
+
+enum {
+    AUTH_SECRET_BYTES = 32,
+    AUTH_BROWSER_MAX = 32, /* a browser id: 22 base64url characters and a NUL */
+    AUTH_CSRF_MAX = 48,    /* a token: 43 base64url characters and a NUL */
+};
+
+/* The site's secret `name` from park_secrets, made (random, 32 bytes) and
+ * stored the first time. Returns 0 or PH_EDB. */
+int auth_secret(store *s, const char *name, unsigned char out[AUTH_SECRET_BYTES]);
+
+/* n random bytes (libsodium's randombytes). */
+void auth_random(void *buf, size_t n);
+/* A new random browser id (the value of the CSRF cookie). */
+void auth_browser_id(char out[AUTH_BROWSER_MAX]);
+/* Whether s (n bytes) has the form of a browser id. */
+bool auth_browser_id_ok(const char *s, size_t n);
+/* The CSRF token of a browser: HMAC-SHA256 of its id under the secret, in
+ * base64url. A form carries it; the cookie carries the id. */
+void auth_csrf_token(const unsigned char secret[AUTH_SECRET_BYTES], const char *browser,
+                     size_t blen, char out[AUTH_CSRF_MAX]);
+/* Whether `token` is the browser's token (compared in constant time). */
+bool auth_csrf_ok(const unsigned char secret[AUTH_SECRET_BYTES], const char *browser, size_t blen,
+                  const char *token, size_t tlen);
+
 #endif

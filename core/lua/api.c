@@ -550,8 +550,8 @@ static bool api__header_ok(const char *s, size_t n, bool name)
     return true;
 }
 
-static void api__add_header(lua_State *L, host_req *r, const char *n, size_t nl, const char *v,
-                            size_t vl)
+void lua__api_add_header(lua_State *L, host_req *r, const char *n, size_t nl, const char *v,
+                         size_t vl)
 {
     if (!api__header_ok(n, nl, true)) luaL_error(L, "bad response header name '%s'", n);
     if (!api__header_ok(v, vl, false))
@@ -579,7 +579,7 @@ static int l_res_header(lua_State *L)
     const char *n = luaL_checklstring(L, 2, &nl);
     const char *v = luaL_checklstring(L, 3, &vl);
     if (r->streaming) return luaL_error(L, "headers cannot change once a stream has started");
-    api__add_header(L, r, n, nl, v, vl);
+    lua__api_add_header(L, r, n, nl, v, vl);
     lua_settop(L, 1);
     return 1;
 }
@@ -628,7 +628,7 @@ static int l_res_cookie(lua_State *L)
     lua_pushlstring(L, out.data, out.len);
     ph_buf_free(&out);
     if (r->streaming) return luaL_error(L, "cookies cannot be set once a stream has started");
-    api__add_header(L, r, "Set-Cookie", 10, lua_tostring(L, -1), lua_rawlen(L, -1));
+    lua__api_add_header(L, r, "Set-Cookie", 10, lua_tostring(L, -1), lua_rawlen(L, -1));
     lua_settop(L, 1);
     return 1;
 }
@@ -1140,6 +1140,8 @@ void lua__api_open(lua_State *L)
     lua_setfield(L, -2, "sched");
     lua_pushcfunction(L, lua__l_park_now);
     lua_setfield(L, -2, "now");
+    lua_pushcfunction(L, lua__l_park_csrf);
+    lua_setfield(L, -2, "csrf");
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, API__PARK);
     /* require("park") finds it in the require cache. */

@@ -138,6 +138,8 @@ static int host__read_routes(host_plugin *p, char *why, size_t whylen)
         lua_pushvalue(L, -1);
         lua_getinfo(L, ">u", &ar);
         rt->nargs = ar.isvararg || ar.nparams > 2 ? 2 : ar.nparams;
+        rt->csrf_exempt = lua_getfield(L, -4, "csrf") == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+        lua_pop(L, 1);
         rt->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
         lua_pop(L, 3);
     }
@@ -186,6 +188,8 @@ static host_plugin *host__load_plugin(lua_host *h, const char *dir, const char *
     } else {
         lua_pop(L, 1);
         if (lua_getfield(L, -1, "version") == LUA_TSTRING) p->version = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+        p->csrf_exempt = lua_getfield(L, -1, "csrf") == LUA_TBOOLEAN && !lua_toboolean(L, -1);
         lua_pop(L, 1);
         /* The config schema is checked by park.schema inside the plugin's state. */
         if (lua_getfield(L, -1, "config") != LUA_TNIL) {
@@ -625,6 +629,7 @@ int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct st
     uv_timer_init(loop, &h->grace_timer);
     h->grace_timer.data = h;
     h->grace_open = true;
+    lua__csrf_init(h);
     lua__jobs_init(h);
     *out = h;
     return 0;
@@ -1138,6 +1143,15 @@ void lua_host_handle(void *host, http_request *q)
         }
         http_header a = {"Allow", 5, allow, n};
         http_respond_error(q, 405, &a, 1);
+        return;
+    }
+    /* CSRF, for every plugin in one place: an unsafe method runs nothing
+     * without its browser's token. */
+    const char *m = q->method, *why;
+    if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "OPTIONS") && strcmp(m, "TRACE") &&
+        !rt->csrf_exempt && !p->csrf_exempt && !lua__csrf_ok(h, q, &why)) {
+        log_msg(LOG_WARN, "csrf: %s %s refused rid=%s: %s", q->method, q->path, q->id, why);
+        http_respond_error(q, 403, NULL, 0);
         return;
     }
     host_req *r = lua__req_new(h, p);

@@ -36,8 +36,9 @@ typedef struct {
     char *pattern;
     char **segs; /* literal text, or ":name", or "*name" (last only) */
     size_t nsegs;
-    int handler_ref; /* registry ref in the plugin's state */
-    int nargs;       /* 0, 1 or 2: how many of (req, res) the handler declares */
+    int handler_ref;  /* registry ref in the plugin's state */
+    bool csrf_exempt; /* csrf = false: unsafe methods need no CSRF token */
+    int nargs;        /* 0, 1 or 2: how many of (req, res) the handler declares */
 } host_route;
 
 /* A job handler named in the manifest's `jobs`, with its recurring
@@ -60,6 +61,7 @@ struct host_plugin {
     size_t nroutes;
     host_job *jobs;
     size_t njobs;
+    bool csrf_exempt; /* manifest csrf = false: none of its routes checks */
     int refs;
     lua_host *host;
     host_req *cur; /* the request or job whose code runs now */
@@ -108,7 +110,8 @@ struct host_req {
     void *req_obj, *res_obj; /* the userdata of req and res, kept alive on co's stack */
     const char *pv[16 + 1];  /* the route's parameters, inside http->path */
     size_t pl[16 + 1];
-    const char *subpath; /* the path below the column, inside http */
+    const char *subpath;   /* the path below the column, inside http */
+    char csrf_browser[32]; /* a browser id park.csrf() set by cookie in this response */
     host_req_state state;
     uint64_t instructions, budget;
     bool budget_exceeded, mem_exceeded, streaming, timer_open;
@@ -144,6 +147,7 @@ struct lua_host {
     host_req *jobs;
     size_t jobs_running;
     char owner[160];
+    unsigned char csrf_secret[32]; /* signs CSRF tokens (park_secrets 'csrf') */
 };
 
 /* sandbox.c */
@@ -173,6 +177,9 @@ void lua__api_push_req(lua_State *co, host_req *r);
 void lua__api_push_res(lua_State *co, host_req *r);
 /* Invalidate the objects when the request ends. */
 void lua__api_close(host_req *r);
+/* Add a response header to r (raises on a bad name or value). */
+void lua__api_add_header(lua_State *L, host_req *r, const char *n, size_t nl, const char *v,
+                         size_t vl);
 /* Push the percent-decoded form of s (a path parameter). */
 void lua__api_push_decoded(lua_State *L, const char *s, size_t n);
 
@@ -190,6 +197,15 @@ void lua__db_settle(host_plugin *p);
 
 /* cal.c: push the park.calendar table. */
 void lua__calendar_open(lua_State *L);
+
+/* csrf.c */
+/* Load (or make) the site's CSRF secret. */
+void lua__csrf_init(lua_host *h);
+/* Whether an unsafe request carries its browser's CSRF token (header
+ * X-CSRF-Token or form field _csrf); *why says what is missing. */
+bool lua__csrf_ok(lua_host *h, const http_request *q, const char **why);
+/* park.csrf() */
+int lua__l_park_csrf(lua_State *L);
 
 /* jobs.c */
 /* Milliseconds since the epoch on the park clock (clock-offset-s applied). */

@@ -107,3 +107,53 @@ void test_auth_accounts(void)
     CHECK_INT(auth_set_hash(s, "admin", "plain text", 3), ==, PH_EDB);
     u_db_close(&f);
 }
+
+void test_auth_csrf(void)
+{
+    CHECK_INT(auth_init(), ==, 0);
+    unsigned char k1[AUTH_SECRET_BYTES], k2[AUTH_SECRET_BYTES];
+    auth_random(k1, sizeof k1);
+    auth_random(k2, sizeof k2);
+    char a[AUTH_BROWSER_MAX], b[AUTH_BROWSER_MAX];
+    auth_browser_id(a);
+    auth_browser_id(b);
+    CHECK_INT(strlen(a), ==, 22);
+    CHECK(auth_browser_id_ok(a, strlen(a)));
+    CHECK(strcmp(a, b) != 0);
+    CHECK(!auth_browser_id_ok("short", 5));
+    CHECK(!auth_browser_id_ok("aaaaaaaaaaaaaaaaaaaaa=", 22));
+    char ta[AUTH_CSRF_MAX], ta2[AUTH_CSRF_MAX], tb[AUTH_CSRF_MAX], tk[AUTH_CSRF_MAX];
+    auth_csrf_token(k1, a, 22, ta);
+    auth_csrf_token(k1, a, 22, ta2);
+    auth_csrf_token(k1, b, 22, tb);
+    auth_csrf_token(k2, a, 22, tk);
+    CHECK_INT(strlen(ta), ==, 43);
+    CHECK(strcmp(ta, ta2) == 0); /* the same browser, the same token */
+    CHECK(strcmp(ta, tb) != 0);
+    CHECK(strcmp(ta, tk) != 0);
+    CHECK(auth_csrf_ok(k1, a, 22, ta, strlen(ta)));
+    CHECK(!auth_csrf_ok(k1, b, 22, ta, strlen(ta)));
+    CHECK(!auth_csrf_ok(k2, a, 22, ta, strlen(ta)));
+    CHECK(!auth_csrf_ok(k1, a, 22, ta, strlen(ta) - 1));
+    CHECK(!auth_csrf_ok(k1, a, 22, "", 0));
+}
+
+void test_auth_secret(void)
+{
+    CHECK_INT(auth_init(), ==, 0);
+    u_db f;
+    u_db_open(&f);
+    store *s = f.s;
+    unsigned char one[AUTH_SECRET_BYTES], two[AUTH_SECRET_BYTES], other[AUTH_SECRET_BYTES];
+    CHECK_INT(auth_secret(s, "csrf", one), ==, 0);
+    CHECK_INT(auth_secret(s, "csrf", two), ==, 0);
+    CHECK(memcmp(one, two, sizeof one) == 0);
+    CHECK_INT(auth_secret(s, "other", other), ==, 0);
+    CHECK(memcmp(one, other, sizeof one) != 0);
+    store_close(s);
+    char err[256];
+    CHECK_INT(store_open(&f.s, f.path, err, sizeof err), ==, 0);
+    CHECK_INT(auth_secret(f.s, "csrf", two), ==, 0);
+    CHECK(memcmp(one, two, sizeof one) == 0); /* kept across opens */
+    u_db_close(&f);
+}

@@ -84,7 +84,9 @@
     /* test_auth.c */                                                                              \
     X(auth_password_rules)                                                                         \
     X(auth_hash_verify)                                                                            \
-    X(auth_accounts)
+    X(auth_accounts)                                                                               \
+    X(auth_csrf)                                                                                   \
+    X(auth_secret)
 
 #define UNIT_TEST_DECLARE(name) void test_##name(void);
 UNIT_TEST_LIST(UNIT_TEST_DECLARE)

@@ -5,6 +5,8 @@ local plugin = {
   name = "benchkit",
   version = "1.0.0",
   description = "The endpoints bench/run measures",
+  -- wrk posts without a browser's cookie: a load generator, not a form.
+  csrf = false,
 }
 
 plugin.routes = {
