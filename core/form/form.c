@@ -797,3 +797,26 @@ int form_multipart_parse(const char *body, size_t len, const char *boundary, siz
     ph_buf_free(&m.scratch);
     return rc;
 }
+
+typedef struct {
+    const char *name, *v;
+    size_t name_len, vl;
+} form__one_cookie;
+
+static int form__on_cookie(void *ud, const char *n, size_t nl, const char *v, size_t vl)
+{
+    form__one_cookie *c = ud;
+    if (nl != c->name_len || memcmp(n, c->name, nl) != 0) return 0;
+    c->v = v;
+    c->vl = vl;
+    return 1; /* the first one wins */
+}
+
+bool form_cookie_value(const char *header, const char *name, const char **v, size_t *vl)
+{
+    form__one_cookie c = {name, NULL, strlen(name), 0};
+    if (header) form_parse_cookies(header, strlen(header), form__on_cookie, &c);
+    *v = c.v;
+    *vl = c.vl;
+    return c.v != NULL;
+}

@@ -36,6 +36,7 @@
 #ifndef PH_FORM_H
 #define PH_FORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -110,6 +111,10 @@ int form_parse_urlencoded(const char *s, size_t n, size_t max_pairs, form_pair_c
  * copy) and are not NUL-terminated. Returns 0, or cb's non-zero return; header
  * may be NULL when n is 0 (PH_EINVAL otherwise). */
 int form_parse_cookies(const char *header, size_t n, form_pair_cb cb, void *ud);
+/* The value of the first cookie named `name` in a Cookie header (NULL: no
+ * header), parsed as form_parse_cookies does: true and *v, *vl pointing into
+ * header, or false. */
+bool form_cookie_value(const char *header, const char *name, const char **v, size_t *vl);
 
 /* ------------------------------------------------------------------ */
 /* Set-Cookie                                                           */

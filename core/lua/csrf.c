@@ -33,15 +33,6 @@ typedef struct {
     char decoded[AUTH_CSRF_MAX + 8];
 } csrf__find;
 
-static int csrf__on_cookie(void *ud, const char *n, size_t nl, const char *v, size_t vl)
-{
-    csrf__find *f = ud;
-    if (nl != f->name_len || memcmp(n, f->name, nl) != 0) return 0;
-    f->value = v;
-    f->value_len = vl;
-    return 1; /* stop */
-}
-
 /* Form pairs arrive decoded by form_parse_urlencoded; keep a copy, the
  * buffer is scratch. */
 static int csrf__on_pair(void *ud, const char *n, size_t nl, const char *v, size_t vl)
@@ -78,10 +69,9 @@ static bool csrf__type_is(const char *ct, const char *type)
 
 bool lua__csrf_ok(lua_host *h, const http_request *q, const char **why)
 {
-    csrf__find cookie = {CSRF__COOKIE, sizeof CSRF__COOKIE - 1, NULL, 0, ""};
-    const char *ch = http_request_header(q, "cookie");
-    if (ch) form_parse_cookies(ch, strlen(ch), csrf__on_cookie, &cookie);
-    if (!cookie.value) {
+    const char *id;
+    size_t idlen;
+    if (!form_cookie_value(http_request_header(q, "cookie"), CSRF__COOKIE, &id, &idlen)) {
         *why = "no " CSRF__COOKIE " cookie (the form did not come from a page of this site)";
         return false;
     }
@@ -107,8 +97,7 @@ bool lua__csrf_ok(lua_host *h, const http_request *q, const char **why)
         *why = "no CSRF token (form field " CSRF__FIELD " or header X-CSRF-Token)";
         return false;
     }
-    if (!auth_csrf_ok(h->csrf_secret, cookie.value, cookie.value_len, token.value,
-                      token.value_len)) {
+    if (!auth_csrf_ok(h->csrf_secret, id, idlen, token.value, token.value_len)) {
         *why = "the CSRF token does not match this browser's";
         return false;
     }
@@ -125,15 +114,10 @@ int lua__l_park_csrf(lua_State *L)
     lua_host *h = r->host;
     const char *id = r->csrf_browser[0] ? r->csrf_browser : NULL;
     size_t idlen = id ? strlen(id) : 0;
-    if (!id) {
-        csrf__find cookie = {CSRF__COOKIE, sizeof CSRF__COOKIE - 1, NULL, 0, ""};
-        const char *ch = http_request_header(r->http, "cookie");
-        if (ch) form_parse_cookies(ch, strlen(ch), csrf__on_cookie, &cookie);
-        if (cookie.value && auth_browser_id_ok(cookie.value, cookie.value_len)) {
-            id = cookie.value;
-            idlen = cookie.value_len;
-        }
-    }
+    if (!id &&
+        (!form_cookie_value(http_request_header(r->http, "cookie"), CSRF__COOKIE, &id, &idlen) ||
+         !auth_browser_id_ok(id, idlen)))
+        id = NULL;
     if (!id) {
         if (r->streaming) return luaL_error(L, "park.csrf must be called before a stream starts");
         auth_browser_id(r->csrf_browser);
