@@ -323,3 +323,173 @@ bool auth_csrf_ok(const unsigned char secret[AUTH_SECRET_BYTES], const char *bro
     size_t wl = strlen(want);
     return tlen == wl && sodium_memcmp(want, token, wl) == 0;
 }
+
+/* ---- sessions and login limits ---------------------------------------- */
+
+int auth_login_lookup(store *s, const char *login, char hash[AUTH_HASH_MAX], int64_t *user_id,
+                      bool *disabled)
+{
+    hash[0] = 0;
+    *user_id = 0;
+    *disabled = false;
+    sqlite3_stmt *st =
+        store_prepare(s, "SELECT id, password_hash, disabled FROM park_users WHERE login = ?");
+    if (!st) return PH_EDB;
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *user_id = sqlite3_column_int64(st, 0);
+        snprintf(hash, AUTH_HASH_MAX, "%s", sqlite3_column_text(st, 1));
+        *disabled = sqlite3_column_int(st, 2) != 0;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+/* The key a session is stored under: BLAKE2b-256 of its token. */
+static void auth__session_id(const char *token, size_t len, unsigned char id[32])
+{
+    crypto_generichash(id, 32, (const unsigned char *)token, len, NULL, 0);
+}
+
+int auth_session_new(store *s, int64_t user_id, int64_t now, int64_t ttl_s, const char *address,
+                     char out[AUTH_TOKEN_MAX])
+{
+    unsigned char raw[32], id[32];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(out, AUTH_TOKEN_MAX, raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof raw);
+    auth__session_id(out, strlen(out), id);
+    sqlite3_stmt *st = store_prepare(s, "INSERT INTO park_sessions (id, user_id, created_at,"
+                                        " expires_at, address) VALUES (?, ?, ?, ?, ?)");
+    if (!st) return PH_EDB;
+    sqlite3_bind_blob(st, 1, id, sizeof id, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, now + ttl_s);
+    sqlite3_bind_text(st, 5, address ? address : "", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+int auth_session_user(store *s, const char *token, size_t len, int64_t now, int64_t *user_id)
+{
+    if (len != 43) return PH_ENOTFOUND;
+    unsigned char id[32];
+    auth__session_id(token, len, id);
+    sqlite3_stmt *st = store_prepare(s, "SELECT s.user_id FROM park_sessions s JOIN park_users u"
+                                        " ON u.id = s.user_id WHERE s.id = ? AND s.expires_at > ?"
+                                        " AND u.disabled = 0");
+    if (!st) return PH_EDB;
+    sqlite3_bind_blob(st, 1, id, sizeof id, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *user_id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? PH_ENOTFOUND : PH_EDB;
+}
+
+int auth_session_end(store *s, const char *token, size_t len)
+{
+    unsigned char id[32];
+    auth__session_id(token, len, id);
+    sqlite3_stmt *st = store_prepare(s, "DELETE FROM park_sessions WHERE id = ?");
+    if (!st) return PH_EDB;
+    sqlite3_bind_blob(st, 1, id, sizeof id, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+int auth_user_get(store *s, int64_t user_id, char *login, char *name, size_t n,
+                  void (*fn)(void *, const char *, const char *), void *ud)
+{
+    sqlite3_stmt *st = store_prepare(s, "SELECT login, name FROM park_users WHERE id = ?");
+    if (!st) return PH_EDB;
+    sqlite3_bind_int64(st, 1, user_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(login, n, "%s", sqlite3_column_text(st, 0));
+        snprintf(name, n, "%s", sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? PH_ENOTFOUND : PH_EDB;
+    st = store_prepare(s, "SELECT n.code, r.role FROM park_roles r JOIN park_units n"
+                          " ON n.id = r.unit_id WHERE r.user_id = ? ORDER BY n.code, r.role");
+    if (!st) return PH_EDB;
+    sqlite3_bind_int64(st, 1, user_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(ud, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+/* Failures of `col` = value since `since`, and the oldest of them. */
+static int auth__failures(store *s, const char *sql, const char *value, int64_t since,
+                          int64_t *count, int64_t *oldest)
+{
+    sqlite3_stmt *st = store_prepare(s, sql);
+    if (!st) return PH_EDB;
+    sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, since);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *count = sqlite3_column_int64(st, 0);
+        *oldest = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : PH_EDB;
+}
+
+int auth_login_allowed(store *s, const char *login, const char *address, int64_t now,
+                       const auth_limits *lim, int64_t *retry_after)
+{
+    int64_t since = now - lim->window_s, n1 = 0, o1 = 0, n2 = 0, o2 = 0;
+    if (auth__failures(s,
+                       "SELECT count(*), min(at) FROM park_login_failures WHERE login = ? AND"
+                       " at > ?",
+                       login, since, &n1, &o1) ||
+        auth__failures(s,
+                       "SELECT count(*), min(at) FROM park_login_failures WHERE address = ? AND"
+                       " at > ?",
+                       address, since, &n2, &o2))
+        return PH_EDB;
+    int64_t oldest = 0;
+    if (n1 >= lim->max_login) oldest = o1;
+    if (n2 >= lim->max_address && (!oldest || o2 > oldest)) oldest = o2;
+    if (!oldest) return 0;
+    *retry_after = oldest + lim->window_s - now;
+    if (*retry_after < 1) *retry_after = 1;
+    return PH_ELIMIT;
+}
+
+int auth_login_failed(store *s, const char *login, const char *address, int64_t now,
+                      const auth_limits *lim)
+{
+    sqlite3_stmt *st = store_prepare(s, "DELETE FROM park_login_failures WHERE at <= ?");
+    if (!st) return PH_EDB;
+    sqlite3_bind_int64(st, 1, now - lim->window_s);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return PH_EDB;
+    st = store_prepare(s, "INSERT INTO park_login_failures (login, address, at) VALUES (?, ?, ?)");
+    if (!st) return PH_EDB;
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, address ? address : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+int auth_login_succeeded(store *s, const char *login)
+{
+    sqlite3_stmt *st = store_prepare(s, "DELETE FROM park_login_failures WHERE login = ?");
+    if (!st) return PH_EDB;
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : PH_EDB;
+}

@@ -68,6 +68,46 @@ int auth_each_user(store *s,
  * password: the caller must not say which), or PH_EDB. */
 int auth_check(store *s, const char *login, const char *pw, size_t len, int64_t *user_id);
 
+/* ---- sessions and login limits ---------------------------------------- */
+
+enum { AUTH_TOKEN_MAX = 48 }; /* a session token: 43 base64url characters and a NUL */
+
+/* The password hash and state of `login` for a login attempt: *hash gets
+ * the hash ("" when there is no such user), *user_id its id (0 when none)
+ * and *disabled. Returns 0 or PH_EDB. */
+int auth_login_lookup(store *s, const char *login, char hash[AUTH_HASH_MAX], int64_t *user_id,
+                      bool *disabled);
+/* Open a session for user_id until now + ttl_s from `address`; out gets the
+ * token for the cookie. Returns 0 or PH_EDB. */
+int auth_session_new(store *s, int64_t user_id, int64_t now, int64_t ttl_s, const char *address,
+                     char out[AUTH_TOKEN_MAX]);
+/* The user of a session token that exists, has not expired and whose user
+ * is not disabled. Returns 0, PH_ENOTFOUND or PH_EDB. */
+int auth_session_user(store *s, const char *token, size_t len, int64_t now, int64_t *user_id);
+/* End the session of a token (no error when there is none). */
+int auth_session_end(store *s, const char *token, size_t len);
+/* The user's login and name (copied into out buffers of n bytes) and its
+ * roles, through fn(ud, unit_code, role). Returns 0, PH_ENOTFOUND or PH_EDB. */
+int auth_user_get(store *s, int64_t user_id, char *login, char *name, size_t n,
+                  void (*fn)(void *ud, const char *unit, const char *role), void *ud);
+
+typedef struct {
+    int64_t window_s;    /* failures older than this are forgotten */
+    int64_t max_login;   /* failures of one login within the window */
+    int64_t max_address; /* failures from one address within the window */
+} auth_limits;
+
+/* Whether a login attempt may be checked now: PH_ELIMIT when `login` or
+ * `address` failed too often within the window (*retry_after: seconds until
+ * the oldest counted failure leaves it), else 0; or PH_EDB. */
+int auth_login_allowed(store *s, const char *login, const char *address, int64_t now,
+                       const auth_limits *lim, int64_t *retry_after);
+/* Record a failed attempt (and forget those older than the window), or a
+ * success (which forgets the login's failures). Returns 0 or PH_EDB. */
+int auth_login_failed(store *s, const char *login, const char *address, int64_t now,
+                      const auth_limits *lim);
+int auth_login_succeeded(store *s, const char *login);
+
 /* ---- secrets and CSRF tokens ------------------------------------------ */
 
 enum {

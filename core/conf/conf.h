@@ -78,6 +78,14 @@ typedef struct {
        "largest payload of a scheduled job, as JSON")                                              \
     XX(INT, password_min_length, "password-min-length", "10", 8, 1024,                             \
        "the fewest characters a staff password may have")                                          \
+    XX(INT, session_ttl_s, "session-ttl-s", "28800", 60, 2592000,                                  \
+       "a staff session ends this long after its login")                                           \
+    XX(INT, login_window_s, "login-window-s", "900", 1, 86400,                                     \
+       "failed logins are counted over this window")                                               \
+    XX(INT, login_max_failures, "login-max-failures", "5", 1, 1000,                                \
+       "failed logins of one account within the window before its logins wait")                    \
+    XX(INT, login_max_failures_address, "login-max-failures-address", "20", 1, 100000,             \
+       "failed logins from one address within the window before its logins wait")                  \
     XX(STR, pid_file, "pid-file", "var/parkhost.pid", 0, 0,                                        \
        "where serve writes its process id (for parkhost reload)")                                  \
     XX(STR, db, "db", "var/parkhost.db", 0, 0, "SQLite database file (created if missing)")        \

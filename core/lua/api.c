@@ -291,13 +291,9 @@ static bool api__trusted(const ph_conf *c, const char *ip)
 
 /* The client's address: the peer, or, behind trusted proxies, the last
  * address of X-Forwarded-For that is not a trusted proxy. */
-static void api__push_client_ip(lua_State *L, host_req *r)
+bool lua__client_ip(const host_req *r, char *ip, size_t iplen)
 {
-    char ip[64] = "";
-    if (http_request_peer(r->http, ip, sizeof ip) != 0) {
-        lua_pushnil(L);
-        return;
-    }
+    if (!r->http || http_request_peer(r->http, ip, iplen) != 0) return false;
     const char *xff = http_request_header(r->http, "x-forwarded-for");
     if (xff && api__trusted(r->host->conf, ip)) {
         const char *end = xff + strlen(xff);
@@ -317,12 +313,30 @@ static void api__push_client_ip(lua_State *L, host_req *r)
             cand[n] = 0;
             unsigned char tmp[16];
             if (inet_pton(strchr(cand, ':') ? AF_INET6 : AF_INET, cand, tmp) != 1) break;
+            if (n + 1 > iplen) break;
             memcpy(ip, cand, n + 1);
             if (!api__trusted(r->host->conf, cand)) break;
             end = comma > xff ? comma - 1 : xff;
         }
     }
-    lua_pushstring(L, ip);
+    return true;
+}
+
+bool lua__via_https(const host_req *r)
+{
+    char peer[64];
+    if (!r->http || http_request_peer(r->http, peer, sizeof peer) != 0) return false;
+    const char *proto = http_request_header(r->http, "x-forwarded-proto");
+    return proto && !strcasecmp(proto, "https") && api__trusted(r->host->conf, peer);
+}
+
+static void api__push_client_ip(lua_State *L, host_req *r)
+{
+    char ip[64];
+    if (lua__client_ip(r, ip, sizeof ip))
+        lua_pushstring(L, ip);
+    else
+        lua_pushnil(L);
 }
 
 static int l_req_index(lua_State *L)
@@ -1142,6 +1156,8 @@ void lua__api_open(lua_State *L)
     lua_setfield(L, -2, "now");
     lua_pushcfunction(L, lua__l_park_csrf);
     lua_setfield(L, -2, "csrf");
+    lua__auth_open(L);
+    lua_setfield(L, -2, "auth");
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, API__PARK);
     /* require("park") finds it in the require cache. */

@@ -1036,6 +1036,10 @@ static void host__on_gone(void *ud, http_request *q)
     if (r->timer_open) uv_timer_stop(&r->timer);
     if (r->http) http_request_abandon(r->http);
     r->http = NULL;
+    if (r->work_pending) { /* a thread still works for it: freed at the work's end */
+        r->orphaned = true;
+        return;
+    }
     r->state = REQ_DONE;
     host__req_free(r);
 }

@@ -112,6 +112,11 @@ struct host_req {
     size_t pl[16 + 1];
     const char *subpath;   /* the path below the column, inside http */
     char csrf_browser[32]; /* a browser id park.csrf() set by cookie in this response */
+    /* Work on the libuv thread pool (a password check): the request is not
+     * freed while it runs; a client that leaves meanwhile marks it
+     * orphaned and the work's end frees it. */
+    uv_work_t work;
+    bool work_pending, orphaned;
     host_req_state state;
     uint64_t instructions, budget;
     bool budget_exceeded, mem_exceeded, streaming, timer_open;
@@ -180,6 +185,11 @@ void lua__api_close(host_req *r);
 /* Add a response header to r (raises on a bad name or value). */
 void lua__api_add_header(lua_State *L, host_req *r, const char *n, size_t nl, const char *v,
                          size_t vl);
+/* The client's address (behind trusted proxies, from X-Forwarded-For)
+ * into ip (64 bytes); false when unknown. And whether the client reached
+ * the site over HTTPS (X-Forwarded-Proto from a trusted proxy). */
+bool lua__client_ip(const host_req *r, char *ip, size_t n);
+bool lua__via_https(const host_req *r);
 /* Push the percent-decoded form of s (a path parameter). */
 void lua__api_push_decoded(lua_State *L, const char *s, size_t n);
 
@@ -206,6 +216,9 @@ void lua__csrf_init(lua_host *h);
 bool lua__csrf_ok(lua_host *h, const http_request *q, const char **why);
 /* park.csrf() */
 int lua__l_park_csrf(lua_State *L);
+
+/* session.c: push the park.auth table. */
+void lua__auth_open(lua_State *L);
 
 /* jobs.c */
 /* Milliseconds since the epoch on the park clock (clock-offset-s applied). */

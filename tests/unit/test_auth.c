@@ -157,3 +157,88 @@ void test_auth_secret(void)
     CHECK(memcmp(one, two, sizeof one) == 0); /* kept across opens */
     u_db_close(&f);
 }
+
+static void no_role(void *ud, const char *unit, const char *role)
+{
+    (void)ud;
+    (void)unit;
+    (void)role;
+}
+
+void test_auth_sessions(void)
+{
+    CHECK_INT(auth_init(), ==, 0);
+    u_db f;
+    u_db_open(&f);
+    char hash[AUTH_HASH_MAX];
+    const char *why;
+    CHECK_INT(auth_hash("a password here", 15, hash), ==, 0);
+    CHECK_INT(auth_user_add(f.s, "wang", "王", hash, "center", "editor", 0, &why), ==, 0);
+    int64_t uid;
+    bool disabled;
+    char got[AUTH_HASH_MAX];
+    CHECK_INT(auth_login_lookup(f.s, "wang", got, &uid, &disabled), ==, 0);
+    CHECK(strncmp(got, "$argon2id$", 10) == 0);
+    CHECK(uid > 0 && !disabled);
+    CHECK_INT(auth_login_lookup(f.s, "nobody", got, &uid, &disabled), ==, 0);
+    CHECK_INT(uid, ==, 0);
+    CHECK_STR(got, "");
+    CHECK_INT(auth_login_lookup(f.s, "wang", got, &uid, &disabled), ==, 0);
+    char t1[AUTH_TOKEN_MAX], t2[AUTH_TOKEN_MAX];
+    CHECK_INT(auth_session_new(f.s, uid, 1000, 60, "10.0.0.1", t1), ==, 0);
+    CHECK_INT(auth_session_new(f.s, uid, 1000, 60, "10.0.0.1", t2), ==, 0);
+    CHECK_INT(strlen(t1), ==, 43);
+    CHECK(strcmp(t1, t2) != 0);
+    int64_t who = 0;
+    CHECK_INT(auth_session_user(f.s, t1, 43, 1059, &who), ==, 0);
+    CHECK_INT(who, ==, uid);
+    CHECK_INT(auth_session_user(f.s, t1, 43, 1060, &who), ==, PH_ENOTFOUND); /* expired */
+    CHECK_INT(auth_session_user(f.s, t1, 42, 1000, &who), ==, PH_ENOTFOUND);
+    /* The database keeps only the token's hash. */
+    sqlite3_stmt *st;
+    CHECK_INT(sqlite3_prepare_v2(store_db(f.s), "SELECT count(*) FROM park_sessions WHERE id = ?",
+                                 -1, &st, NULL),
+              ==, SQLITE_OK);
+    sqlite3_bind_text(st, 1, t1, -1, SQLITE_STATIC);
+    CHECK_INT(sqlite3_step(st), ==, SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(st, 0), ==, 0);
+    sqlite3_finalize(st);
+    CHECK_INT(auth_disable(f.s, "wang", true), ==, 0);
+    CHECK_INT(auth_session_user(f.s, t2, 43, 1000, &who), ==, PH_ENOTFOUND);
+    CHECK_INT(auth_disable(f.s, "wang", false), ==, 0);
+    CHECK_INT(auth_session_end(f.s, t2, 43), ==, 0);
+    CHECK_INT(auth_session_user(f.s, t2, 43, 1000, &who), ==, PH_ENOTFOUND);
+    char login[64], name[64];
+    CHECK_INT(auth_user_get(f.s, uid, login, name, sizeof login, no_role, NULL), ==, 0);
+    CHECK_STR(login, "wang");
+    CHECK_STR(name, "王");
+    CHECK_INT(auth_user_get(f.s, uid + 100, login, name, sizeof login, no_role, NULL), ==,
+              PH_ENOTFOUND);
+    u_db_close(&f);
+}
+
+void test_auth_login_limits(void)
+{
+    u_db f;
+    u_db_open(&f);
+    auth_limits lim = {900, 3, 5};
+    int64_t wait = 0;
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(auth_login_allowed(f.s, "wang", "10.0.0.1", 1000 + i, &lim, &wait), ==, 0);
+        CHECK_INT(auth_login_failed(f.s, "wang", "10.0.0.1", 1000 + i, &lim), ==, 0);
+    }
+    CHECK_INT(auth_login_allowed(f.s, "wang", "10.0.0.9", 1010, &lim, &wait), ==, PH_ELIMIT);
+    CHECK_INT(wait, ==, 1000 + 900 - 1010);
+    CHECK_INT(auth_login_allowed(f.s, "li", "10.0.0.9", 1010, &lim, &wait), ==, 0);
+    CHECK_INT(auth_login_allowed(f.s, "wang", "10.0.0.9", 1901, &lim, &wait), ==, 0); /* aged */
+    /* Per address: five failures over several accounts. */
+    CHECK_INT(auth_login_failed(f.s, "a", "10.0.0.1", 1011, &lim), ==, 0);
+    CHECK_INT(auth_login_failed(f.s, "b", "10.0.0.1", 1012, &lim), ==, 0);
+    CHECK_INT(auth_login_allowed(f.s, "c", "10.0.0.1", 1013, &lim, &wait), ==, PH_ELIMIT);
+    CHECK_INT(auth_login_allowed(f.s, "c", "10.0.0.2", 1013, &lim, &wait), ==, 0);
+    /* A success forgets that account's failures, from every address. */
+    CHECK_INT(auth_login_succeeded(f.s, "wang"), ==, 0);
+    CHECK_INT(auth_login_allowed(f.s, "wang", "10.0.0.3", 1014, &lim, &wait), ==, 0);
+    CHECK_INT(auth_login_allowed(f.s, "wang", "10.0.0.1", 1014, &lim, &wait), ==, 0);
+    u_db_close(&f);
+}

@@ -86,7 +86,9 @@
     X(auth_hash_verify)                                                                            \
     X(auth_accounts)                                                                               \
     X(auth_csrf)                                                                                   \
-    X(auth_secret)
+    X(auth_secret)                                                                                 \
+    X(auth_sessions)                                                                               \
+    X(auth_login_limits)
 
 #define UNIT_TEST_DECLARE(name) void test_##name(void);
 UNIT_TEST_LIST(UNIT_TEST_DECLARE)

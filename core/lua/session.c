@@ -1,0 +1,292 @@
+/* park.auth: staff logins and sessions for plugins (the admin console and
+ * any unit's staff pages).
+ *
+ * A login checks the password on the libuv thread pool (Argon2id costs
+ * tens of milliseconds by design, which the loop must not spend): the
+ * request's coroutine waits, the work's end records the outcome and resumes
+ * it. A client that leaves meanwhile only marks the request orphaned
+ * (host.c); the work's end frees it. Failed logins are limited per account
+ * and per address (login-max-failures, login-max-failures-address within
+ * login-window-s) before the password is even looked at. A session is a
+ * random token in the cookie ph_session (HttpOnly, SameSite=Lax, Secure
+ * behind an HTTPS proxy); the database keeps only its hash. */
+#include "auth/auth.h"
+#include "form/form.h"
+#include "log/log.h"
+#include "lua/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SESSION__COOKIE "ph_session"
+
+typedef struct {
+    char login[72];
+    char address[64];
+    char hash[AUTH_HASH_MAX];
+    char pw[AUTH_PASSWORD_MAX + 1];
+    size_t pwlen;
+    int64_t user_id;
+    bool disabled, ok;
+    /* Set on the loop once checked: how it ended, and the session's token. */
+    enum { SESSION__IN, SESSION__DENIED, SESSION__FAILED } outcome;
+    char token[AUTH_TOKEN_MAX];
+} session__login;
+
+static store *session__store(lua_State *L)
+{
+    host_plugin *p = lua__plugin_of(L);
+    if (!p->host->db) luaL_error(L, "park.auth: this host has no database");
+    return p->host->db;
+}
+
+static host_req *session__req(lua_State *L, const char *fn)
+{
+    host_req *r = lua__req_of(L);
+    if (!r || !r->http) luaL_error(L, "park.auth.%s is called while handling a request", fn);
+    return r;
+}
+
+static int64_t session__now(const lua_host *h)
+{
+    return lua__now_ms(h) / 1000;
+}
+
+static auth_limits session__limits(const ph_conf *c)
+{
+    return (auth_limits){c->login_window_s, c->login_max_failures, c->login_max_failures_address};
+}
+
+/* The session token in the request's cookie, or NULL. */
+static const char *session__token(const host_req *r, size_t *len)
+{
+    const char *v;
+    return form_cookie_value(http_request_header(r->http, "cookie"), SESSION__COOKIE, &v, len)
+               ? v
+               : NULL;
+}
+
+static void session__set_cookie(lua_State *L, host_req *r, const char *token, int64_t max_age)
+{
+    char set[256];
+    int n = snprintf(set, sizeof set,
+                     SESSION__COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; "
+                                     "SameSite=Lax%s",
+                     token, (long long)max_age, lua__via_https(r) ? "; Secure" : "");
+    lua__api_add_header(L, r, "Set-Cookie", 10, set, (size_t)n);
+}
+
+static void session__push_role(void *ud, const char *unit, const char *role)
+{
+    lua_State *L = ud;
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, unit);
+    lua_setfield(L, -2, "unit");
+    lua_pushstring(L, role);
+    lua_setfield(L, -2, "role");
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
+/* Push { id =, login =, name =, roles = { { unit =, role = }, ... } }, or
+ * nil when the user is gone. Returns PH_EDB on a database failure. */
+static int session__push_user(lua_State *L, store *s, int64_t id)
+{
+    char login[256], name[256];
+    lua_createtable(L, 0, 4);
+    lua_newtable(L);
+    int rc = auth_user_get(s, id, login, name, sizeof name, session__push_role, L);
+    if (rc) {
+        lua_pop(L, 2);
+        if (rc == PH_ENOTFOUND) lua_pushnil(L);
+        return rc == PH_ENOTFOUND ? 0 : rc;
+    }
+    lua_setfield(L, -2, "roles");
+    lua_pushinteger(L, id);
+    lua_setfield(L, -2, "id");
+    lua_pushstring(L, login);
+    lua_setfield(L, -2, "login");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "name");
+    return 0;
+}
+
+/* ---- login -------------------------------------------------------------- */
+
+/* On a thread of the pool: the password check, as long for an unknown or
+ * disabled login as for a good one. */
+static void session__check(uv_work_t *w)
+{
+    session__login *lw = w->data;
+    if (lw->user_id && lw->hash[0]) {
+        lw->ok = auth_verify(lw->hash, lw->pw, lw->pwlen) && !lw->disabled;
+    } else {
+        char ignored[AUTH_HASH_MAX];
+        auth_hash(lw->pw, lw->pwlen, ignored);
+        lw->ok = false;
+    }
+    explicit_bzero(lw->pw, sizeof lw->pw);
+}
+
+/* Back on the loop: record the outcome, then resume the request; its
+ * continuation (session__login_k, inside the coroutine, where an error is
+ * the handler's) makes the results. */
+static void session__checked(uv_work_t *w, int status)
+{
+    host_req *r = (host_req *)((char *)w - offsetof(host_req, work));
+    session__login *lw = w->data;
+    r->work_pending = false;
+    if (r->orphaned) { /* the client left: nothing to answer */
+        free(lw);
+        r->work.data = NULL;
+        lua__req_end(r);
+        return;
+    }
+    lua_host *h = r->host;
+    int64_t now = session__now(h);
+    auth_limits lim = session__limits(h->conf);
+    if (status == 0 && lw->ok) {
+        auth_login_succeeded(h->db, lw->login);
+        lw->outcome = auth_session_new(h->db, lw->user_id, now, h->conf->session_ttl_s, lw->address,
+                                       lw->token)
+                          ? SESSION__FAILED
+                          : SESSION__IN;
+        if (lw->outcome == SESSION__IN)
+            log_msg(LOG_INFO, "auth: %s logged in from %s rid=%s", lw->login, lw->address,
+                    r->http->id);
+    } else {
+        lw->outcome = SESSION__DENIED;
+        auth_login_failed(h->db, lw->login, lw->address, now, &lim);
+        log_msg(LOG_WARN, "auth: failed login as %s from %s rid=%s", lw->login, lw->address,
+                r->http->id);
+    }
+    lua__req_resume(r, 0);
+}
+
+static int session__login_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    host_req *r = lua__req_of(L);
+    session__login *lw = r->work.data;
+    r->work.data = NULL;
+    int outcome = lw->outcome;
+    int64_t id = lw->user_id;
+    char token[AUTH_TOKEN_MAX];
+    memcpy(token, lw->token, sizeof token);
+    free(lw); /* before anything that may raise */
+    if (outcome == SESSION__IN) {
+        store *s = session__store(L);
+        if (session__push_user(L, s, id) == 0 && !lua_isnil(L, -1)) {
+            session__set_cookie(L, r, token, r->host->conf->session_ttl_s);
+            return 1;
+        }
+        auth_session_end(s, token, strlen(token));
+    }
+    lua_pushnil(L);
+    if (outcome == SESSION__DENIED) {
+        lua_pushliteral(L, "wrong login or password");
+        lua_pushliteral(L, "DENIED");
+    } else {
+        lua_pushliteral(L, "the session cannot be stored");
+        lua_pushliteral(L, "ERROR");
+    }
+    return 3;
+}
+
+/* park.auth.login(login, password) -> the user, or nil, message, code
+ * ("DENIED": wrong login or password; "LIMIT": too many failures, wait). */
+static int l_auth_login(lua_State *L)
+{
+    size_t ll, pl;
+    const char *login = luaL_checklstring(L, 1, &ll);
+    const char *pw = luaL_checklstring(L, 2, &pl);
+    host_req *r = session__req(L, "login");
+    store *s = session__store(L);
+    if (L != r->co || !lua_isyieldable(L))
+        return luaL_error(L, "park.auth.login must be called from the handler itself");
+    lua_host *h = r->host;
+    session__login *lw = calloc(1, sizeof *lw);
+    if (!lw) return luaL_error(L, "not enough memory");
+    snprintf(lw->login, sizeof lw->login, "%.*s", ll < 64 ? (int)ll : 64, login);
+    if (!lua__client_ip(r, lw->address, sizeof lw->address)) lw->address[0] = 0;
+    int64_t wait;
+    auth_limits lim = session__limits(h->conf);
+    int rc = auth_login_allowed(s, lw->login, lw->address, session__now(h), &lim, &wait);
+    if (rc == PH_ELIMIT) {
+        log_msg(LOG_WARN, "auth: login as %s from %s refused: too many failures rid=%s", lw->login,
+                lw->address, r->http->id);
+        free(lw);
+        lua_pushnil(L);
+        lua_pushfstring(L, "too many failed logins: try again in %d minute(s)",
+                        (int)((wait + 59) / 60));
+        lua_pushliteral(L, "LIMIT");
+        return 3;
+    }
+    if (rc || auth_login_lookup(s, lw->login, lw->hash, &lw->user_id, &lw->disabled)) {
+        free(lw);
+        lua_pushnil(L);
+        lua_pushliteral(L, "the accounts cannot be read");
+        lua_pushliteral(L, "ERROR");
+        return 3;
+    }
+    if (ll > 64) lw->user_id = 0; /* no such login: checked all the same */
+    lw->pwlen = pl > AUTH_PASSWORD_MAX ? AUTH_PASSWORD_MAX : pl;
+    memcpy(lw->pw, pw, lw->pwlen);
+    r->work.data = lw;
+    if (uv_queue_work(h->loop, &r->work, session__check, session__checked) != 0) {
+        explicit_bzero(lw->pw, sizeof lw->pw);
+        free(lw);
+        lua_pushnil(L);
+        lua_pushliteral(L, "the password cannot be checked now");
+        lua_pushliteral(L, "BUSY");
+        return 3;
+    }
+    r->work_pending = true;
+    r->state = REQ_SLEEPING;
+    return lua_yieldk(L, 0, 0, session__login_k);
+}
+
+/* park.auth.user() -> the logged-in user of this request, or nil */
+static int l_auth_user(lua_State *L)
+{
+    host_req *r = session__req(L, "user");
+    store *s = session__store(L);
+    size_t len;
+    const char *token = session__token(r, &len);
+    int64_t id;
+    if (!token || auth_session_user(s, token, len, session__now(r->host), &id)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (session__push_user(L, s, id)) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "the accounts cannot be read");
+        lua_pushliteral(L, "ERROR");
+        return 3;
+    }
+    return 1;
+}
+
+/* park.auth.logout(): ends this request's session and clears its cookie. */
+static int l_auth_logout(lua_State *L)
+{
+    host_req *r = session__req(L, "logout");
+    store *s = session__store(L);
+    size_t len;
+    const char *token = session__token(r, &len);
+    if (token) auth_session_end(s, token, len);
+    session__set_cookie(L, r, "", 0);
+    return 0;
+}
+
+void lua__auth_open(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"login", l_auth_login},
+        {"user", l_auth_user},
+        {"logout", l_auth_logout},
+        {NULL, NULL},
+    };
+    lua_newtable(L);
+    luaL_setfuncs(L, fns, 0);
+}
