@@ -302,24 +302,28 @@ bool auth_browser_id_ok(const char *s, size_t n)
 }
 
 void auth_csrf_token(const unsigned char secret[AUTH_SECRET_BYTES], const char *browser,
-                     size_t blen, char out[AUTH_CSRF_MAX])
+                     size_t blen, const char *session, size_t slen, char out[AUTH_CSRF_MAX])
 {
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_state st;
     crypto_auth_hmacsha256_init(&st, secret, AUTH_SECRET_BYTES);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)"csrf:", 5);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)browser, blen);
+    if (session) {
+        crypto_auth_hmacsha256_update(&st, (const unsigned char *)":", 1);
+        crypto_auth_hmacsha256_update(&st, (const unsigned char *)session, slen);
+    }
     crypto_auth_hmacsha256_final(&st, mac);
     sodium_bin2base64(out, AUTH_CSRF_MAX, mac, sizeof mac,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 bool auth_csrf_ok(const unsigned char secret[AUTH_SECRET_BYTES], const char *browser, size_t blen,
-                  const char *token, size_t tlen)
+                  const char *session, size_t slen, const char *token, size_t tlen)
 {
     if (!auth_browser_id_ok(browser, blen)) return false;
     char want[AUTH_CSRF_MAX];
-    auth_csrf_token(secret, browser, blen, want);
+    auth_csrf_token(secret, browser, blen, session, slen, want);
     size_t wl = strlen(want);
     return tlen == wl && sodium_memcmp(want, token, wl) == 0;
 }

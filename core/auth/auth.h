@@ -126,12 +126,16 @@ void auth_random(void *buf, size_t n);
 void auth_browser_id(char out[AUTH_BROWSER_MAX]);
 /* Whether s (n bytes) has the form of a browser id. */
 bool auth_browser_id_ok(const char *s, size_t n);
-/* The CSRF token of a browser: HMAC-SHA256 of its id under the secret, in
- * base64url. A form carries it; the cookie carries the id. */
+/* The CSRF token of a browser: HMAC-SHA256 of its id, and of its session
+ * token when it is logged in (session NULL otherwise), under the secret, in
+ * base64url. A form carries it; the cookies carry the id and the session.
+ * Bound to the session, a staff member's token cannot be paired by anyone
+ * who does not hold the session, even one who can set cookies for the
+ * site's domain. */
 void auth_csrf_token(const unsigned char secret[AUTH_SECRET_BYTES], const char *browser,
-                     size_t blen, char out[AUTH_CSRF_MAX]);
-/* Whether `token` is the browser's token (compared in constant time). */
+                     size_t blen, const char *session, size_t slen, char out[AUTH_CSRF_MAX]);
+/* Whether `token` is that token (compared in constant time). */
 bool auth_csrf_ok(const unsigned char secret[AUTH_SECRET_BYTES], const char *browser, size_t blen,
-                  const char *token, size_t tlen);
+                  const char *session, size_t slen, const char *token, size_t tlen);
 
 #endif

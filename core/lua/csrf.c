@@ -4,7 +4,8 @@
  * the form field _csrf. The browser's id is in the cookie ph_csrf
  * (HttpOnly, SameSite=Lax), set by park.csrf() when a page first asks for
  * a token; the token is an HMAC of that id under the site's secret, so a
- * page of another site can neither read nor forge it. A route or a plugin
+ * page of another site can neither read nor forge it. Once the browser is
+ * logged in, its session cookie is part of the HMAC too. A route or a plugin
  * that serves machine clients without cookies opts out with csrf = false. */
 #include "auth/auth.h"
 #include "form/form.h"
@@ -14,8 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define CSRF__COOKIE "ph_csrf"
-#define CSRF__FIELD  "_csrf"
+#define CSRF__COOKIE  "ph_csrf"
+#define CSRF__FIELD   "_csrf"
+#define CSRF__SESSION "ph_session" /* a logged-in browser's token is bound to it */
 
 void lua__csrf_init(lua_host *h)
 {
@@ -97,7 +99,11 @@ bool lua__csrf_ok(lua_host *h, const http_request *q, const char **why)
         *why = "no CSRF token (form field " CSRF__FIELD " or header X-CSRF-Token)";
         return false;
     }
-    if (!auth_csrf_ok(h->csrf_secret, id, idlen, token.value, token.value_len)) {
+    const char *session;
+    size_t slen;
+    if (!form_cookie_value(http_request_header(q, "cookie"), CSRF__SESSION, &session, &slen))
+        session = NULL;
+    if (!auth_csrf_ok(h->csrf_secret, id, idlen, session, slen, token.value, token.value_len)) {
         *why = "the CSRF token does not match this browser's";
         return false;
     }
@@ -127,8 +133,12 @@ int lua__l_park_csrf(lua_State *L)
         int n = snprintf(set, sizeof set, CSRF__COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax", id);
         lua__api_add_header(L, r, "Set-Cookie", 10, set, (size_t)n);
     }
+    const char *session;
+    size_t slen;
+    if (!form_cookie_value(http_request_header(r->http, "cookie"), CSRF__SESSION, &session, &slen))
+        session = NULL;
     char token[AUTH_CSRF_MAX];
-    auth_csrf_token(h->csrf_secret, id, idlen, token);
+    auth_csrf_token(h->csrf_secret, id, idlen, session, slen, token);
     lua_pushstring(L, token);
     return 1;
 }

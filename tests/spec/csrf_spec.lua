@@ -108,6 +108,19 @@ describe("CSRF protection", function()
     assert.are.equal(before, count(), "nothing was written")
   end)
 
+  it("binds the token of a logged-in browser to its session", function()
+    local id = visit()
+    local cookies = "ph_csrf=" .. id .. "; ph_session=session-one"
+    local _, token = visit(cookies)
+    local function try(c)
+      return site:request("POST", "/forms/sign", { ["Content-Type"] = FORM, Cookie = c },
+        "who=staff&_csrf=" .. token).status
+    end
+    assert.are.equal(403, try("ph_csrf=" .. id))
+    assert.are.equal(403, try("ph_csrf=" .. id .. "; ph_session=session-two"))
+    assert.are.equal(200, try(cookies))
+  end)
+
   it("lets a route that opts out (csrf = false) take posts without a token", function()
     local res = site:request("POST", "/forms/hook", { ["Content-Type"] = FORM }, "a=1")
     assert.are.equal(200, res.status)

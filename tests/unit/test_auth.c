@@ -123,19 +123,27 @@ void test_auth_csrf(void)
     CHECK(!auth_browser_id_ok("short", 5));
     CHECK(!auth_browser_id_ok("aaaaaaaaaaaaaaaaaaaaa=", 22));
     char ta[AUTH_CSRF_MAX], ta2[AUTH_CSRF_MAX], tb[AUTH_CSRF_MAX], tk[AUTH_CSRF_MAX];
-    auth_csrf_token(k1, a, 22, ta);
-    auth_csrf_token(k1, a, 22, ta2);
-    auth_csrf_token(k1, b, 22, tb);
-    auth_csrf_token(k2, a, 22, tk);
+    auth_csrf_token(k1, a, 22, NULL, 0, ta);
+    auth_csrf_token(k1, a, 22, NULL, 0, ta2);
+    auth_csrf_token(k1, b, 22, NULL, 0, tb);
+    auth_csrf_token(k2, a, 22, NULL, 0, tk);
     CHECK_INT(strlen(ta), ==, 43);
     CHECK(strcmp(ta, ta2) == 0); /* the same browser, the same token */
     CHECK(strcmp(ta, tb) != 0);
     CHECK(strcmp(ta, tk) != 0);
-    CHECK(auth_csrf_ok(k1, a, 22, ta, strlen(ta)));
-    CHECK(!auth_csrf_ok(k1, b, 22, ta, strlen(ta)));
-    CHECK(!auth_csrf_ok(k2, a, 22, ta, strlen(ta)));
-    CHECK(!auth_csrf_ok(k1, a, 22, ta, strlen(ta) - 1));
-    CHECK(!auth_csrf_ok(k1, a, 22, "", 0));
+    CHECK(auth_csrf_ok(k1, a, 22, NULL, 0, ta, strlen(ta)));
+    CHECK(!auth_csrf_ok(k1, b, 22, NULL, 0, ta, strlen(ta)));
+    CHECK(!auth_csrf_ok(k2, a, 22, NULL, 0, ta, strlen(ta)));
+    CHECK(!auth_csrf_ok(k1, a, 22, NULL, 0, ta, strlen(ta) - 1));
+    CHECK(!auth_csrf_ok(k1, a, 22, NULL, 0, "", 0));
+    /* Logged in: the session is part of the token. */
+    char ts[AUTH_CSRF_MAX];
+    auth_csrf_token(k1, a, 22, "session-one", 11, ts);
+    CHECK(strcmp(ts, ta) != 0);
+    CHECK(auth_csrf_ok(k1, a, 22, "session-one", 11, ts, strlen(ts)));
+    CHECK(!auth_csrf_ok(k1, a, 22, "session-two", 11, ts, strlen(ts)));
+    CHECK(!auth_csrf_ok(k1, a, 22, NULL, 0, ts, strlen(ts)));
+    CHECK(!auth_csrf_ok(k1, a, 22, "session-one", 11, ta, strlen(ta)));
 }
 
 void test_auth_secret(void)
