@@ -18,6 +18,8 @@ static void usage(FILE *out)
             "  parkhost jobs [settings]      list scheduled jobs and how they last ran\n"
             "  parkhost user ...             staff accounts: add, grant, passwd, disable, "
             "enable, list\n"
+            "  parkhost audit [--since T] [--actor A] [--action P] [--limit N]\n"
+            "                                the audit log, newest first\n"
             "  parkhost calendar ...         keep the working-day calendar (see: parkhost "
             "calendar)\n"
             "  parkhost new plugin NAME [DIR]  create a new plugin from the template\n"
@@ -48,6 +50,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "test")) return app_test(argc - 2, argv + 2);
     if (!strcmp(cmd, "calendar")) return app_calendar(argc - 2, argv + 2);
     if (!strcmp(cmd, "user")) return app_user(argc - 2, argv + 2);
+    if (!strcmp(cmd, "audit")) return app_audit(argc - 2, argv + 2);
     if (!strcmp(cmd, "new")) {
         if (argc < 4 || argc > 5 || strcmp(argv[2], "plugin") != 0) {
             fprintf(stderr, "usage: parkhost new plugin NAME [DIR]\n");

@@ -25,6 +25,10 @@ int app_jobs(const ph_conf *conf);
  * list). Returns the exit status. */
 int app_user(int argc, char **argv);
 
+/* `parkhost audit [filters]`: the audit log, newest first. Returns the
+ * exit status. */
+int app_audit(int argc, char **argv);
+
 /* `parkhost calendar ...`: keep the working-day calendar. Returns the exit
  * status. */
 int app_calendar(int argc, char **argv);

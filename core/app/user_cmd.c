@@ -1,4 +1,5 @@
 #include "app/app.h"
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "base/base.h"
 #include "store/store.h"
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +61,24 @@ static const char *user__read_password(const char *login, char *pw, size_t n)
     bool same = strcmp(pw, again) == 0;
     explicit_bzero(again, sizeof again);
     return same ? NULL : "the two passwords differ";
+}
+
+/* Record what the command changed, by the operating-system user who ran
+ * it (the one behind sudo when there is one). */
+static void user__audit(store *s, const char *cmd, const char *login, const char *unit,
+                        const char *role, int64_t now)
+{
+    const char *who = getenv("SUDO_USER");
+    struct passwd *pw = who ? NULL : getpwuid(getuid());
+    char actor[128], action[32], object[100], after[128];
+    snprintf(actor, sizeof actor, "cli:%s", who ? who : pw ? pw->pw_name : "?");
+    snprintf(action, sizeof action, "user.%s", cmd);
+    snprintf(object, sizeof object, "user:%s", login);
+    /* Unit codes and roles are checked ASCII words: safe in JSON as they are. */
+    if (unit) snprintf(after, sizeof after, "{\"unit\":\"%s\",\"role\":\"%s\"}", unit, role);
+    audit_entry e = {0, now, actor, 0, "", action, object, NULL, unit ? after : NULL};
+    if (audit_record(s, &e))
+        fprintf(stderr, "parkhost user: the change was made but not recorded in the audit log\n");
 }
 
 static void user__print(void *ud, const char *login, const char *name, bool disabled,
@@ -153,7 +173,10 @@ int app_user(int argc, char **argv)
         status = user__usage();
     }
     if (why && status) fprintf(stderr, "parkhost user %s %s: %s\n", cmd, login ? login : "", why);
-    if (!status && strcmp(cmd, "list") != 0) printf("parkhost user %s %s: done\n", cmd, login);
+    if (!status && strcmp(cmd, "list") != 0) {
+        user__audit(s, cmd, login, unit, role, now);
+        printf("parkhost user %s %s: done\n", cmd, login);
+    }
     store_close(s);
     conf_free(&c);
     return status;

@@ -420,6 +420,7 @@ int auth_user_get(store *s, int64_t user_id, char *login, char *name, size_t n,
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? PH_ENOTFOUND : PH_EDB;
+    if (!fn) return 0;
     st = store_prepare(s, "SELECT n.code, r.role FROM park_roles r JOIN park_units n"
                           " ON n.id = r.unit_id WHERE r.user_id = ? ORDER BY n.code, r.role");
     if (!st) return PH_EDB;

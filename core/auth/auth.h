@@ -87,7 +87,7 @@ int auth_session_user(store *s, const char *token, size_t len, int64_t now, int6
 /* End the session of a token (no error when there is none). */
 int auth_session_end(store *s, const char *token, size_t len);
 /* The user's login and name (copied into out buffers of n bytes) and its
- * roles, through fn(ud, unit_code, role). Returns 0, PH_ENOTFOUND or PH_EDB. */
+ * roles, through fn(ud, unit_code, role) unless fn is NULL. Returns 0, PH_ENOTFOUND or PH_EDB. */
 int auth_user_get(store *s, int64_t user_id, char *login, char *name, size_t n,
                   void (*fn)(void *ud, const char *unit, const char *role), void *ud);
 

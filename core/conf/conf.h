@@ -76,6 +76,8 @@ typedef struct {
        "the longest wait between two retries of a failed job")                                     \
     XX(INT, job_payload_bytes, "job-payload-bytes", "65536", 16, 16777216,                         \
        "largest payload of a scheduled job, as JSON")                                              \
+    XX(INT, audit_value_bytes, "audit-value-bytes", "65536", 16, 16777216,                         \
+       "largest before or after value of one audit entry, as JSON")                                \
     XX(INT, password_min_length, "password-min-length", "10", 8, 1024,                             \
        "the fewest characters a staff password may have")                                          \
     XX(INT, session_ttl_s, "session-ttl-s", "28800", 60, 2592000,                                  \

@@ -1158,6 +1158,8 @@ void lua__api_open(lua_State *L)
     lua_setfield(L, -2, "csrf");
     lua__auth_open(L);
     lua_setfield(L, -2, "auth");
+    lua_pushcfunction(L, lua__l_park_audit);
+    lua_setfield(L, -2, "audit");
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, API__PARK);
     /* require("park") finds it in the require cache. */

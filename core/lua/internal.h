@@ -217,8 +217,9 @@ bool lua__csrf_ok(lua_host *h, const http_request *q, const char **why);
 /* park.csrf() */
 int lua__l_park_csrf(lua_State *L);
 
-/* session.c: push the park.auth table. */
+/* session.c: push the park.auth table; park.audit. */
 void lua__auth_open(lua_State *L);
+int lua__l_park_audit(lua_State *L);
 
 /* jobs.c */
 /* Milliseconds since the epoch on the park clock (clock-offset-s applied). */
@@ -238,6 +239,9 @@ void lua__jobs_stop(lua_host *h);
 void lua__job_ended(host_req *r, const char *error);
 /* Take a finished job off the host's list (from lua__req_end). */
 void lua__job_unlink(host_req *r);
+/* Push the JSON text of the value at idx (nil: "null") and return it;
+ * raises "<what> cannot be stored as JSON: ..." on a value cjson refuses. */
+const char *lua__json_encode(lua_State *L, int idx, const char *what, size_t *len);
 /* Push the park.sched table. */
 void lua__sched_open(lua_State *L);
 /* park.now() */

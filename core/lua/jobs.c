@@ -168,8 +168,7 @@ static host_job *jobs__find(host_plugin *p, const char *name)
     return NULL;
 }
 
-/* Push the JSON text of the value at idx, or raise. */
-static const char *jobs__encode(lua_State *L, int idx, size_t *len)
+const char *lua__json_encode(lua_State *L, int idx, const char *what, size_t *len)
 {
     idx = lua_absindex(L, idx);
     if (lua_isnoneornil(L, idx)) {
@@ -177,12 +176,11 @@ static const char *jobs__encode(lua_State *L, int idx, size_t *len)
     } else {
         lua_getfield(L, LUA_REGISTRYINDEX, "park.loaded");
         if (lua_getfield(L, -1, "cjson") != LUA_TTABLE)
-            luaL_error(L, "park.sched: payloads need lua-cjson (apt-get install lua-cjson)");
+            luaL_error(L, "%s needs lua-cjson (apt-get install lua-cjson)", what);
         lua_getfield(L, -1, "encode");
         lua_pushvalue(L, idx);
         if (lua_pcall(L, 1, 1, 0) != LUA_OK)
-            luaL_error(L, "park.sched: the payload cannot be stored as JSON: %s",
-                       lua_tostring(L, -1));
+            luaL_error(L, "%s cannot be stored as JSON: %s", what, lua_tostring(L, -1));
         lua_replace(L, -3);
         lua_pop(L, 1);
     }
@@ -586,7 +584,7 @@ static int l_sched_put(lua_State *L)
     const char *name = jobs__name(L, p, 2);
     const char *key = jobs__key(L, 4);
     size_t plen;
-    const char *payload = jobs__encode(L, 3, &plen);
+    const char *payload = lua__json_encode(L, 3, "park.sched: the payload", &plen);
     if (plen > (size_t)h->conf->job_payload_bytes)
         return luaL_argerror(L, 3,
                              lua_pushfstring(L,

@@ -10,6 +10,7 @@
  * login-window-s) before the password is even looked at. A session is a
  * random token in the cookie ph_session (HttpOnly, SameSite=Lax, Secure
  * behind an HTTPS proxy); the database keeps only its hash. */
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "form/form.h"
 #include "log/log.h"
@@ -110,6 +111,86 @@ static int session__push_user(lua_State *L, store *s, int64_t id)
     return 0;
 }
 
+/* ---- the audit log ------------------------------------------------------ */
+
+/* Record an entry for request r (may be NULL: a job) of plugin p: the actor
+ * is the logged-in user when there is one, else the plugin. */
+static int session__audit(host_plugin *p, host_req *r, int64_t user_id, const char *login,
+                          const char *action, const char *object, const char *before,
+                          const char *after)
+{
+    lua_host *h = p->host;
+    char actor[300], address[64] = "";
+    if (login)
+        snprintf(actor, sizeof actor, "user:%s", login);
+    else
+        snprintf(actor, sizeof actor, "plugin:%s", p->name);
+    if (r && r->http && !lua__client_ip(r, address, sizeof address)) address[0] = 0;
+    audit_entry e = {0, session__now(h), actor, user_id, address, action, object, before, after};
+    return audit_record(h->db, &e);
+}
+
+/* The logged-in user of r: id and login into buf; 0 when none. */
+static int64_t session__current(host_req *r, char *login, size_t n)
+{
+    size_t len;
+    const char *token = r && r->http ? session__token(r, &len) : NULL;
+    int64_t id;
+    char name[256];
+    if (!token || auth_session_user(r->host->db, token, len, session__now(r->host), &id) ||
+        auth_user_get(r->host->db, id, login, name, n < sizeof name ? n : sizeof name, NULL, NULL))
+        return 0;
+    return id;
+}
+
+static bool session__action_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+              s[i] == '.'))
+            return false;
+    return true;
+}
+
+/* park.audit(action, object, before, after): record a change the plugin
+ * made, by the logged-in user (or the plugin itself), with the values
+ * before and after (any JSON-able values, nil for none). The action is
+ * prefixed with the plugin's name: "close" from survey is "survey.close". */
+static int l_park_audit(lua_State *L)
+{
+    host_plugin *p = lua__plugin_of(L);
+    const char *action = luaL_checkstring(L, 1);
+    size_t ol;
+    const char *object = luaL_optlstring(L, 2, "", &ol);
+    luaL_argcheck(L, session__action_ok(action), 1,
+                  "an action is 1 to 64 of a-z, 0-9, '_' and '.'");
+    luaL_argcheck(L, ol <= 256 && strlen(object) == ol, 2, "an object is at most 256 bytes");
+    session__store(L); /* raises when there is no database */
+    size_t bl, al;
+    const char *before =
+        lua_isnoneornil(L, 3) ? NULL : lua__json_encode(L, 3, "park.audit: before", &bl);
+    const char *after =
+        lua_isnoneornil(L, 4) ? NULL : lua__json_encode(L, 4, "park.audit: after", &al);
+    size_t max = (size_t)p->host->conf->audit_value_bytes;
+    if ((before && bl > max) || (after && al > max))
+        return luaL_error(
+            L, "park.audit: a value is larger than %d bytes as JSON (audit-value-bytes)", (int)max);
+    char full[300], login[256];
+    snprintf(full, sizeof full, "%s.%s", p->name, action);
+    host_req *r = lua__req_of(L);
+    int64_t uid = session__current(r, login, sizeof login);
+    if (session__audit(p, r, uid, uid ? login : NULL, full, object, before, after)) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "the audit log cannot be written");
+        lua_pushliteral(L, "ERROR");
+        return 3;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* ---- login -------------------------------------------------------------- */
 
 /* On a thread of the pool: the password check, as long for an unknown or
@@ -150,9 +231,13 @@ static void session__checked(uv_work_t *w, int status)
                                        lw->token)
                           ? SESSION__FAILED
                           : SESSION__IN;
-        if (lw->outcome == SESSION__IN)
+        if (lw->outcome == SESSION__IN) {
             log_msg(LOG_INFO, "auth: %s logged in from %s rid=%s", lw->login, lw->address,
                     r->http->id);
+            char object[100];
+            snprintf(object, sizeof object, "user:%s", lw->login);
+            session__audit(r->plugin, r, lw->user_id, lw->login, "auth.login", object, NULL, NULL);
+        }
     } else {
         lw->outcome = SESSION__DENIED;
         auth_login_failed(h->db, lw->login, lw->address, now, &lim);
@@ -274,9 +359,23 @@ static int l_auth_logout(lua_State *L)
     store *s = session__store(L);
     size_t len;
     const char *token = session__token(r, &len);
-    if (token) auth_session_end(s, token, len);
+    if (token) {
+        char login[256];
+        int64_t uid = session__current(r, login, sizeof login);
+        if (uid) {
+            char object[300];
+            snprintf(object, sizeof object, "user:%s", login);
+            session__audit(lua__plugin_of(L), r, uid, login, "auth.logout", object, NULL, NULL);
+        }
+        auth_session_end(s, token, len);
+    }
     session__set_cookie(L, r, "", 0);
     return 0;
+}
+
+int lua__l_park_audit(lua_State *L)
+{
+    return l_park_audit(L);
 }
 
 void lua__auth_open(lua_State *L)

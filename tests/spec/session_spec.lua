@@ -121,6 +121,35 @@ describe("park.auth", function()
     assert.are.equal(401, (me(site, token)))
   end)
 
+  it("writes logins, logouts and plugins' changes to the audit log", function()
+    local site = start()
+    finally(function() site:stop() end)
+    -- Before any login, a change is the plugin's own.
+    assert.are.equal(200, site:request("POST", "/desk/change", FORM, "state=a").status)
+    local _, _, token = login(site, "admin", "the+admin%27s+password")
+    local as_admin = { ["Content-Type"] = FORM["Content-Type"], Cookie = "ph_session=" .. token }
+    assert.are.equal(200, site:request("POST", "/desk/change", as_admin, "state=%E6%96%B0").status)
+    local bad = site:request("POST", "/desk/change", as_admin, "action=Bad%20Name")
+    assert.are.equal(400, bad.status)
+    assert.matches("an action is 1 to 64 of", bad.body)
+    site:request("POST", "/desk/logout", { Cookie = "ph_session=" .. token })
+    local log = site:command("audit")
+    local lines = {}
+    for line in log:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    -- Newest first.
+    assert.matches("user:admin%s+127%.0%.0%.1%s+auth%.logout%s+user:admin", lines[1])
+    assert.matches('user:admin%s+127%.0%.0%.1%s+desk%.note%s+desk:1  before {"state":"old"}'
+      .. '  after {"state":"新"}', lines[2])
+    assert.matches("user:admin%s+127%.0%.0%.1%s+auth%.login%s+user:admin", lines[3])
+    assert.matches('plugin:desk%s+127%.0%.0%.1%s+desk%.note%s+desk:1', lines[4])
+    assert.matches("cli:%S+%s+%-%s+user%.add%s+user:admin", lines[5])
+    -- Filters.
+    local only = site:command("audit", "--actor", "plugin:desk")
+    assert.are.equal(1, select(2, only:gsub("\n", "")))
+    local logins = site:command("audit", "--action", "auth.")
+    assert.are.equal(2, select(2, logins:gsub("\n", "")))
+  end)
+
   it("copes with a client that leaves while its password is checked", function()
     local site = start()
     finally(function() site:stop() end)

@@ -88,7 +88,9 @@
     X(auth_csrf)                                                                                   \
     X(auth_secret)                                                                                 \
     X(auth_sessions)                                                                               \
-    X(auth_login_limits)
+    X(auth_login_limits)                                                                           \
+    /* test_audit.c */                                                                             \
+    X(audit_record_list)
 
 #define UNIT_TEST_DECLARE(name) void test_##name(void);
 UNIT_TEST_LIST(UNIT_TEST_DECLARE)
