@@ -25,6 +25,10 @@ int app_jobs(const ph_conf *conf);
  * list). Returns the exit status. */
 int app_user(int argc, char **argv);
 
+/* `parkhost unit add CODE NAME | list`: the park's units. Returns the exit
+ * status. */
+int app_unit(int argc, char **argv);
+
 /* `parkhost audit [filters]`: the audit log, newest first. Returns the
  * exit status. */
 int app_audit(int argc, char **argv);

@@ -63,15 +63,21 @@ static const char *user__read_password(const char *login, char *pw, size_t n)
     return same ? NULL : "the two passwords differ";
 }
 
-/* Record what the command changed, by the operating-system user who ran
- * it (the one behind sudo when there is one). */
-static void user__audit(store *s, const char *cmd, const char *login, const char *unit,
-                        const char *role, int64_t now)
+/* The audit log's actor for a command: "cli:" and the operating-system
+ * user who ran it (the one behind sudo when there is one). */
+static void cli__actor(char *out, size_t n)
 {
     const char *who = getenv("SUDO_USER");
     struct passwd *pw = who ? NULL : getpwuid(getuid());
+    snprintf(out, n, "cli:%s", who ? who : pw ? pw->pw_name : "?");
+}
+
+/* Record what the command changed. */
+static void user__audit(store *s, const char *cmd, const char *login, const char *unit,
+                        const char *role, int64_t now)
+{
     char actor[128], action[32], object[100], after[128];
-    snprintf(actor, sizeof actor, "cli:%s", who ? who : pw ? pw->pw_name : "?");
+    cli__actor(actor, sizeof actor);
     snprintf(action, sizeof action, "user.%s", cmd);
     snprintf(object, sizeof object, "user:%s", login);
     /* Unit codes and roles are checked ASCII words: safe in JSON as they are. */
@@ -79,6 +85,60 @@ static void user__audit(store *s, const char *cmd, const char *login, const char
     audit_entry e = {0, now, actor, 0, "", action, object, NULL, unit ? after : NULL};
     if (audit_record(s, &e))
         fprintf(stderr, "parkhost user: the change was made but not recorded in the audit log\n");
+}
+
+static void unit__print(void *ud, const char *code, const char *name, bool center)
+{
+    (void)ud;
+    printf("%-16s %s%s\n", code, name, center ? "  (the center)" : "");
+}
+
+/* `parkhost unit add CODE NAME | list`: the units that answer for columns. */
+int app_unit(int argc, char **argv)
+{
+    int npos = 0;
+    while (npos < argc && strncmp(argv[npos], "--", 2) != 0)
+        npos++;
+    bool add = npos == 3 && !strcmp(argv[0], "add"), list = npos == 1 && !strcmp(argv[0], "list");
+    if (!add && !list) {
+        fprintf(stderr, "usage: parkhost unit add CODE NAME [settings]\n"
+                        "       parkhost unit list [settings]\n");
+        return 2;
+    }
+    ph_conf c;
+    char err[1024];
+    if (conf_load(&c, argc - npos, argv + npos, err, sizeof err)) {
+        fprintf(stderr, "parkhost unit: %s\n", err);
+        conf_free(&c);
+        return 2;
+    }
+    store *s = NULL;
+    int status = 0;
+    const char *why = NULL;
+    if (store_open(&s, c.db, err, sizeof err) ||
+        store_migrate(s, "core", c.sql_dir, NULL, NULL, err, sizeof err)) {
+        fprintf(stderr, "parkhost unit: %s\n", err);
+        status = 1;
+    } else if (list) {
+        status = auth_each_unit(s, unit__print, NULL) ? 1 : 0;
+    } else {
+        int64_t now = (int64_t)time(NULL);
+        int rc = auth_unit_add(s, argv[1], argv[2], now, &why);
+        status = rc == PH_EDB ? 1 : rc ? 2 : 0;
+        if (rc) {
+            fprintf(stderr, "parkhost unit add %s: %s\n", argv[1], why);
+        } else {
+            char actor[128], object[64];
+            cli__actor(actor, sizeof actor);
+            snprintf(object, sizeof object, "unit:%s", argv[1]);
+            audit_entry e = {0, now, actor, 0, "", "unit.add", object, NULL, NULL};
+            audit_record(s, &e);
+            printf("parkhost unit add %s: done\n", argv[1]);
+        }
+    }
+    store_close(s);
+    conf_free(&c);
+    return status;
 }
 
 static void user__print(void *ud, const char *login, const char *name, bool disabled,

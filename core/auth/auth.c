@@ -130,6 +130,44 @@ static int auth__role(store *s, int64_t user, const char *unit, const char *role
     return 0;
 }
 
+int auth_unit_add(store *s, const char *code, const char *name, int64_t now, const char **why)
+{
+    size_t cl = strlen(code), nl = strlen(name);
+    bool ok = cl >= 1 && cl <= 32;
+    for (size_t i = 0; ok && i < cl; i++)
+        ok = (code[i] >= 'a' && code[i] <= 'z') || (code[i] >= '0' && code[i] <= '9') ||
+             code[i] == '_' || code[i] == '-';
+    if (!ok) return *why = "a unit code is 1 to 32 of a-z, 0-9, '_' and '-'", PH_EINVAL;
+    if (nl < 1 || nl > 200) return *why = "a unit name is 1 to 200 bytes", PH_EINVAL;
+    bool center;
+    int64_t have = auth__unit(s, code, &center);
+    if (have < 0) return *why = "the database cannot be read", PH_EDB;
+    if (have > 0) return *why = "a unit with this code exists", PH_EEXISTS;
+    sqlite3_stmt *st =
+        store_prepare(s, "INSERT INTO park_units (code, name, created_at) VALUES (?, ?, ?)");
+    if (!st) return *why = "the database cannot be written", PH_EDB;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return *why = "the database cannot be written", PH_EDB;
+    return 0;
+}
+
+int auth_each_unit(store *s, void (*fn)(void *, const char *, const char *, bool), void *ud)
+{
+    sqlite3_stmt *st =
+        store_prepare(s, "SELECT code, name, is_center FROM park_units ORDER BY code");
+    if (!st) return PH_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(ud, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+           sqlite3_column_int(st, 2) != 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
 int auth_user_add(store *s, const char *login, const char *name, const char *hash, const char *unit,
                   const char *role, int64_t now, const char **why)
 {

@@ -40,6 +40,14 @@ bool auth_verify(const char *hash, const char *pw, size_t len);
 /* "admin", "webmaster", "editor", "reviewer", "leader". */
 bool auth_role_ok(const char *role);
 
+/* Add unit `code` (1 to 32 of a-z 0-9 _ -) named `name` (1 to 200 bytes of
+ * UTF-8). Returns 0, PH_EEXISTS, PH_EINVAL or PH_EDB; *why says which. */
+int auth_unit_add(store *s, const char *code, const char *name, int64_t now, const char **why);
+/* Call fn for each unit, by code: its code, name and whether it is the
+ * center. Returns 0 or PH_EDB. */
+int auth_each_unit(store *s, void (*fn)(void *ud, const char *code, const char *name, bool center),
+                   void *ud);
+
 /* Add user `login` (2 to 64 of a-z 0-9 . _ -) with display name `name`,
  * password hash `hash` and `role` for the unit whose code is `unit`. The
  * admin role is held for the center only. Returns 0, or PH_EEXISTS (the

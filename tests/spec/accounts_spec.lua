@@ -57,6 +57,26 @@ describe("parkhost user", function()
     assert.falsy(user(nil, "list"):find("bob", 1, true), "nothing was added")
   end)
 
+  it("adds units, and roles for them (admin for the center only)", function()
+    local out, ok = site:command("unit", "add", "invest", "招商局")
+    assert.is_true(ok, out)
+    assert.matches("center%s+园区服务中心%s+%(the center%)\ninvest%s+招商局",
+      (site:command("unit", "list")))
+    out, ok = site:command("unit", "add", "invest", "again")
+    assert.is_false(ok)
+    assert.matches("a unit with this code exists", out)
+    out, ok = site:command("unit", "add", "Bad Code", "x")
+    assert.is_false(ok)
+    assert.matches("a unit code is 1 to 32 of", out)
+    assert.is_true(select(2, user("the editor password\n", "add", "zhao", "--unit", "invest",
+      "--role", "editor")))
+    out, ok = user(nil, "grant", "zhao", "--unit", "invest", "--role", "admin")
+    assert.is_false(ok)
+    assert.matches("the admin role is held for the center only", out)
+    assert.matches("zhao%s+active%s+editor@invest", (user(nil, "list")))
+    assert.matches("unit%.add%s+unit:invest", (site:command("audit")))
+  end)
+
   it("grants roles, changes a password, disables and enables", function()
     assert.is_true(select(2, user("editor's password\n", "add", "li", "--unit", "center",
       "--role", "editor")))

@@ -65,14 +65,14 @@ void test_auth_accounts(void)
     u_db f;
     u_db_open(&f);
     store *s = f.s;
-    CHECK_INT(sqlite3_exec(store_db(s),
-                           "INSERT INTO park_units (code, name, created_at)"
-                           " VALUES ('invest', '招商局', 0)",
-                           NULL, NULL, NULL),
-              ==, SQLITE_OK);
+    const char *why = NULL;
+    CHECK_INT(auth_unit_add(s, "invest", "招商局", 0, &why), ==, 0);
+    CHECK_INT(auth_unit_add(s, "invest", "again", 0, &why), ==, PH_EEXISTS);
+    CHECK_INT(auth_unit_add(s, "Invest", "x", 0, &why), ==, PH_EINVAL);
+    CHECK_INT(auth_unit_add(s, "x", "", 0, &why), ==, PH_EINVAL);
+    CHECK_STR(why, "a unit name is 1 to 200 bytes");
     char hash[AUTH_HASH_MAX];
     CHECK_INT(auth_hash("the admin's password", 20, hash), ==, 0);
-    const char *why = NULL;
     CHECK_INT(auth_user_add(s, "admin", "管理员", hash, "center", "admin", 1, &why), ==, 0);
     CHECK_INT(auth_user_add(s, "admin", "", hash, "center", "admin", 1, &why), ==, PH_EEXISTS);
     CHECK_INT(auth_user_add(s, "li", "", hash, "invest", "admin", 1, &why), ==, PH_EINVAL);
