@@ -632,19 +632,25 @@ static int l_res_cookie(lua_State *L)
                                                       FORM_SAMESITE_LAX);
         }
     }
+    lua__api_set_cookie(L, r, &c);
+    lua_settop(L, 1);
+    return 1;
+}
+
+void lua__api_set_cookie(lua_State *L, host_req *r, const form_cookie *c)
+{
     ph_buf out = {0};
     const char *why = NULL;
-    int rc = form_set_cookie(&out, &c, &why);
+    int rc = form_set_cookie(&out, c, &why);
     if (rc) {
         ph_buf_free(&out);
-        return luaL_error(L, "bad cookie '%s': %s", c.name, why ? why : ph_strerror(rc));
+        luaL_error(L, "bad cookie '%s': %s", c->name, why ? why : ph_strerror(rc));
     }
     lua_pushlstring(L, out.data, out.len);
     ph_buf_free(&out);
-    if (r->streaming) return luaL_error(L, "cookies cannot be set once a stream has started");
+    if (r->streaming) luaL_error(L, "cookies cannot be set once a stream has started");
     lua__api_add_header(L, r, "Set-Cookie", 10, lua_tostring(L, -1), lua_rawlen(L, -1));
-    lua_settop(L, 1);
-    return 1;
+    lua_pop(L, 1);
 }
 
 static void api__stream_begin(lua_State *L, host_req *r, int status, const http_header *extra,

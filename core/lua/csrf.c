@@ -129,9 +129,16 @@ int lua__l_park_csrf(lua_State *L)
         auth_browser_id(r->csrf_browser);
         id = r->csrf_browser;
         idlen = strlen(id);
-        char set[128];
-        int n = snprintf(set, sizeof set, CSRF__COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax", id);
-        lua__api_add_header(L, r, "Set-Cookie", 10, set, (size_t)n);
+        form_cookie c = {.name = CSRF__COOKIE,
+                         .name_len = sizeof CSRF__COOKIE - 1,
+                         .value = id,
+                         .value_len = idlen,
+                         .path = "/",
+                         .path_len = 1,
+                         .max_age = -1,
+                         .http_only = 1,
+                         .same_site = FORM_SAMESITE_LAX};
+        lua__api_set_cookie(L, r, &c);
     }
     const char *session;
     size_t slen;

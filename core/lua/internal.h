@@ -13,6 +13,7 @@
 #define PH_LUA_INTERNAL_H
 
 #include "base/base.h"
+#include "form/form.h"
 #include "http/http.h"
 #include "lua/host.h"
 
@@ -185,6 +186,9 @@ void lua__api_close(host_req *r);
 /* Add a response header to r (raises on a bad name or value). */
 void lua__api_add_header(lua_State *L, host_req *r, const char *n, size_t nl, const char *v,
                          size_t vl);
+/* Add the Set-Cookie header of c to r (form_set_cookie's checks; raises on
+ * a bad cookie or once a stream has started). */
+void lua__api_set_cookie(lua_State *L, host_req *r, const form_cookie *c);
 /* The client's address (behind trusted proxies, from X-Forwarded-For)
  * into ip (64 bytes); false when unknown. And whether the client reached
  * the site over HTTPS (X-Forwarded-Proto from a trusted proxy). */

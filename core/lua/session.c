@@ -69,12 +69,17 @@ static const char *session__token(const host_req *r, size_t *len)
 
 static void session__set_cookie(lua_State *L, host_req *r, const char *token, int64_t max_age)
 {
-    char set[256];
-    int n = snprintf(set, sizeof set,
-                     SESSION__COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; "
-                                     "SameSite=Lax%s",
-                     token, (long long)max_age, lua__via_https(r) ? "; Secure" : "");
-    lua__api_add_header(L, r, "Set-Cookie", 10, set, (size_t)n);
+    form_cookie c = {.name = SESSION__COOKIE,
+                     .name_len = sizeof SESSION__COOKIE - 1,
+                     .value = token,
+                     .value_len = strlen(token),
+                     .path = "/",
+                     .path_len = 1,
+                     .max_age = max_age,
+                     .http_only = 1,
+                     .secure = lua__via_https(r),
+                     .same_site = FORM_SAMESITE_LAX};
+    lua__api_set_cookie(L, r, &c);
 }
 
 static void session__push_role(void *ud, const char *unit, const char *role)
