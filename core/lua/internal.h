@@ -228,6 +228,8 @@ int lua__l_park_audit(lua_State *L);
 /* jobs.c */
 /* Milliseconds since the epoch on the park clock (clock-offset-s applied). */
 int64_t lua__now_ms(const lua_host *h);
+/* The same in whole seconds. */
+int64_t lua__now(const lua_host *h);
 /* Read manifest.jobs (the manifest on top of p->L's stack, left there).
  * Returns 0, or PH_EINVAL with the reason in why, or PH_ENOMEM. */
 int lua__jobs_read(host_plugin *p, char *why, size_t whylen);

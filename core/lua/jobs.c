@@ -41,7 +41,7 @@ int64_t lua__now_ms(const lua_host *h)
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + h->conf->clock_offset_s * 1000;
 }
 
-static int64_t jobs__now(const lua_host *h)
+int64_t lua__now(const lua_host *h)
 {
     return lua__now_ms(h) / 1000;
 }
@@ -211,7 +211,7 @@ void lua__jobs_declare(host_plugin *p)
     const char **names = calloc(p->njobs + 1, sizeof *names);
     if (!names) return;
     size_t n = 0;
-    int64_t now = jobs__now(h);
+    int64_t now = lua__now(h);
     lua_State *L = p->L;
     for (size_t i = 0; i < p->njobs; i++) {
         host_job *j = &p->jobs[i];
@@ -281,7 +281,7 @@ static void jobs__finish(lua_host *h, int64_t id, const char *plugin, const char
     int64_t when;
     char err[JOBS__ERROR_MAX + 1];
     if (error) snprintf(err, sizeof err, "%s", error);
-    if (sched_finish(h->db, id, h->owner, jobs__now(h), error ? err : NULL, &pol, &out, &when)) {
+    if (sched_finish(h->db, id, h->owner, lua__now(h), error ? err : NULL, &pol, &out, &when)) {
         log_msg(LOG_ERROR,
                 "plugin %s: job %s ended but its outcome cannot be recorded (%s); it will run "
                 "again when its lease ends",
@@ -440,7 +440,7 @@ static void jobs__tick(uv_timer_t *t)
     lua_host *h = t->data;
     if (h->jobs_stopping || !h->db) return;
     jobs__renew(h);
-    int64_t now = jobs__now(h);
+    int64_t now = lua__now(h);
     size_t room = (size_t)h->conf->jobs_concurrency > h->jobs_running
                       ? (size_t)h->conf->jobs_concurrency - h->jobs_running
                       : 0;
@@ -550,7 +550,7 @@ static int l_sched_put(lua_State *L)
     host_plugin *p = lua__plugin_of(L);
     lua_host *h = p->host;
     store *s = jobs__store(L, p);
-    int64_t now = jobs__now(h);
+    int64_t now = lua__now(h);
     char spec[256];
     if (kind == SCHED_AFTER || kind == SCHED_EVERY) {
         lua_Number secs = luaL_checknumber(L, 1);
@@ -703,7 +703,7 @@ static int l_sched_list(lua_State *L)
 /* park.now(): seconds since the epoch on the park clock. */
 int lua__l_park_now(lua_State *L)
 {
-    lua_pushinteger(L, jobs__now(lua__plugin_of(L)->host));
+    lua_pushinteger(L, lua__now(lua__plugin_of(L)->host));
     return 1;
 }
 

@@ -250,7 +250,7 @@ static int sandbox__require(lua_State *L);
 static int sandbox__os_time(lua_State *L)
 {
     if (lua_isnoneornil(L, 1)) {
-        lua_pushinteger(L, lua__now_ms(lua__plugin_of(L)->host) / 1000);
+        lua_pushinteger(L, lua__now(lua__plugin_of(L)->host));
         return 1;
     }
     lua_pushvalue(L, lua_upvalueindex(1));
@@ -264,7 +264,7 @@ static int sandbox__os_date(lua_State *L)
 {
     lua_settop(L, 2);
     if (lua_isnil(L, 2)) {
-        lua_pushinteger(L, lua__now_ms(lua__plugin_of(L)->host) / 1000);
+        lua_pushinteger(L, lua__now(lua__plugin_of(L)->host));
         lua_replace(L, 2);
         if (lua_isnil(L, 1)) {
             lua_pushliteral(L, "%c");

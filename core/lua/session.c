@@ -48,11 +48,6 @@ static host_req *session__req(lua_State *L, const char *fn)
     return r;
 }
 
-static int64_t session__now(const lua_host *h)
-{
-    return lua__now_ms(h) / 1000;
-}
-
 static auth_limits session__limits(const ph_conf *c)
 {
     return (auth_limits){c->login_window_s, c->login_max_failures, c->login_max_failures_address};
@@ -131,7 +126,7 @@ static int session__audit(host_plugin *p, host_req *r, int64_t user_id, const ch
     else
         snprintf(actor, sizeof actor, "plugin:%s", p->name);
     if (r && r->http && !lua__client_ip(r, address, sizeof address)) address[0] = 0;
-    audit_entry e = {0, session__now(h), actor, user_id, address, action, object, before, after};
+    audit_entry e = {0, lua__now(h), actor, user_id, address, action, object, before, after};
     return audit_record(h->db, &e);
 }
 
@@ -142,7 +137,7 @@ static int64_t session__current(host_req *r, char *login, size_t n)
     const char *token = r && r->http ? session__token(r, &len) : NULL;
     int64_t id;
     char name[256];
-    if (!token || auth_session_user(r->host->db, token, len, session__now(r->host), &id) ||
+    if (!token || auth_session_user(r->host->db, token, len, lua__now(r->host), &id) ||
         auth_user_get(r->host->db, id, login, name, n < sizeof name ? n : sizeof name, NULL, NULL))
         return 0;
     return id;
@@ -228,7 +223,7 @@ static void session__checked(uv_work_t *w, int status)
         return;
     }
     lua_host *h = r->host;
-    int64_t now = session__now(h);
+    int64_t now = lua__now(h);
     auth_limits lim = session__limits(h->conf);
     if (status == 0 && lw->ok) {
         auth_login_succeeded(h->db, lw->login);
@@ -301,7 +296,7 @@ static int l_auth_login(lua_State *L)
     if (!lua__client_ip(r, lw->address, sizeof lw->address)) lw->address[0] = 0;
     int64_t wait;
     auth_limits lim = session__limits(h->conf);
-    int rc = auth_login_allowed(s, lw->login, lw->address, session__now(h), &lim, &wait);
+    int rc = auth_login_allowed(s, lw->login, lw->address, lua__now(h), &lim, &wait);
     if (rc == PH_ELIMIT) {
         log_msg(LOG_WARN, "auth: login as %s from %s refused: too many failures rid=%s", lw->login,
                 lw->address, r->http->id);
@@ -344,7 +339,7 @@ static int l_auth_user(lua_State *L)
     size_t len;
     const char *token = session__token(r, &len);
     int64_t id;
-    if (!token || auth_session_user(s, token, len, session__now(r->host), &id)) {
+    if (!token || auth_session_user(s, token, len, lua__now(r->host), &id)) {
         lua_pushnil(L);
         return 1;
     }
