@@ -31,7 +31,7 @@ static void audit__print(void *ud, const audit_entry *e)
 /* `parkhost audit`: the audit log, newest first. */
 int app_audit(int argc, char **argv)
 {
-    audit_filter f = {0, NULL, NULL, 100};
+    audit_filter f = {0, NULL, NULL, 100, 0};
     char **settings = calloc((size_t)argc + 1, sizeof *settings);
     if (!settings) return 1;
     int nset = 0;

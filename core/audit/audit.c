@@ -37,12 +37,13 @@ int audit_each(store *s, const audit_filter *f, void (*fn)(void *, const audit_e
         s, "SELECT id, at, actor, coalesce(user_id, 0), address, action, object, before, after"
            " FROM park_audit WHERE at >= ?1 AND (?2 IS NULL OR actor = ?2)"
            " AND (?3 IS NULL OR substr(action, 1, length(?3)) = ?3)"
-           " ORDER BY at DESC, id DESC LIMIT ?4");
+           " AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?4");
     if (!st) return PH_EDB;
     sqlite3_bind_int64(st, 1, f->since);
     audit__text(st, 2, f->actor);
     audit__text(st, 3, f->action);
     sqlite3_bind_int64(st, 4, f->limit > 0 ? f->limit : -1);
+    sqlite3_bind_int64(st, 5, f->before_id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         audit_entry e = {

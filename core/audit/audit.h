@@ -34,6 +34,7 @@ typedef struct {
     const char *actor;  /* NULL: any */
     const char *action; /* a prefix ("user."), NULL: any */
     int64_t limit;      /* at most this many, newest first */
+    int64_t before_id;  /* only entries older than this one (the next page); 0: from the newest */
 } audit_filter;
 
 /* Call fn for each entry that passes f, newest first; the entry's strings

@@ -36,19 +36,24 @@ void test_audit_record_list(void)
     CHECK_INT(audit_record(f.s, &b), ==, 0);
     CHECK_INT(audit_record(f.s, &c), ==, 0);
     char out[1024] = "";
-    audit_filter all = {0, NULL, NULL, 0};
+    audit_filter all = {0, NULL, NULL, 0, 0};
     CHECK_INT(audit_each(f.s, &all, collect, out), ==, 0);
     CHECK_STR(out, "300 user:li auth.logout user:li - -|"
                    "200 user:li survey.close survey:42 {\"open\":true} {\"open\":false}|"
                    "100 cli:root user.add user:li - {\"role\":\"editor\"}|");
     out[0] = 0;
-    audit_filter by = {150, "user:li", "survey.", 0};
+    audit_filter by = {150, "user:li", "survey.", 0, 0};
     CHECK_INT(audit_each(f.s, &by, collect, out), ==, 0);
     CHECK_STR(out, "200 user:li survey.close survey:42 {\"open\":true} {\"open\":false}|");
     out[0] = 0;
-    audit_filter one = {0, NULL, NULL, 1};
+    audit_filter one = {0, NULL, NULL, 1, 0};
     CHECK_INT(audit_each(f.s, &one, collect, out), ==, 0);
     CHECK_STR(out, "300 user:li auth.logout user:li - -|");
+    /* The next page: entries older than the last one shown (id 3). */
+    out[0] = 0;
+    audit_filter next = {0, NULL, NULL, 1, 3};
+    CHECK_INT(audit_each(f.s, &next, collect, out), ==, 0);
+    CHECK_STR(out, "200 user:li survey.close survey:42 {\"open\":true} {\"open\":false}|");
     /* Append-only: no update, no delete, whoever asks. */
     char *msg = NULL;
     CHECK_INT(sqlite3_exec(store_db(f.s), "UPDATE park_audit SET actor = 'x'", NULL, NULL, &msg),
