@@ -130,14 +130,21 @@ static int auth__role(store *s, int64_t user, const char *unit, const char *role
     return 0;
 }
 
-int auth_unit_add(store *s, const char *code, const char *name, int64_t now, const char **why)
+bool auth_unit_code_ok(const char *code)
 {
-    size_t cl = strlen(code), nl = strlen(name);
+    size_t cl = code ? strlen(code) : 0;
     bool ok = cl >= 1 && cl <= 32;
     for (size_t i = 0; ok && i < cl; i++)
         ok = (code[i] >= 'a' && code[i] <= 'z') || (code[i] >= '0' && code[i] <= '9') ||
              code[i] == '_' || code[i] == '-';
-    if (!ok) return *why = "a unit code is 1 to 32 of a-z, 0-9, '_' and '-'", PH_EINVAL;
+    return ok;
+}
+
+int auth_unit_add(store *s, const char *code, const char *name, int64_t now, const char **why)
+{
+    size_t nl = strlen(name);
+    if (!auth_unit_code_ok(code))
+        return *why = "a unit code is 1 to 32 of a-z, 0-9, '_' and '-'", PH_EINVAL;
     if (nl < 1 || nl > 200) return *why = "a unit name is 1 to 200 bytes", PH_EINVAL;
     bool center;
     int64_t have = auth__unit(s, code, &center);
@@ -230,7 +237,33 @@ int auth_set_hash(store *s, const char *login, const char *hash, int64_t now)
         sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, now);
     }
-    return auth__update(st, s, login);
+    int rc = auth__update(st, s, login);
+    if (rc) return rc;
+    /* Whoever knew the old password is logged out. */
+    st = store_prepare(s, "DELETE FROM park_sessions WHERE user_id ="
+                          " (SELECT id FROM park_users WHERE login = ?1)");
+    if (!st) return PH_EDB;
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : PH_EDB;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int auth_revoke(store *s, const char *login, const char *unit, const char *role, const char **why)
+{
+    sqlite3_stmt *st = store_prepare(
+        s, "DELETE FROM park_roles WHERE user_id = (SELECT id FROM park_users WHERE login = ?1)"
+           " AND unit_id = (SELECT id FROM park_units WHERE code = ?2) AND role = ?3");
+    if (!st) return *why = "the database cannot be written", PH_EDB;
+    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, unit, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return *why = "the database cannot be written", PH_EDB;
+    if (sqlite3_changes(store_db(s)) == 0)
+        return *why = "the user does not hold this role for this unit", PH_ENOTFOUND;
+    return 0;
 }
 
 int auth_disable(store *s, const char *login, bool disabled)

@@ -40,6 +40,8 @@ bool auth_verify(const char *hash, const char *pw, size_t len);
 /* "admin", "webmaster", "editor", "reviewer", "leader". */
 bool auth_role_ok(const char *role);
 
+/* Whether `code` may be a unit's code: 1 to 32 of a-z 0-9 _ -. */
+bool auth_unit_code_ok(const char *code);
 /* Add unit `code` (1 to 32 of a-z 0-9 _ -) named `name` (1 to 200 bytes of
  * UTF-8). Returns 0, PH_EEXISTS, PH_EINVAL or PH_EDB; *why says which. */
 int auth_unit_add(store *s, const char *code, const char *name, int64_t now, const char **why);
@@ -58,7 +60,11 @@ int auth_user_add(store *s, const char *login, const char *name, const char *has
 /* Give `login` one more role for a unit. Same errors as auth_user_add;
  * granting a role already held is not an error. */
 int auth_grant(store *s, const char *login, const char *unit, const char *role, const char **why);
-/* Set the password hash of `login`. Returns 0, PH_ENOTFOUND or PH_EDB. */
+/* Take one role of `login` for a unit away. Returns 0, PH_ENOTFOUND (no
+ * such role held) or PH_EDB; *why says which. */
+int auth_revoke(store *s, const char *login, const char *unit, const char *role, const char **why);
+/* Set the password hash of `login` and end its sessions. Returns 0,
+ * PH_ENOTFOUND or PH_EDB. */
 int auth_set_hash(store *s, const char *login, const char *hash, int64_t now);
 /* Disable (or enable again) `login`. Returns 0, PH_ENOTFOUND or PH_EDB. */
 int auth_disable(store *s, const char *login, bool disabled);
