@@ -90,7 +90,10 @@
     X(auth_sessions)                                                                               \
     X(auth_login_limits)                                                                           \
     /* test_audit.c */                                                                             \
-    X(audit_record_list)
+    X(audit_record_list)                                                                           \
+    /* test_site.c */                                                                              \
+    X(site_permissions)                                                                            \
+    X(site_columns)
 
 #define UNIT_TEST_DECLARE(name) void test_##name(void);
 UNIT_TEST_LIST(UNIT_TEST_DECLARE)

@@ -1,0 +1,433 @@
+#include "site/site.h"
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "base/base.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- permissions: the one table --------------------------------------- */
+
+/* Which roles allow an action on a column. The center's administrator may
+ * do everything; "admin" is for it alone. */
+static const struct {
+    const char *action;
+    const char *const roles[3];
+} site__perms[] = {
+    {"view", {"webmaster", "editor", "reviewer"}}, /* and leader, below */
+    {"edit", {"webmaster", "editor", NULL}},
+    {"review", {"reviewer", NULL, NULL}},
+    {"sign", {"leader", NULL, NULL}},
+    {"bind", {"webmaster", NULL, NULL}},
+    {"report", {"webmaster", "leader", NULL}},
+    {"admin", {NULL, NULL, NULL}},
+};
+
+static bool site__allows(const char *action, const char *role)
+{
+    if (strcmp(role, "admin") == 0) return true;
+    if (strcmp(action, "view") == 0 && strcmp(role, "leader") == 0) return true;
+    for (size_t i = 0; i < sizeof site__perms / sizeof site__perms[0]; i++) {
+        if (strcmp(site__perms[i].action, action) != 0) continue;
+        for (size_t k = 0; k < 3 && site__perms[i].roles[k]; k++)
+            if (strcmp(site__perms[i].roles[k], role) == 0) return true;
+    }
+    return false;
+}
+
+static bool site__action_known(const char *action)
+{
+    for (size_t i = 0; i < sizeof site__perms / sizeof site__perms[0]; i++)
+        if (strcmp(site__perms[i].action, action) == 0) return true;
+    return false;
+}
+
+bool site_can(store *s, int64_t user_id, const char *action, const char *path)
+{
+    if (!user_id || !action || !site__action_known(action)) return false;
+    bool admin = strcmp(action, "admin") == 0;
+    if (!admin && !path) return false;
+    /* The user's roles for the center, and for the column's unit. */
+    sqlite3_stmt *st = store_prepare(
+        s, "SELECT r.role FROM park_roles r JOIN park_units u ON u.id = r.unit_id"
+           " JOIN park_users p ON p.id = r.user_id AND p.disabled = 0"
+           " WHERE r.user_id = ?1 AND (?3 OR EXISTS (SELECT 1 FROM park_columns WHERE path = ?2))"
+           " AND (u.is_center = 1 OR u.id = (SELECT unit_id FROM park_columns WHERE path = ?2))");
+    if (!st) return false;
+    sqlite3_bind_int64(st, 1, user_id);
+    sqlite3_bind_text(st, 2, path ? path : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, admin);
+    bool ok = false;
+    while (!ok && sqlite3_step(st) == SQLITE_ROW) {
+        const char *role = (const char *)sqlite3_column_text(st, 0);
+        ok = admin ? strcmp(role, "admin") == 0 : site__allows(action, role);
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* ---- checks --------------------------------------------------------------- */
+
+bool site_path_ok(const char *path, const char **why)
+{
+    size_t n = path ? strlen(path) : 0;
+    *why = "a column's path is like /gxcy/tzgg: a leading '/', no trailing '/', no empty "
+           "segment, no space, '?', '#', '%' or '\\'";
+    if (n == 0 || path[0] != '/') return false;
+    if (n == 1) return true;
+    if (n > SITE_PATH_MAX) return *why = "a column's path is at most 200 bytes", false;
+    if (path[n - 1] == '/') return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if (c <= ' ' || c == 0x7f || c == '?' || c == '#' || c == '%' || c == '\\' ||
+            (c == '/' && path[i + 1] == '/'))
+            return false;
+    }
+    static const char *const reserved[] = {"/admin", "/static"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t rl = strlen(reserved[i]);
+        if (strncmp(path, reserved[i], rl) == 0 && (path[rl] == 0 || path[rl] == '/')) {
+            *why = "/admin and /static belong to the core (the console and static files)";
+            return false;
+        }
+    }
+    return true;
+}
+
+bool site_kind_ok(const char *kind)
+{
+    static const char *const kinds[] = {"section",     "news",    "notice", "policy",
+                                        "interaction", "service", "static"};
+    for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kind, kinds[i]) == 0) return true;
+    return false;
+}
+
+static bool site__text_ok(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > max) return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < ' ' || s[i] == 0x7f) return false;
+    return true;
+}
+
+/* ---- changes: one savepoint each, with the audit entry ------------------ */
+
+static int site__begin(store *s)
+{
+    return sqlite3_exec(store_db(s), "SAVEPOINT site", NULL, NULL, NULL) == SQLITE_OK ? 0 : PH_EDB;
+}
+
+/* Release the savepoint when rc is 0, else roll it back; returns rc. */
+static int site__end(store *s, int rc)
+{
+    sqlite3 *db = store_db(s);
+    if (!rc && sqlite3_exec(db, "RELEASE site", NULL, NULL, NULL) == SQLITE_OK) return 0;
+    sqlite3_exec(db, "ROLLBACK TO site", NULL, NULL, NULL);
+    sqlite3_exec(db, "RELEASE site", NULL, NULL, NULL);
+    return rc ? rc : PH_EDB;
+}
+
+/* The first column of one row of `sql` with ?1 bound to `key`, malloc'd
+ * (NULL when no row or NULL). *rc gets PH_EDB on a failure. */
+static char *site__one(store *s, const char *sql, const char *key, int *rc)
+{
+    sqlite3_stmt *st = store_prepare(s, sql);
+    if (!st) return *rc = PH_EDB, NULL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    char *out = NULL;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        out = strdup((const char *)sqlite3_column_text(st, 0));
+    else if (r != SQLITE_ROW && r != SQLITE_DONE)
+        *rc = PH_EDB;
+    sqlite3_finalize(st);
+    return out;
+}
+
+/* Record a change; a put that changed nothing (the same values before and
+ * after, as an import run twice) is no change. */
+static int site__audit(store *s, const site_actor *a, const char *action, const char *kind,
+                       const char *key, const char *before, const char *after)
+{
+    if (before && after && strcmp(before, after) == 0) return 0;
+    char object[SITE_PATH_MAX + 16];
+    snprintf(object, sizeof object, "%s:%s", kind, key);
+    audit_entry e = {0, a->now, a->actor, a->user_id, a->address, action, object, before, after};
+    return audit_record(s, &e);
+}
+
+#define SITE__UNIT_JSON                                                                            \
+    "SELECT json_object('code', code, 'name', name) FROM park_units WHERE code = ?1"
+
+int site_unit_put(store *s, const site_actor *a, const char *code, const char *name,
+                  const char **why)
+{
+    if (!auth_unit_code_ok(code))
+        return *why = "a unit code is 1 to 32 of a-z, 0-9, '_' and '-'", PH_EINVAL;
+    if (!site__text_ok(name, 200))
+        return *why = "a unit name is 1 to 200 bytes, without control characters", PH_EINVAL;
+    *why = "the database cannot be written";
+    if (site__begin(s)) return PH_EDB;
+    int rc = 0;
+    char *before = site__one(s, SITE__UNIT_JSON, code, &rc);
+    sqlite3_stmt *st = rc ? NULL
+                          : store_prepare(s, "INSERT INTO park_units (code, name, created_at)"
+                                             " VALUES (?1, ?2, ?3)"
+                                             " ON CONFLICT (code) DO UPDATE SET name = ?2");
+    if (st) {
+        sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, a->now);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = PH_EDB;
+        sqlite3_finalize(st);
+    } else {
+        rc = PH_EDB;
+    }
+    char *after = rc ? NULL : site__one(s, SITE__UNIT_JSON, code, &rc);
+    if (!rc) rc = site__audit(s, a, "unit.put", "unit", code, before, after);
+    free(before);
+    free(after);
+    return site__end(s, rc);
+}
+
+#define SITE__COLUMN_JSON                                                                          \
+    "SELECT json_object('path', c.path, 'title', c.title, 'kind', c.kind, 'unit', u.code,"         \
+    " 'parent', p.path, 'position', c.position, 'max_stale_days', c.max_stale_days)"               \
+    " FROM park_columns c JOIN park_units u ON u.id = c.unit_id"                                   \
+    " LEFT JOIN park_columns p ON p.id = c.parent_id WHERE c.path = ?1"
+
+/* An integer from one row of sql with ?1 = key: 0 when none, -1 on failure. */
+static int64_t site__id(store *s, const char *sql, const char *key)
+{
+    sqlite3_stmt *st = store_prepare(s, sql);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    int64_t id = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : r == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return id;
+}
+
+/* Check the parent: it exists, is not the column or below it, and the
+ * tree stays within SITE_DEPTH_MAX levels. Returns 0 or PH_EINVAL/PH_EDB. */
+static int site__parent_ok(store *s, const char *path, const char *parent, int64_t *parent_id,
+                           char *why, size_t whylen)
+{
+    *parent_id = 0;
+    if (!parent) return 0;
+    int64_t pid = site__id(s, "SELECT id FROM park_columns WHERE path = ?1", parent);
+    if (pid < 0) return PH_EDB;
+    if (pid == 0) {
+        snprintf(why, whylen, "parent: there is no column %.200s", parent);
+        return PH_EINVAL;
+    }
+    /* Walk up from the parent: the column itself must not be on the way. */
+    sqlite3_stmt *st =
+        store_prepare(s, "WITH RECURSIVE up(id, path, parent_id, n) AS ("
+                         " SELECT id, path, parent_id, 1 FROM park_columns WHERE id = ?1"
+                         " UNION ALL SELECT c.id, c.path, c.parent_id, up.n + 1 FROM park_columns c"
+                         " JOIN up ON c.id = up.parent_id WHERE up.n < 64)"
+                         " SELECT max(n), sum(path = ?2) FROM up");
+    if (!st) return PH_EDB;
+    sqlite3_bind_int64(st, 1, pid);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    int rc = 0;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = PH_EDB;
+    } else if (sqlite3_column_int(st, 1) > 0) {
+        snprintf(why, whylen, "parent: %.200s is the column itself or below it", parent);
+        rc = PH_EINVAL;
+    } else if (sqlite3_column_int(st, 0) >= SITE_DEPTH_MAX) {
+        snprintf(why, whylen, "parent: the column tree is at most %d levels deep", SITE_DEPTH_MAX);
+        rc = PH_EINVAL;
+    }
+    sqlite3_finalize(st);
+    *parent_id = pid;
+    return rc;
+}
+
+int site_column_put(store *s, const site_actor *a, const site_column *c, char *why, size_t whylen)
+{
+    const char *w;
+    if (!site_path_ok(c->path, &w)) return snprintf(why, whylen, "path: %s", w), PH_EINVAL;
+    if (!site__text_ok(c->title, SITE_TITLE_MAX))
+        return snprintf(why, whylen, "title: 1 to %d bytes, on one line", SITE_TITLE_MAX),
+               PH_EINVAL;
+    if (!site_kind_ok(c->kind))
+        return snprintf(why, whylen,
+                        "kind: section, news, notice, policy, interaction, "
+                        "service or static"),
+               PH_EINVAL;
+    if (c->max_stale_days < 0 || c->max_stale_days > 3660)
+        return snprintf(why, whylen, "max_stale_days: 1 to 3660 days, or none"), PH_EINVAL;
+    if (c->position < -1 || c->position > 1000000)
+        return snprintf(why, whylen, "position: 0 to 1000000"), PH_EINVAL;
+    if (c->parent && strcmp(c->parent, c->path) == 0)
+        return snprintf(why, whylen, "parent: a column cannot be its own parent"), PH_EINVAL;
+    snprintf(why, whylen, "the database cannot be written");
+    if (site__begin(s)) return PH_EDB;
+    int rc = 0;
+    int64_t unit_id =
+        site__id(s, "SELECT id FROM park_units WHERE code = ?1", c->unit ? c->unit : "");
+    int64_t parent_id = 0;
+    if (unit_id < 0) {
+        rc = PH_EDB;
+    } else if (unit_id == 0) {
+        snprintf(why, whylen, "unit: there is no unit %.64s", c->unit ? c->unit : "");
+        rc = PH_EINVAL;
+    } else {
+        rc = site__parent_ok(s, c->path, c->parent, &parent_id, why, whylen);
+    }
+    char *before = rc ? NULL : site__one(s, SITE__COLUMN_JSON, c->path, &rc);
+    sqlite3_stmt *st =
+        rc ? NULL
+           : store_prepare(
+                 s, "INSERT INTO park_columns (path, title, parent_id, position, kind, unit_id,"
+                    " max_stale_days, created_at, updated_at)"
+                    " VALUES (?1, ?2, nullif(?3, 0), CASE WHEN ?4 >= 0 THEN ?4 ELSE"
+                    " (SELECT coalesce(max(position) + 1, 0) FROM park_columns"
+                    "  WHERE parent_id IS nullif(?3, 0) AND path <> ?1) END,"
+                    " ?5, ?6, nullif(?7, 0), ?8, ?8)"
+                    " ON CONFLICT (path) DO UPDATE SET title = excluded.title,"
+                    " parent_id = excluded.parent_id, kind = excluded.kind,"
+                    " unit_id = excluded.unit_id, max_stale_days = excluded.max_stale_days,"
+                    " updated_at = excluded.updated_at, position = CASE WHEN ?4 >= 0 THEN ?4"
+                    " WHEN parent_id IS excluded.parent_id THEN position"
+                    " ELSE excluded.position END");
+    if (st) {
+        sqlite3_bind_text(st, 1, c->path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, c->title, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, parent_id);
+        sqlite3_bind_int64(st, 4, c->position);
+        sqlite3_bind_text(st, 5, c->kind, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, unit_id);
+        sqlite3_bind_int64(st, 7, c->max_stale_days);
+        sqlite3_bind_int64(st, 8, a->now);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = PH_EDB;
+        sqlite3_finalize(st);
+    } else if (!rc) {
+        rc = PH_EDB;
+    }
+    char *after = rc ? NULL : site__one(s, SITE__COLUMN_JSON, c->path, &rc);
+    if (!rc) rc = site__audit(s, a, "column.put", "column", c->path, before, after);
+    free(before);
+    free(after);
+    return site__end(s, rc);
+}
+
+#define SITE__BINDING_JSON                                                                         \
+    "SELECT json_object('plugin', b.plugin, 'enabled', json(CASE b.enabled WHEN 1 THEN 'true'"     \
+    " ELSE 'false' END), 'config', json(b.config)) FROM park_bindings b"                           \
+    " JOIN park_columns c ON c.id = b.column_id WHERE c.path = ?1"
+
+static bool site__plugin_name_ok(const char *p)
+{
+    size_t n = p ? strlen(p) : 0;
+    if (n == 0 || n > 64) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+            return false;
+    return true;
+}
+
+/* Replace (plugin set) or remove (plugin NULL) the binding of `path`. */
+static int site__binding(store *s, const site_actor *a, const char *path, const char *plugin,
+                         bool enabled, const char *config, const char **why)
+{
+    *why = "the database cannot be written";
+    if (site__begin(s)) return PH_EDB;
+    int rc = 0;
+    int64_t cid = site__id(s, "SELECT id FROM park_columns WHERE path = ?1", path);
+    if (cid <= 0) {
+        if (cid == 0) *why = "there is no column at this path";
+        return site__end(s, cid == 0 ? PH_ENOTFOUND : PH_EDB);
+    }
+    char *before = site__one(s, SITE__BINDING_JSON, path, &rc);
+    sqlite3_stmt *st =
+        rc       ? NULL
+        : plugin ? store_prepare(s, "INSERT INTO park_bindings (column_id, plugin, enabled,"
+                                    " config, updated_at) VALUES (?1, ?2, ?3, json(?4), ?5)"
+                                    " ON CONFLICT (column_id) DO UPDATE SET plugin = ?2,"
+                                    " enabled = ?3, config = json(?4), updated_at = ?5")
+                 : store_prepare(s, "DELETE FROM park_bindings WHERE column_id = ?1");
+    if (st) {
+        sqlite3_bind_int64(st, 1, cid);
+        if (plugin) {
+            sqlite3_bind_text(st, 2, plugin, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 3, enabled);
+            sqlite3_bind_text(st, 4, config ? config : "{}", -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 5, a->now);
+        }
+        int r = sqlite3_step(st);
+        if (r != SQLITE_DONE) {
+            rc = r == SQLITE_ERROR ? PH_EINVAL : PH_EDB;
+            if (rc == PH_EINVAL) *why = "config: not valid JSON";
+        }
+        sqlite3_finalize(st);
+    } else if (!rc) {
+        rc = PH_EDB;
+    }
+    char *after = rc ? NULL : site__one(s, SITE__BINDING_JSON, path, &rc);
+    if (!rc && (before || after))
+        rc = site__audit(s, a, plugin ? "binding.put" : "binding.remove", "column", path, before,
+                         after);
+    free(before);
+    free(after);
+    return site__end(s, rc);
+}
+
+int site_bind(store *s, const site_actor *a, const char *path, const char *plugin, bool enabled,
+              const char *config, const char **why)
+{
+    if (!site__plugin_name_ok(plugin))
+        return *why = "plugin: the name of a plugin (a-z, 0-9, '_')", PH_EINVAL;
+    return site__binding(s, a, path, plugin, enabled, config, why);
+}
+
+int site_unbind(store *s, const site_actor *a, const char *path, const char **why)
+{
+    return site__binding(s, a, path, NULL, false, NULL, why);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+int site_each_column(store *s, void (*fn)(void *ud, const site_column *c), void *ud)
+{
+    /* The sort key extends the parent's, so children follow their parent;
+     * char(1) ends a path so that /a sorts before /ab. */
+    sqlite3_stmt *st = store_prepare(
+        s, "WITH RECURSIVE t(id, depth, k) AS ("
+           " SELECT id, 0, printf('%010d', position) || path || char(1) FROM park_columns"
+           "  WHERE parent_id IS NULL"
+           " UNION ALL SELECT c.id, t.depth + 1, t.k || printf('%010d', c.position) || c.path"
+           "  || char(1) FROM park_columns c JOIN t ON c.parent_id = t.id WHERE t.depth < 64)"
+           " SELECT c.path, c.title, c.kind, u.code, u.name, p.path, c.position,"
+           " coalesce(c.max_stale_days, 0), t.depth, b.plugin, b.config, coalesce(b.enabled, 0)"
+           " FROM t JOIN park_columns c ON c.id = t.id JOIN park_units u ON u.id = c.unit_id"
+           " LEFT JOIN park_columns p ON p.id = c.parent_id"
+           " LEFT JOIN park_bindings b ON b.column_id = c.id ORDER BY t.k");
+    if (!st) return PH_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        site_column c = {
+            .path = (const char *)sqlite3_column_text(st, 0),
+            .title = (const char *)sqlite3_column_text(st, 1),
+            .kind = (const char *)sqlite3_column_text(st, 2),
+            .unit = (const char *)sqlite3_column_text(st, 3),
+            .unit_name = (const char *)sqlite3_column_text(st, 4),
+            .parent = (const char *)sqlite3_column_text(st, 5),
+            .position = sqlite3_column_int64(st, 6),
+            .max_stale_days = sqlite3_column_int64(st, 7),
+            .depth = sqlite3_column_int(st, 8),
+            .plugin = (const char *)sqlite3_column_text(st, 9),
+            .config = (const char *)sqlite3_column_text(st, 10),
+            .enabled = sqlite3_column_int(st, 11) != 0,
+        };
+        fn(ud, &c);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
