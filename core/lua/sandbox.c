@@ -3,6 +3,7 @@
  * plugin's own modules and the host's libraries, and an instruction budget
  * that pcall cannot swallow. */
 #include "log/log.h"
+#include "calendar/calendar.h"
 #include "lua/internal.h"
 
 #include <lualib.h>
@@ -246,33 +247,63 @@ static void sandbox__copy_lib(lua_State *L, int src, const char *skip)
 
 static int sandbox__require(lua_State *L);
 
-/* os.time(): the park clock (clock-offset-s applied); os.time(t): Lua's. */
+/* The site's offset from UTC in seconds (utc-offset-min). */
+static int64_t sandbox__offset(lua_State *L)
+{
+    return (int64_t)lua__plugin_of(L)->host->conf->utc_offset_min * 60;
+}
+
+static int64_t sandbox__field(lua_State *L, const char *k, int64_t dflt)
+{
+    int t = lua_getfield(L, 1, k), isnum;
+    lua_Integer v = lua_tointegerx(L, -1, &isnum);
+    lua_pop(L, 1);
+    if (t == LUA_TNIL) {
+        if (dflt < 0) luaL_error(L, "field '%s' missing in date table", k);
+        return dflt;
+    }
+    if (!isnum || v < -10000000 || v > 10000000)
+        luaL_error(L, "field '%s' is not an integer in range", k);
+    return (int64_t)v;
+}
+
+/* os.time(): the park clock (clock-offset-s applied); os.time(t): the time
+ * of date table t in the site's zone (utc-offset-min), whatever the
+ * server's TZ. Out-of-range fields carry over, as in Lua (month 13 is
+ * January of the next year). */
 static int sandbox__os_time(lua_State *L)
 {
     if (lua_isnoneornil(L, 1)) {
         lua_pushinteger(L, lua__now(lua__plugin_of(L)->host));
         return 1;
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int64_t y = sandbox__field(L, "year", -1), m = sandbox__field(L, "month", -1) - 1;
+    int64_t d = sandbox__field(L, "day", -1), hh = sandbox__field(L, "hour", 12);
+    int64_t mm = sandbox__field(L, "min", 0), ss = sandbox__field(L, "sec", 0);
+    y += m >= 0 ? m / 12 : (m - 11) / 12;
+    m = ((m % 12) + 12) % 12;
+    int64_t days = calendar_days(y, (int)m + 1, 1) + d - 1;
+    lua_pushinteger(L, days * 86400 + hh * 3600 + mm * 60 + ss - sandbox__offset(L));
+    return 1;
 }
 
-/* os.date(fmt): the park clock's now; os.date(fmt, t): Lua's. */
+/* os.date(fmt, t): in the site's zone (utc-offset-min), whatever the
+ * server's TZ; "!fmt" is UTC, as in Lua. t defaults to the park clock. */
 static int sandbox__os_date(lua_State *L)
 {
-    lua_settop(L, 2);
-    if (lua_isnil(L, 2)) {
-        lua_pushinteger(L, lua__now(lua__plugin_of(L)->host));
-        lua_replace(L, 2);
-        if (lua_isnil(L, 1)) {
-            lua_pushliteral(L, "%c");
-            lua_replace(L, 1);
-        }
-    }
+    const char *fmt = luaL_optstring(L, 1, "%c");
+    int64_t t = lua_isnoneornil(L, 2) ? lua__now(lua__plugin_of(L)->host)
+                                      : (int64_t)luaL_checkinteger(L, 2);
+    lua_settop(L, 0);
     lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
+    if (fmt[0] == '!') {
+        lua_pushstring(L, fmt);
+    } else {
+        lua_pushfstring(L, "!%s", fmt);
+        t += sandbox__offset(L);
+    }
+    lua_pushinteger(L, (lua_Integer)t);
     lua_call(L, 2, 1);
     return 1;
 }
@@ -302,9 +333,9 @@ static void sandbox__new_env(lua_State *L)
     lua_pop(L, 1);
     lua_getfield(L, g, "os");
     sandbox__copy(L, lua_gettop(L), os_ok);
-    /* os.time() and os.date() read the park clock, as the jobs do. */
-    lua_getfield(L, -2, "time");
-    lua_pushcclosure(L, sandbox__os_time, 1);
+    /* os.time() and os.date() read the park clock, as the jobs do, in the
+     * site's zone. */
+    lua_pushcfunction(L, sandbox__os_time);
     lua_setfield(L, -2, "time");
     lua_getfield(L, -2, "date");
     lua_pushcclosure(L, sandbox__os_date, 1);

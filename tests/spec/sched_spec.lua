@@ -319,4 +319,22 @@ describe("park.sched", function()
     assert.is_true(math.abs(t.os_time - t.now) <= 1)
     assert.are.equal(os.date("!%Y", os.time() + 400 * DAY), t.year)
   end)
+
+  it("gives os.date and os.time in the site's zone (utc-offset-min), whatever TZ says", function()
+    local site
+    finally(function() if site then site:stop() end end)
+    for _, zone in ipairs({ { "480", "1970-01-01 08:00", 8, 0 },
+                            { "-300", "1969-12-31 19:00", 19, 13 * 3600 } }) do
+      site = start({ "--utc-offset-min", zone[1] })
+      local t = cjson.decode(site:request("GET", "/chores/now").body)
+      site:stop()
+      site = nil
+      assert.are.equal(zone[2], t.local_epoch)
+      assert.are.equal("00:00", t.utc_epoch)
+      assert.are.equal(zone[3], t.local_hour)
+      assert.are.equal(zone[4], t.eight_am)
+      -- Month 13 of 2026 is January 2027, at midnight in the site's zone.
+      assert.are.equal(1798761600 - tonumber(zone[1]) * 60, t.carried)
+    end
+  end)
 end)
