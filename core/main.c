@@ -13,10 +13,12 @@ static void usage(FILE *out)
             "\n"
             "usage:\n"
             "  parkhost serve [settings]     serve the site until SIGTERM or SIGINT\n"
-            "  parkhost reload [settings]    ask the running server to reload plugins\n"
+            "  parkhost reload [settings]    ask the running server to reload plugins and columns\n"
             "  parkhost migrate [settings]   apply pending migrations and list them all\n"
             "  parkhost jobs [settings]      list scheduled jobs and how they last ran\n"
             "  parkhost unit add CODE NAME | list   the park's units (the center is there)\n"
+            "  parkhost site import|seed FILE | export [FILE]\n"
+            "                                the site's units, columns and bindings as a file\n"
             "  parkhost user ...             staff accounts: add, grant, passwd, disable, "
             "enable, list\n"
             "  parkhost audit [--since T] [--actor A] [--action P] [--limit N]\n"
@@ -53,6 +55,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "user")) return app_user(argc - 2, argv + 2);
     if (!strcmp(cmd, "audit")) return app_audit(argc - 2, argv + 2);
     if (!strcmp(cmd, "unit")) return app_unit(argc - 2, argv + 2);
+    if (!strcmp(cmd, "site")) return app_site(argc - 2, argv + 2);
     if (!strcmp(cmd, "new")) {
         if (argc < 4 || argc > 5 || strcmp(argv[2], "plugin") != 0) {
             fprintf(stderr, "usage: parkhost new plugin NAME [DIR]\n");

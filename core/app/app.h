@@ -29,6 +29,14 @@ int app_user(int argc, char **argv);
  * status. */
 int app_unit(int argc, char **argv);
 
+/* `parkhost site import FILE | export [FILE]`: the site model as a
+ * declarative file. Returns the exit status. */
+int app_site(int argc, char **argv);
+
+/* The audit log's actor for a command: "cli:" and the operating-system
+ * user who ran it (the one behind sudo when there is one). */
+void app_cli_actor(char *out, size_t n);
+
 /* `parkhost audit [filters]`: the audit log, newest first. Returns the
  * exit status. */
 int app_audit(int argc, char **argv);

@@ -140,10 +140,9 @@ int app_new_plugin(const char *name, const char *dir)
         printf("created %s\n", path);
     }
     printf("\nNext:\n"
-           "  1. bind it to a column: add to bindings.lua\n"
-           "       { column = \"/%s\", plugin = \"%s\", config = { title = \"...\" } },\n"
-           "  2. run its spec:   build/parkhost test %s/spec\n"
-           "  3. see it:         ./scripts/run, then http://127.0.0.1:8080/%s\n",
-           name, name, root, name);
+           "  1. run its spec:   build/parkhost test %s/spec\n"
+           "  2. bind it to a column: ./scripts/run, log in to http://127.0.0.1:8080/admin/,\n"
+           "     栏目 -> 绑定插件 -> %s (or add plugin = \"%s\" to a column of demo/site.lua)\n",
+           root, name, name);
     return 0;
 }

@@ -139,8 +139,8 @@ int app_serve(const ph_conf *c)
     int hrc = lua_host_new(&w.lua, &w.loop, c, w.db);
     if (hrc) {
         log_msg(LOG_ERROR, "%s",
-                hrc == PH_EINVAL ? "not started: fix the bindings file (see above)"
-                                 : "out of memory loading plugins");
+                hrc == PH_EDB ? "not started: the site's columns cannot be read (see above)"
+                              : "out of memory loading plugins");
         goto out;
     }
     http_limits lim = {

@@ -63,9 +63,7 @@ static const char *user__read_password(const char *login, char *pw, size_t n)
     return same ? NULL : "the two passwords differ";
 }
 
-/* The audit log's actor for a command: "cli:" and the operating-system
- * user who ran it (the one behind sudo when there is one). */
-static void cli__actor(char *out, size_t n)
+void app_cli_actor(char *out, size_t n)
 {
     const char *who = getenv("SUDO_USER");
     struct passwd *pw = who ? NULL : getpwuid(getuid());
@@ -77,7 +75,7 @@ static void user__audit(store *s, const char *cmd, const char *login, const char
                         const char *role, int64_t now)
 {
     char actor[128], action[32], object[100], after[128];
-    cli__actor(actor, sizeof actor);
+    app_cli_actor(actor, sizeof actor);
     snprintf(action, sizeof action, "user.%s", cmd);
     snprintf(object, sizeof object, "user:%s", login);
     /* Unit codes and roles are checked ASCII words: safe in JSON as they are. */
@@ -129,7 +127,7 @@ int app_unit(int argc, char **argv)
             fprintf(stderr, "parkhost unit add %s: %s\n", argv[1], why);
         } else {
             char actor[128], object[64];
-            cli__actor(actor, sizeof actor);
+            app_cli_actor(actor, sizeof actor);
             snprintf(object, sizeof object, "unit:%s", argv[1]);
             audit_entry e = {0, now, actor, 0, "", "unit.add", object, NULL, NULL};
             audit_record(s, &e);

@@ -34,8 +34,6 @@ typedef struct {
     XX(INT, port, "port", "8080", 0, 65535, "TCP port to listen on; 0 picks a free one")           \
     XX(LIST, plugins, "plugins", "plugins", 0, 0,                                                  \
        "directory of plugin folders; repeat the flag for more directories")                        \
-    XX(STR, bindings, "bindings", "bindings.lua", 0, 0,                                            \
-       "the file that binds columns (path prefixes) to plugins and their config")                  \
     XX(STR, lualib, "lualib", PARKHOST_LUALIB_DIR, 0, 0, "where the host's Lua libraries are")     \
     XX(STR, sql_dir, "sql-dir", PARKHOST_SQL_DIR, 0, 0, "the core's migrations (NNN_*.sql)")       \
     XX(INT, plugin_memory_mb, "plugin-memory-mb", "64", 1, 65536,                                  \

@@ -22,8 +22,9 @@
 void lua__csrf_init(lua_host *h)
 {
     if (auth_init() == 0 && h->db && auth_secret(h->db, "csrf", h->csrf_secret) == 0) return;
-    /* No database to keep it: tokens last as long as this process. */
-    log_msg(LOG_WARN, "csrf: no stored secret; form tokens end with this process");
+    /* No database to keep it (a host that serves nothing, or a failure):
+     * tokens last as long as this process. */
+    if (h->db) log_msg(LOG_WARN, "csrf: no stored secret; form tokens end with this process");
     auth_random(h->csrf_secret, sizeof h->csrf_secret);
 }
 

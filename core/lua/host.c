@@ -1,5 +1,6 @@
 /* Plugins, bindings, routing and the life of a request's coroutine. */
 #include "log/log.h"
+#include "site/site.h"
 #include "lua/internal.h"
 #include "store/store.h"
 
@@ -43,6 +44,7 @@ static void host__plugin_unref(host_plugin *p)
     free(p->routes);
     free(p->name);
     free(p->version);
+    free(p->description);
     free(p->dir);
     free(p->file);
     free(p);
@@ -189,6 +191,9 @@ static host_plugin *host__load_plugin(lua_host *h, const char *dir, const char *
         lua_pop(L, 1);
         if (lua_getfield(L, -1, "version") == LUA_TSTRING) p->version = strdup(lua_tostring(L, -1));
         lua_pop(L, 1);
+        if (lua_getfield(L, -1, "description") == LUA_TSTRING)
+            p->description = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
         p->csrf_exempt = lua_getfield(L, -1, "csrf") == LUA_TBOOLEAN && !lua_toboolean(L, -1);
         lua_pop(L, 1);
         /* The config schema is checked by park.schema inside the plugin's state. */
@@ -236,6 +241,8 @@ fail:
 
 /* ---- generations and bindings ------------------------------------------ */
 
+static void host__column_free(host_column *c);
+
 static void host__gen_unref(host_gen *g)
 {
     if (!g || --g->refs > 0) return;
@@ -247,6 +254,9 @@ static void host__gen_unref(host_gen *g)
     }
     for (size_t i = 0; i < g->nplugins; i++)
         host__plugin_unref(g->plugins[i]);
+    for (size_t i = 0; i < g->ncols; i++)
+        host__column_free(&g->cols[i]);
+    free(g->cols);
     free(g->bindings);
     free(g->plugins);
     free(g->index);
@@ -296,6 +306,28 @@ static const char *host__namespace_clash(const host_gen *g, const char *name)
 static int host__dirent_cmp(const struct dirent **a, const struct dirent **b)
 {
     return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Load the admin console, the built-in plugin lualib/admin, into g (first,
+ * so that no plugin can take its name). */
+static int host__load_console(lua_host *h, host_gen *g, const host_gen *prev)
+{
+    host_plugin *p = host__load_plugin(h, h->conf->lualib, "admin");
+    if (p) {
+        p->generation = g->id;
+    } else if ((p = host__gen_find(prev, "admin"))) {
+        log_msg(LOG_WARN, "the admin console: keeping the version loaded before");
+        p->refs++;
+    } else {
+        log_msg(LOG_ERROR, "the admin console is not loaded: /admin answers 404");
+        return 0;
+    }
+    p->core = true;
+    if (host__gen_add(g, p)) {
+        host__plugin_unref(p);
+        return PH_ENOMEM;
+    }
+    return 0;
 }
 
 /* Load every plugin into g. With `prev`, a plugin that fails to load keeps
@@ -403,24 +435,6 @@ static int host__copy_value(lua_State *from, int idx, lua_State *to, int depth, 
     return PH_EINVAL;
 }
 
-static bool host__column_ok(const char *c)
-{
-    if (c[0] != '/') return false;
-    if (c[1] == 0) return true;
-    size_t n = strlen(c);
-    if (c[n - 1] == '/') return false;
-    for (const char *s = c; *s; s++)
-        if (*s == '?' || *s == '#' || *s <= ' ' || *s == 0x7f || (s[0] == '/' && s[1] == '/'))
-            return false;
-    return true;
-}
-
-static void host__bindings_hook(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    luaL_error(L, "the bindings file runs too long");
-}
-
 static int host__bindings_cmp(const void *a, const void *b)
 {
     const host_binding *x = a, *y = b;
@@ -454,103 +468,213 @@ static int host__validate_config(host_plugin *p, char *why, size_t whylen)
     return 0;
 }
 
-/* Read the bindings file into g. Every problem is logged. A file that
- * cannot be read as a list of bindings fails (PH_EINVAL); a single bad
- * binding is left out, unless `strict` (a reload), where it fails the whole
- * file so that a typo never takes a column away from a running site. */
-static int host__load_bindings(lua_host *h, host_gen *g, bool strict)
+/* Push the table of JSON text `json` onto p's state; PH_EINVAL (the reason
+ * in why) when it is not a JSON object. */
+static int host__push_json(host_plugin *p, const char *json, char *why, size_t whylen)
 {
-    const char *path = h->conf->bindings;
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        log_msg(LOG_WARN, "no bindings file %s: no column is served (see README: bindings)", path);
-        return strict ? PH_EINVAL : 0;
-    }
-    lua_State *B = luaL_newstate();
-    if (!B) return PH_ENOMEM;
-    /* The bindings file is data, but may compute it (a loop of columns). */
-    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},
-                                    {LUA_STRLIBNAME, luaopen_string},
-                                    {LUA_TABLIBNAME, luaopen_table},
-                                    {LUA_MATHLIBNAME, luaopen_math},
-                                    {NULL, NULL}};
-    for (const luaL_Reg *l = libs; l->func; l++) {
-        luaL_requiref(B, l->name, l->func, 1);
-        lua_pop(B, 1);
-    }
-    lua_sethook(B, host__bindings_hook, LUA_MASKCOUNT, 10000000);
-    int rc = 0;
-    if (luaL_loadfilex(B, path, "t") != LUA_OK || lua_pcall(B, 0, 1, 0) != LUA_OK) {
-        log_msg(LOG_ERROR, "bindings not loaded: %s", lua_tostring(B, -1));
-        lua_close(B);
+    lua_State *L = p->L;
+    lua_getfield(L, LUA_REGISTRYINDEX, "park.loaded");
+    if (lua_getfield(L, -1, "cjson") != LUA_TTABLE) {
+        lua_pop(L, 2);
+        snprintf(why, whylen, "configs need lua-cjson (apt-get install lua-cjson)");
         return PH_EINVAL;
     }
-    if (!lua_istable(B, -1)) {
-        log_msg(LOG_ERROR, "bindings not loaded: %s must return a list of bindings", path);
-        lua_close(B);
+    lua_getfield(L, -1, "decode");
+    lua_pushstring(L, json ? json : "{}");
+    int st = lua__pcall_budget(p, 1, 1, HOST__LOAD_BUDGET);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    if (st != LUA_OK || !lua_istable(L, -1)) {
+        snprintf(why, whylen, "config is not a JSON object: %s",
+                 st != LUA_OK ? lua_tostring(L, -1) : luaL_typename(L, -1));
+        lua_pop(L, 1);
         return PH_EINVAL;
     }
-    lua_Integer n = luaL_len(B, -1);
-    g->bindings = calloc((size_t)n + 1, sizeof *g->bindings);
-    if (!g->bindings) {
-        lua_close(B);
-        return PH_ENOMEM;
+    return 0;
+}
+
+int lua__push_schema(host_plugin *p, lua_State *to)
+{
+    char why[128];
+    if (p->schema_ref == LUA_NOREF) {
+        lua_newtable(to);
+        return 0;
     }
-    for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(p->L, LUA_REGISTRYINDEX, p->schema_ref);
+    int rc = host__copy_value(p->L, -1, to, 0, why, sizeof why);
+    lua_pop(p->L, 1);
+    if (rc) lua_newtable(to);
+    return rc;
+}
+
+/* The JSON text of the table on top of p's state (left there), malloc'd;
+ * NULL with the reason in why. An empty table is the object "{}". */
+static char *host__to_json(host_plugin *p, char *why, size_t whylen)
+{
+    lua_State *L = p->L;
+    lua_pushnil(L);
+    if (!lua_next(L, -2)) return strdup("{}");
+    lua_pop(L, 2);
+    lua_getfield(L, LUA_REGISTRYINDEX, "park.loaded");
+    if (lua_getfield(L, -1, "cjson") != LUA_TTABLE) {
+        lua_pop(L, 2);
+        snprintf(why, whylen, "configs need lua-cjson (apt-get install lua-cjson)");
+        return NULL;
+    }
+    lua_getfield(L, -1, "encode");
+    lua_pushvalue(L, -4);
+    char *out = NULL;
+    if (lua__pcall_budget(p, 1, 1, HOST__LOAD_BUDGET) != LUA_OK)
+        snprintf(why, whylen, "config cannot be stored as JSON: %s", lua_tostring(L, -1));
+    else if (!(out = strdup(lua_tostring(L, -1))))
+        snprintf(why, whylen, "not enough memory");
+    lua_pop(L, 3);
+    return out;
+}
+
+int lua_host_check_config(lua_host *h, const char *plugin, lua_State *from, int idx, char **json,
+                          char *why, size_t whylen)
+{
+    host_plugin *p = h->gen ? host__gen_find(h->gen, plugin) : NULL;
+    if (!p || p->core) {
+        snprintf(why, whylen, "plugin: no plugin named '%s' is loaded", plugin);
+        return PH_ENOTFOUND;
+    }
+    lua_State *L = p->L;
+    int top = lua_gettop(L);
+    int rc = PH_EINVAL;
+    if (lua_checkstack(L, 8) && host__copy_value(from, idx, L, 0, why, whylen) == 0) {
+        if (!json || (*json = host__to_json(p, why, whylen)))
+            rc = host__validate_config(p, why, whylen);
+        if (rc && json) {
+            free(*json);
+            *json = NULL;
+        }
+    }
+    lua_settop(L, top);
+    return rc;
+}
+
+static void host__column_free(host_column *c)
+{
+    free(c->path);
+    free(c->title);
+    free(c->kind);
+    free(c->unit);
+    free(c->unit_name);
+    free(c->parent);
+    free(c->plugin);
+    free(c->config);
+}
+
+static char *host__dup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+typedef struct {
+    host_gen *g;
+    size_t cap;
+    bool nomem;
+} host__cols;
+
+static void host__on_column(void *ud, const site_column *c)
+{
+    host__cols *x = ud;
+    host_gen *g = x->g;
+    if (x->nomem) return;
+    if (g->ncols == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 32;
+        host_column *n = realloc(g->cols, cap * sizeof *n);
+        if (!n) {
+            x->nomem = true;
+            return;
+        }
+        g->cols = n;
+        x->cap = cap;
+    }
+    host_column *o = &g->cols[g->ncols];
+    *o = (host_column){host__dup(c->path),
+                       host__dup(c->title),
+                       host__dup(c->kind),
+                       host__dup(c->unit),
+                       host__dup(c->unit_name),
+                       host__dup(c->parent),
+                       host__dup(c->plugin),
+                       host__dup(c->config),
+                       c->position,
+                       c->max_stale_days,
+                       c->depth,
+                       c->enabled,
+                       false};
+    if (!o->path || !o->title || !o->kind || !o->unit || !o->unit_name ||
+        (c->parent && !o->parent) || (c->plugin && !o->plugin) || (c->config && !o->config)) {
+        host__column_free(o);
+        x->nomem = true;
+        return;
+    }
+    g->ncols++;
+}
+
+static int host__bind(host_gen *g, const char *column, host_plugin *p)
+{
+    host_binding *b = &g->bindings[g->nbindings];
+    b->column = strdup(column);
+    if (!b->column) return PH_ENOMEM;
+    b->column_len = strcmp(column, "/") == 0 ? 0 : strlen(column);
+    b->plugin = p;
+    b->config_ref = luaL_ref(p->L, LUA_REGISTRYINDEX);
+    p->refs++;
+    g->nbindings++;
+    return 0;
+}
+
+/* Read the site's columns and bindings from the database into g, and bind
+ * the console to /admin. A binding that cannot be served (its plugin is not
+ * loaded, its config no longer fits the plugin's schema) is logged and
+ * left out: its column answers 404 until it is fixed. */
+static int host__load_bindings(lua_host *h, host_gen *g)
+{
+    host__cols x = {g, 0, false};
+    if (h->db && site_each_column(h->db, host__on_column, &x)) {
+        log_msg(LOG_ERROR, "the site's columns cannot be read: %s",
+                sqlite3_errmsg(store_db(h->db)));
+        return PH_EDB;
+    }
+    if (x.nomem) return PH_ENOMEM;
+    g->bindings = calloc(g->ncols + 1, sizeof *g->bindings);
+    if (!g->bindings) return PH_ENOMEM;
+    host_plugin *console = host__gen_find(g, "admin");
+    if (console && console->core) {
+        lua_newtable(console->L);
+        if (host__bind(g, "/admin", console)) return PH_ENOMEM;
+    }
+    for (size_t i = 0; i < g->ncols; i++) {
+        host_column *c = &g->cols[i];
+        if (!c->plugin || !c->enabled) continue;
         char why[512] = "";
-        lua_geti(B, -1, i);
-        const char *column = NULL, *plugin = NULL;
-        if (!lua_istable(B, -1)) {
-            snprintf(why, sizeof why,
-                     "must be a table { column = ..., plugin = ..., config = ... }");
-        } else {
-            lua_getfield(B, -1, "column");
-            lua_getfield(B, -2, "plugin");
-            column = lua_tostring(B, -2);
-            plugin = lua_tostring(B, -1);
-            lua_pop(B, 2);
-            if (!column || !host__column_ok(column))
-                snprintf(why, sizeof why,
-                         "column must be a path like \"/tzgg\" (leading /, no trailing /)");
-            else if (!plugin)
-                snprintf(why, sizeof why, "plugin must be the name of a plugin");
+        host_plugin *p = host__gen_find(g, c->plugin);
+        if (!p || p->core) {
+            snprintf(why, sizeof why, "no plugin named '%s' is loaded", c->plugin);
+        } else if (host__push_json(p, c->config, why, sizeof why) == 0 &&
+                   host__validate_config(p, why, sizeof why) == 0) {
+            if (host__bind(g, c->path, p)) return PH_ENOMEM;
+            c->served = true;
+            log_msg(LOG_DEBUG, "column %s is served by plugin %s", c->path, p->name);
         }
-        host_plugin *p = why[0] ? NULL : host__gen_find(g, plugin);
-        if (!why[0] && !p) snprintf(why, sizeof why, "no plugin named '%s' is loaded", plugin);
-        for (size_t k = 0; !why[0] && k < g->nbindings; k++)
-            if (strcmp(g->bindings[k].column, column) == 0)
-                snprintf(why, sizeof why, "column %s is bound twice", column);
-        if (!why[0]) {
-            lua_getfield(B, -1, "config");
-            int crc = lua_isnil(B, -1) ? (lua_newtable(p->L), 0)
-                                       : host__copy_value(B, -1, p->L, 0, why, sizeof why);
-            lua_pop(B, 1);
-            if (!crc && lua_type(p->L, -1) != LUA_TTABLE) {
-                snprintf(why, sizeof why, "config must be a table");
-                lua_pop(p->L, 1);
-            } else if (crc) {
-                lua_settop(p->L, 0);
-            } else if (host__validate_config(p, why, sizeof why) == 0) {
-                host_binding *b = &g->bindings[g->nbindings];
-                b->column = strdup(column);
-                b->column_len = strcmp(column, "/") == 0 ? 0 : strlen(column);
-                b->plugin = p;
-                b->config_ref = luaL_ref(p->L, LUA_REGISTRYINDEX);
-                p->refs++;
-                g->nbindings++;
-                log_msg(LOG_INFO, "column %s is served by plugin %s", column, p->name);
-            }
-        }
-        if (why[0]) {
-            log_msg(LOG_ERROR, "binding %lld in %s%s%s%s not loaded: %s", (long long)i, path,
-                    column ? " (column " : "", column ? column : "", column ? ")" : "", why);
-            rc = PH_EINVAL;
-        }
-        lua_pop(B, 1);
+        if (why[0])
+            log_msg(LOG_ERROR, "column %s is not served: %s (fix its binding in /admin)", c->path,
+                    why);
     }
-    lua_close(B);
     qsort(g->bindings, g->nbindings, sizeof *g->bindings, host__bindings_cmp);
-    return strict ? rc : 0;
+    return 0;
+}
+
+const host_column *lua__column_find(const host_gen *g, const char *path)
+{
+    for (size_t i = 0; g && i < g->ncols; i++)
+        if (strcmp(g->cols[i].path, path) == 0) return &g->cols[i];
+    return NULL;
 }
 
 static uint32_t host__hash(const char *s, size_t n)
@@ -603,8 +727,9 @@ static int host__gen_build(lua_host *h, const host_gen *prev, host_gen **out)
     if (!g) return PH_ENOMEM;
     g->refs = 1;
     g->id = ++h->next_gen_id;
-    int rc = host__load_plugins(h, g, prev);
-    if (!rc) rc = host__load_bindings(h, g, prev != NULL);
+    int rc = host__load_console(h, g, prev);
+    if (!rc) rc = host__load_plugins(h, g, prev);
+    if (!rc) rc = host__load_bindings(h, g);
     if (!rc) rc = host__gen_index(g);
     if (rc) {
         host__gen_unref(g);
@@ -1205,7 +1330,9 @@ static void host__on_grace(uv_timer_t *t)
     host_req *next;
     for (host_req *r = h->streams; r; r = next) {
         next = r->next_streaming;
-        if (r->gen != h->gen && r->state != REQ_RUNNING) {
+        /* A stream whose plugin was reloaded; a change of bindings alone
+         * keeps the same plugins, and their streams. */
+        if (host__gen_find(h->gen, r->plugin->name) != r->plugin && r->state != REQ_RUNNING) {
             log_msg(LOG_INFO,
                     "plugin %s: ending a stream on the version before the reload "
                     "rid=%s",
@@ -1229,6 +1356,31 @@ int lua_host_reload(lua_host *h)
     log_msg(LOG_INFO, "reloaded: %zu plugin(s), %zu column(s)", g->nplugins, g->nbindings);
     if (h->streams && h->grace_open)
         uv_timer_start(&h->grace_timer, host__on_grace, (uint64_t)h->conf->reload_grace_ms, 0);
+    return 0;
+}
+
+int lua__host_rebind(lua_host *h)
+{
+    host_gen *g = calloc(1, sizeof *g);
+    if (!g) return PH_ENOMEM;
+    g->refs = 1;
+    g->id = ++h->next_gen_id;
+    int rc = 0;
+    for (size_t i = 0; !rc && h->gen && i < h->gen->nplugins; i++) {
+        rc = host__gen_add(g, h->gen->plugins[i]);
+        if (!rc) h->gen->plugins[i]->refs++;
+    }
+    if (!rc) rc = host__load_bindings(h, g);
+    if (!rc) rc = host__gen_index(g);
+    if (rc) {
+        log_msg(LOG_ERROR, "the site's new columns cannot be served: %s", ph_strerror(rc));
+        host__gen_unref(g);
+        return rc;
+    }
+    host_gen *old = h->gen;
+    h->gen = g;
+    host__gen_unref(old);
+    log_msg(LOG_INFO, "site: %zu column(s), %zu served", g->ncols, g->nbindings - 1);
     return 0;
 }
 

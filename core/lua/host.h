@@ -6,7 +6,7 @@
  *           lua_host_handle() as the worker's HTTP handler, lua_host_reload().
  * Owns:     the plugins' lua_States, routes, bindings and requests in flight.
  * Uses:     Lua 5.4, libuv (timers), http, conf, log. This module is the only
- *           one that includes lua.h.
+ *           one that embeds plugins (app/ runs trusted Lua of its own).
  *
  * A request under a column's path reaches the plugin bound to the column,
  * with the column's config; the plugin's routes are relative to the column.
@@ -26,27 +26,36 @@
 
 typedef struct lua_host lua_host;
 struct store;
+struct lua_State;
 
-/* Load every plugin folder (a directory holding plugin.lua) inside each of
- * conf->plugins and the bindings file conf->bindings. A plugin or binding
- * that fails is logged with its file, line and reason and left out; the
- * rest load. Each plugin's migrations (its sql/ folder) are applied to `db`
- * (borrowed, may be NULL) under its namespace before it loads; one that
- * fails keeps the plugin out. `conf` and `db` must outlive the host. Returns 0, PH_EINVAL when the
- * bindings file cannot be read as a list of bindings (logged), or PH_ENOMEM. */
+/* Load the admin console (conf->lualib/admin, bound to /admin), every plugin
+ * folder (a directory holding plugin.lua) inside each of conf->plugins, and
+ * the site's columns and bindings from `db` (borrowed, may be NULL: no
+ * columns). A plugin or binding that fails is logged with its file, line
+ * and reason and left out; the rest load. Each plugin's migrations (its
+ * sql/ folder) are applied to `db` under its namespace before it loads;
+ * one that fails keeps the plugin out. `conf` and `db` must outlive the
+ * host. Returns 0, PH_EDB when the columns cannot be read (logged), or
+ * PH_ENOMEM. */
 int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct store *db);
-/* How many plugins and bindings are live. */
+/* How many plugins and bindings (the console's included) are live. */
 size_t lua_host_nplugins(const lua_host *h);
 size_t lua_host_nbindings(const lua_host *h);
 /* An http_handler_fn: route `req` to a plugin (404/405 when none) and answer it. */
 void lua_host_handle(void *host, http_request *req);
-/* Load plugins and bindings again from disk. A plugin whose new version
- * fails to load keeps serving its previous version; a bindings file that
- * fails leaves the previous bindings in place. Requests in flight finish on
- * the version they started on; streams still on an old version after
+/* Load plugins again from disk, and the columns and bindings from the
+ * database. A plugin whose new version fails to load keeps serving its
+ * previous version. Requests in flight finish on the version they started
+ * on; streams still on an old version of their plugin after
  * conf->reload_grace_ms are ended (server-sent events are told to come back
- * soon). Returns 0, or PH_EINVAL when nothing could be reloaded. */
+ * soon). Returns 0, or an error when nothing could be reloaded. */
 int lua_host_reload(lua_host *h);
+/* Check the config at idx of `from` against the schema of the live plugin
+ * `plugin`: 0, PH_ENOTFOUND (no such plugin is loaded) or PH_EINVAL, with
+ * the reason (naming the field) in why. With `json`, *json gets the
+ * config as given, as JSON text (malloc'd), when it passes. */
+int lua_host_check_config(lua_host *h, const char *plugin, struct lua_State *from, int idx,
+                          char **json, char *why, size_t whylen);
 /* Stop: end every request still with a plugin (streams, waits). Then, once
  * the loop has closed the host's handles, lua_host_free(). */
 void lua_host_stop(lua_host *h);

@@ -53,7 +53,7 @@ typedef struct {
 } host_job;
 
 struct host_plugin {
-    char *name, *version, *dir, *file;
+    char *name, *version, *description, *dir, *file;
     lua_State *L;
     size_t mem_used, mem_cap;
     int env_ref;    /* the plugin's _ENV */
@@ -63,6 +63,7 @@ struct host_plugin {
     host_job *jobs;
     size_t njobs;
     bool csrf_exempt; /* manifest csrf = false: none of its routes checks */
+    bool core;        /* the built-in admin console: may change the site */
     int refs;
     lua_host *host;
     host_req *cur; /* the request or job whose code runs now */
@@ -85,8 +86,20 @@ typedef struct {
     int config_ref; /* the validated config, a table in plugin->L */
 } host_binding;
 
+/* A column of the site model, as the generation was built from it. */
+typedef struct {
+    char *path, *title, *kind, *unit, *unit_name, *parent; /* parent NULL at the top */
+    char *plugin, *config;                                 /* its binding, or NULLs */
+    int64_t position, max_stale_days;
+    int depth;
+    bool enabled; /* the binding is enabled */
+    bool served;  /* ... and loaded: requests reach its plugin */
+} host_column;
+
 struct host_gen {
     uint64_t id;
+    host_column *cols; /* the site's columns in tree order (site_each_column) */
+    size_t ncols;
     /* Columns by path, open addressing: index+1 into bindings, 0 empty. */
     uint32_t *index;
     size_t index_cap;
@@ -224,6 +237,13 @@ int lua__l_park_csrf(lua_State *L);
 /* session.c: push the park.auth table; park.audit. */
 void lua__auth_open(lua_State *L);
 int lua__l_park_audit(lua_State *L);
+/* The logged-in user of r (NULL or a job: none): the id, and the login
+ * into login (n bytes); 0 when nobody is logged in. */
+int64_t lua__session_user(host_req *r, char *login, size_t n);
+
+/* site.c: push the park.site table; park.auth.can. */
+void lua__site_open(lua_State *L);
+int lua__l_auth_can(lua_State *L);
 
 /* jobs.c */
 /* Milliseconds since the epoch on the park clock (clock-offset-s applied). */
@@ -266,5 +286,13 @@ host_req *lua__req_of(lua_State *L);
  * max); *has_type is set when one is Content-Type. */
 size_t lua__res_headers(const host_req *r, http_header *hs, size_t max, bool *has_type);
 void lua__req_resume(host_req *r, int nargs);
+/* Serve the site model as the database has it now: a new generation with
+ * the same plugins and the columns and bindings read again. Streams go on.
+ * Returns 0, or an error (logged) after which the site serves as before. */
+int lua__host_rebind(lua_host *h);
+/* Push a copy of p's config schema onto `to` (an empty table when none). */
+int lua__push_schema(host_plugin *p, lua_State *to);
+/* The column at `path` in generation g, or NULL. */
+const host_column *lua__column_find(const host_gen *g, const char *path);
 
 #endif

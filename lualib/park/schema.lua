@@ -104,6 +104,21 @@ local function copy(v)
   return t
 end
 
+-- A whole float where an integer is expected becomes that integer: configs
+-- saved as JSON come back with floats (20.0) for every number.
+local function normalize(f, v)
+  local function int(x)
+    return math.type(x) == "float" and math.tointeger(x) or x
+  end
+  if f.type == "integer" then return int(v) end
+  if f.type == "array" and f.items == "integer" and type(v) == "table" then
+    local out = {}
+    for k, x in pairs(v) do out[k] = int(x) end
+    return out
+  end
+  return v
+end
+
 --- A column's config checked against the schema, with defaults filled in:
 -- the new table, or nil and the reason naming the field.
 function schema.apply(s, cfg)
@@ -120,6 +135,7 @@ function schema.apply(s, cfg)
       if f.required then return nil, ("field '%s': is required"):format(name) end
       v = copy(f.default)
     else
+      v = normalize(f, v)
       local ok, err = check_value(name, f, v)
       if not ok then return nil, err end
     end

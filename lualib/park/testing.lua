@@ -5,6 +5,7 @@
 --   local site = testing.start_site({
 --     plugins = { "plugins" },
 --     bindings = { { column = "/hello", plugin = "hello", config = { greeting = "Hi" } } },
+--     -- or site = { units = { ... }, columns = { ... } } (a site file's table)
 --   })
 --   local res = site:request("GET", "/hello")   -- { status, headers, body }
 --   site:stop()                                 -- SIGTERM; returns the exit code
@@ -46,11 +47,25 @@ end
 local Site = {}
 Site.__index = Site
 
+-- A site table for bindings = { { column =, plugin =, config = } }: one
+-- column each, owned by the center.
+local function site_of_bindings(bindings)
+  local columns = {}
+  for _, b in ipairs(bindings) do
+    columns[#columns + 1] = { path = b.column, title = b.title or b.column, kind = "static",
+                              unit = "center", plugin = b.plugin, config = b.config,
+                              enabled = b.enabled }
+  end
+  return { columns = columns }
+end
+
 --- Start `parkhost serve` on a free loopback port with a fresh database in a
 -- temporary directory. opts.plugins: list of plugin directories;
--- opts.bindings: a list of { column =, plugin =, config = } or the path of a
--- bindings file; opts.args: extra flags ({ "--max-body-bytes", "100" }).
--- Waits until it listens.
+-- opts.site: a site table ({ units =, columns = }, as `parkhost site
+-- import` reads) or the path of a site file, imported before the start;
+-- opts.bindings: a shorthand, a list of { column =, plugin =, config = }
+-- (columns of the center); opts.args: extra flags ({ "--max-body-bytes",
+-- "100" }). Waits until it listens.
 function testing.start_site(opts)
   opts = opts or {}
   local bin = opts.bin or os.getenv("PARKHOST_BIN_UNDER_TEST") or PARKHOST_BIN
@@ -59,24 +74,34 @@ function testing.start_site(opts)
   os.remove(dir)
   assert(os.execute("mkdir -p " .. sh_quote(dir)))
   local log = dir .. "/parkhost.log"
-  local bindings = opts.bindings or {}
-  if type(bindings) == "table" then
-    local f = assert(io.open(dir .. "/bindings.lua", "w"))
-    f:write("return ", serialize(bindings), "\n")
+  local site_file = opts.site
+  if site_file == nil and opts.bindings then site_file = site_of_bindings(opts.bindings) end
+  if type(site_file) == "table" then
+    local f = assert(io.open(dir .. "/site.lua", "w"))
+    f:write("return ", serialize(site_file), "\n")
     f:close()
-    bindings = dir .. "/bindings.lua"
+    site_file = dir .. "/site.lua"
+  end
+  local plugins = {}
+  for _, p in ipairs(opts.plugins or { "plugins" }) do
+    plugins[#plugins + 1] = "--plugins"
+    plugins[#plugins + 1] = sh_quote(p)
   end
   local cmd = { sh_quote(bin), "serve", "--host", "127.0.0.1", "--port", "0",
-                "--db", sh_quote(dir .. "/site.db"), "--bindings", sh_quote(bindings),
+                "--db", sh_quote(dir .. "/site.db"),
                 "--pid-file", sh_quote(dir .. "/parkhost.pid"),
-                "--upload-dir", sh_quote(dir .. "/uploads") }
-  for _, p in ipairs(opts.plugins or { "plugins" }) do
-    cmd[#cmd + 1] = "--plugins"
-    cmd[#cmd + 1] = sh_quote(p)
-  end
+                "--upload-dir", sh_quote(dir .. "/uploads"), table.concat(plugins, " ") }
   for _, a in ipairs(opts.args or {}) do cmd[#cmd + 1] = sh_quote(a) end
   local site = setmetatable({ dir = dir, log_path = log, cmd = table.concat(cmd, " "),
-                              db_path = dir .. "/site.db", bin = bin }, Site)
+                              db_path = dir .. "/site.db", bin = bin,
+                              plugin_flags = table.concat(plugins, " ") }, Site)
+  if site_file then
+    local out, ok = site:command("site", "import", site_file)
+    if not ok then
+      os.execute("rm -rf " .. sh_quote(dir))
+      error("the site file cannot be imported:\n" .. out, 2)
+    end
+  end
   site:launch()
   return site
 end
@@ -120,7 +145,7 @@ function Site:command(...)
     stdin = "<" .. sh_quote(stdin)
   end
   local p = assert(io.popen(sh_quote(self.bin) .. " " .. table.concat(args, " ") .. " --db "
-    .. sh_quote(self.db_path) .. " " .. stdin .. " 2>&1"))
+    .. sh_quote(self.db_path) .. " " .. self.plugin_flags .. " " .. stdin .. " 2>&1"))
   local out = p:read("a")
   local ok = p:close()
   return out, ok == true

@@ -439,10 +439,19 @@ void server_start_argv(server_t *s, int flags, const char *const *extra)
     snprintf(s->pid_path, sizeof s->pid_path, "%s/parkhost.pid", s->dir);
     snprintf(s->upload_path, sizeof s->upload_path, "%s/uploads", s->dir);
 
-    static char plug1[H_PATH_MAX], plug2[H_PATH_MAX], bindings[H_PATH_MAX];
+    static char plug1[H_PATH_MAX], plug2[H_PATH_MAX], site[H_PATH_MAX];
     snprintf(plug1, sizeof plug1, "%s/plugins", src);
     snprintf(plug2, sizeof plug2, "%s/tests/fixtures/plugins", src);
-    snprintf(bindings, sizeof bindings, "%s/tests/fixtures/bindings.lua", src);
+    snprintf(site, sizeof site, "%s/tests/fixtures/site.lua", src);
+
+    /* The test site's columns, as an administrator would import them. */
+    cli_result_t imp;
+    const char *import[] = {"site",      "import", site,   "--plugins", plug1,
+                            "--plugins", plug2,    "--db", s->db_path,  NULL};
+    cli_run(&imp, 20000, import);
+    if (imp.timed_out || !WIFEXITED(imp.status) || WEXITSTATUS(imp.status) != 0)
+        h_fail(__FILE__, __LINE__, "parkhost site import %s failed: %s", site, imp.err);
+    cli_free(&imp);
 
     const char *argv[96];
     int n = 0;
@@ -458,8 +467,6 @@ void server_start_argv(server_t *s, int flags, const char *const *extra)
     argv[n++] = plug1;
     argv[n++] = "--plugins";
     argv[n++] = plug2;
-    argv[n++] = "--bindings";
-    argv[n++] = bindings;
     argv[n++] = "--db";
     argv[n++] = s->db_path;
     argv[n++] = "--pid-file";

@@ -6,7 +6,7 @@ describe("a failing plugin handler", function()
 
   setup(function()
     site = testing.start_site({ plugins = { "plugins", "tests/fixtures/plugins" },
-                                bindings = "tests/fixtures/bindings.lua" })
+                                site = "tests/fixtures/site.lua" })
   end)
 
   teardown(function()

@@ -8,11 +8,7 @@ describe("loading plugins", function()
   setup(function()
     site = testing.start_site({
       plugins = { "plugins", "tests/fixtures/broken" },
-      bindings = {
-        { column = "/hello", plugin = "hello" },
-        { column = "/s", plugin = "syntax_error" },
-        { column = "/hello2", plugin = "hello", config = { greting = "typo" } },
-      },
+      bindings = { { column = "/hello", plugin = "hello" } },
     })
     log = site:log()
   end)
@@ -39,36 +35,9 @@ describe("loading plugins", function()
     assert.matches("plugin bad_route not loaded: [^\n]*pattern '/a//b' has an empty segment", log)
   end)
 
-  it("refuses bindings to a plugin that is not loaded or with an unknown config field", function()
-    assert.matches("%(column /s%) not loaded: no plugin named 'syntax_error' is loaded", log)
-    assert.matches("%(column /hello2%) not loaded: unknown config field 'greting'", log)
-    assert.are.equal(404, site:request("GET", "/s").status)
-    assert.are.equal(404, site:request("GET", "/hello2").status)
-  end)
-
   it("starts the rest of the site normally", function()
     local res = site:request("GET", "/hello")
     assert.are.equal(200, res.status)
     assert.are.equal("Hello, World!", res.body)
-  end)
-end)
-
-describe("a bindings file that cannot be read", function()
-  it("stops the start with the file, the line and the reason", function()
-    local dir = os.tmpname()
-    os.remove(dir)
-    os.execute("mkdir -p " .. dir)
-    local f = assert(io.open(dir .. "/bindings.lua", "w"))
-    f:write("return {\n  { column = '/a', plugin = 'hello' \n")
-    f:close()
-    local cmd = ("%q serve --port 0 --plugins plugins --bindings %s/bindings.lua --db %s/db "
-      .. "--pid-file %s/pid 2>%s/log"):format(PARKHOST_BIN, dir, dir, dir, dir)
-    local ok, _, code = os.execute(cmd)
-    local log = assert(io.open(dir .. "/log")):read("a")
-    os.execute("rm -rf " .. dir)
-    assert.falsy(ok)
-    assert.are.equal(1, code)
-    assert.matches("bindings not loaded: [^\n]*/bindings%.lua:3: '}' expected", log)
-    assert.matches("not started: fix the bindings file", log)
   end)
 end)

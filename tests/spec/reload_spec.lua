@@ -23,12 +23,6 @@ return plugin
   f:close()
 end
 
-local function write_bindings(path, extra)
-  local f = assert(io.open(path, "w"))
-  f:write('return { { column = "/ver", plugin = "ver" }, ', extra or "", " }\n")
-  f:close()
-end
-
 describe("hot reload", function()
   local site, dir
 
@@ -36,8 +30,8 @@ describe("hot reload", function()
     dir = os.tmpname()
     os.remove(dir)
     write_plugin(dir, "v1")
-    write_bindings(dir .. "/bindings.lua")
-    site = testing.start_site({ plugins = { dir }, bindings = dir .. "/bindings.lua",
+    site = testing.start_site({ plugins = { dir },
+                                bindings = { { column = "/ver", plugin = "ver" } },
                                 args = { "--reload-grace-ms", "200" } })
   end)
 
@@ -77,17 +71,19 @@ describe("hot reload", function()
     assert.are.equal("v2", site:request("GET", "/ver").body)
   end)
 
-  it("keeps the old bindings when the new bindings file is broken", function()
-    local f = assert(io.open(dir .. "/bindings.lua", "w"))
-    f:write("return { oops")
+  it("serves columns imported while it runs once it reloads", function()
+    local f = assert(io.open(dir .. "/more.lua", "w"))
+    f:write('return { columns = { { path = "/ver2", title = "第二版", kind = "static", '
+      .. 'unit = "center", plugin = "ver" } } }')
     f:close()
-    reload()
-    site:wait_log("reload failed: the site keeps serving what it served before")
-    assert.are.equal("v2", site:request("GET", "/ver").body)
-    write_bindings(dir .. "/bindings.lua", '{ column = "/ver2", plugin = "ver" }')
     write_plugin(dir, "v4")
+    local out, ok = site:command("site", "import", dir .. "/more.lua")
+    assert.is_true(ok, out)
+    assert.matches("1 column%(s%), 1 binding%(s%)", out)
+    assert.are.equal(404, site:request("GET", "/ver2").status)
     reload()
     assert.are.equal("v4", site:request("GET", "/ver2").body)
+    assert.are.equal("v4", site:request("GET", "/ver").body)
   end)
 
   it("finishes a request in flight on the version it started on", function()
@@ -165,7 +161,7 @@ describe("a plugin that keeps failing", function()
   it("is put into maintenance for its columns, then tried again", function()
     local site = testing.start_site({
       plugins = { "plugins", "tests/fixtures/plugins" },
-      bindings = "tests/fixtures/bindings.lua",
+      site = "tests/fixtures/site.lua",
       args = { "--plugin-failures", "3", "--plugin-failure-window-s", "60",
                "--plugin-maintenance-s", "1" },
     })

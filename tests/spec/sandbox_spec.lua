@@ -9,7 +9,7 @@ describe("the plugin sandbox", function()
   setup(function()
     site = testing.start_site({
       plugins = { "plugins", "tests/fixtures/hostile" },
-      bindings = "tests/fixtures/hostile_bindings.lua",
+      site = "tests/fixtures/hostile_site.lua",
       args = { "--plugin-instructions", "2000000", "--plugin-memory-mb", "32",
                "--plugin-failures", "1000" },
     })
