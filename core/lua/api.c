@@ -1164,6 +1164,8 @@ void lua__api_open(lua_State *L)
     lua_setfield(L, -2, "csrf");
     lua__auth_open(L);
     lua_setfield(L, -2, "auth");
+    lua__site_open(L);
+    lua_setfield(L, -2, "site");
     lua_pushcfunction(L, lua__l_park_audit);
     lua_setfield(L, -2, "audit");
     lua_pushvalue(L, -1);

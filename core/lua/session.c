@@ -130,8 +130,7 @@ static int session__audit(host_plugin *p, host_req *r, int64_t user_id, const ch
     return audit_record(h->db, &e);
 }
 
-/* The logged-in user of r: id and login into buf; 0 when none. */
-static int64_t session__current(host_req *r, char *login, size_t n)
+int64_t lua__session_user(host_req *r, char *login, size_t n)
 {
     size_t len;
     const char *token = r && r->http ? session__token(r, &len) : NULL;
@@ -180,7 +179,7 @@ static int l_park_audit(lua_State *L)
     char full[300], login[256];
     snprintf(full, sizeof full, "%s.%s", p->name, action);
     host_req *r = lua__req_of(L);
-    int64_t uid = session__current(r, login, sizeof login);
+    int64_t uid = lua__session_user(r, login, sizeof login);
     if (session__audit(p, r, uid, uid ? login : NULL, full, object, before, after)) {
         lua_pushnil(L);
         lua_pushliteral(L, "the audit log cannot be written");
@@ -361,7 +360,7 @@ static int l_auth_logout(lua_State *L)
     const char *token = session__token(r, &len);
     if (token) {
         char login[256];
-        int64_t uid = session__current(r, login, sizeof login);
+        int64_t uid = lua__session_user(r, login, sizeof login);
         if (uid) {
             char object[300];
             snprintf(object, sizeof object, "user:%s", login);
@@ -381,10 +380,8 @@ int lua__l_park_audit(lua_State *L)
 void lua__auth_open(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"login", l_auth_login},
-        {"user", l_auth_user},
-        {"logout", l_auth_logout},
-        {NULL, NULL},
+        {"login", l_auth_login},  {"user", l_auth_user}, {"logout", l_auth_logout},
+        {"can", lua__l_auth_can}, {NULL, NULL},
     };
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);

@@ -1,0 +1,727 @@
+/* park.site: the center's site model for plugins, and park.auth.can.
+ *
+ * Every plugin may read the model (units, the column tree, navigation,
+ * bindings, the loaded plugins) and ask what the logged-in user may do.
+ * Only the built-in admin console (p->core) may change it; each change is
+ * checked here against the logged-in user's roles through site_can (the
+ * one table of permissions, core/site), then made with its audit entry,
+ * then served at once (lua__host_rebind). Passwords are hashed on the libuv
+ * thread pool, as logins are checked (session.c). */
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "log/log.h"
+#include "lua/internal.h"
+#include "site/site.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static lua_host *site__host(lua_State *L)
+{
+    return lua__plugin_of(L)->host;
+}
+
+static int site__fail(lua_State *L, const char *code, const char *msg)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, msg);
+    lua_pushstring(L, code);
+    return 3;
+}
+
+static int site__fail_rc(lua_State *L, int rc, const char *msg)
+{
+    return site__fail(L,
+                      rc == PH_ENOTFOUND ? "NOTFOUND"
+                      : rc == PH_EEXISTS ? "EXISTS"
+                      : rc == PH_EINVAL  ? "INVALID"
+                                         : "ERROR",
+                      msg);
+}
+
+/* ---- permissions ------------------------------------------------------ */
+
+/* The column path an action is asked about: the argument, or the
+ * request's column. */
+static const char *site__path_arg(lua_State *L, int idx)
+{
+    if (!lua_isnoneornil(L, idx)) return luaL_checkstring(L, idx);
+    host_req *r = lua__req_of(L);
+    return r && r->binding ? r->binding->column : NULL;
+}
+
+/* park.auth.can(action, path) -> whether the logged-in user may. */
+int lua__l_auth_can(lua_State *L)
+{
+    const char *action = luaL_checkstring(L, 1);
+    lua_host *h = site__host(L);
+    host_req *r = lua__req_of(L);
+    char login[128];
+    int64_t uid = h->db ? lua__session_user(r, login, sizeof login) : 0;
+    const char *path = strcmp(action, "admin") == 0 ? NULL : site__path_arg(L, 2);
+    lua_pushboolean(L, uid && site_can(h->db, uid, action, path));
+    return 1;
+}
+
+/* Who changes the site: the logged-in user of the console's request. Raises
+ * for any plugin but the console; false when nobody is logged in. */
+typedef struct {
+    char actor[160], login[128], address[64];
+    site_actor a;
+} site__who;
+
+/* Raises unless the caller is the console: before anything else, so that
+ * a plugin learns nothing from its arguments' checks. */
+static void site__core(lua_State *L, const char *fn)
+{
+    if (!lua__plugin_of(L)->core) luaL_error(L, "park.site.%s is for the admin console only", fn);
+}
+
+static bool site__console(lua_State *L, const char *fn, site__who *w)
+{
+    host_plugin *p = lua__plugin_of(L);
+    site__core(L, fn);
+    host_req *r = lua__req_of(L);
+    if (!r || !r->http) luaL_error(L, "park.site.%s is called while handling a request", fn);
+    memset(w, 0, sizeof *w);
+    int64_t uid = lua__session_user(r, w->login, sizeof w->login);
+    if (!uid) return false;
+    snprintf(w->actor, sizeof w->actor, "user:%s", w->login);
+    if (!lua__client_ip(r, w->address, sizeof w->address)) w->address[0] = 0;
+    w->a = (site_actor){w->actor, uid, w->address, lua__now(p->host)};
+    return true;
+}
+
+/* The console's caller, allowed `action` on `path`: true, or false with
+ * FORBIDDEN pushed (3 values). */
+static bool site__allowed(lua_State *L, const char *fn, const char *action, const char *path,
+                          site__who *w)
+{
+    if (site__console(L, fn, w) && site_can(site__host(L)->db, w->a.user_id, action, path))
+        return true;
+    site__fail(L, "FORBIDDEN", "you may not do this");
+    return false;
+}
+
+static int site__served(lua_State *L)
+{
+    lua__host_rebind(site__host(L));
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static void site__setstr(lua_State *L, const char *k, const char *v)
+{
+    if (!v) return;
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void site__push_column(lua_State *L, const host_column *c)
+{
+    lua_createtable(L, 0, 12);
+    site__setstr(L, "path", c->path);
+    site__setstr(L, "title", c->title);
+    site__setstr(L, "kind", c->kind);
+    site__setstr(L, "unit", c->unit);
+    site__setstr(L, "unit_name", c->unit_name);
+    site__setstr(L, "parent", c->parent);
+    site__setstr(L, "plugin", c->plugin);
+    lua_pushinteger(L, c->position);
+    lua_setfield(L, -2, "position");
+    lua_pushinteger(L, c->depth);
+    lua_setfield(L, -2, "depth");
+    if (c->max_stale_days) {
+        lua_pushinteger(L, c->max_stale_days);
+        lua_setfield(L, -2, "max_stale_days");
+    }
+    lua_pushboolean(L, c->plugin && c->enabled);
+    lua_setfield(L, -2, "enabled");
+    lua_pushboolean(L, c->served);
+    lua_setfield(L, -2, "served");
+}
+
+/* park.site.units() */
+static int l_site_units(lua_State *L)
+{
+    lua_host *h = site__host(L);
+    lua_newtable(L);
+    if (!h->db) return 1;
+    sqlite3_stmt *st = store_prepare(
+        h->db, "SELECT code, name, is_center FROM park_units ORDER BY is_center DESC, code");
+    if (!st) return site__fail(L, "ERROR", "the units cannot be read");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lua_createtable(L, 0, 3);
+        site__setstr(L, "code", (const char *)sqlite3_column_text(st, 0));
+        site__setstr(L, "name", (const char *)sqlite3_column_text(st, 1));
+        lua_pushboolean(L, sqlite3_column_int(st, 2));
+        lua_setfield(L, -2, "center");
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return site__fail(L, "ERROR", "the units cannot be read");
+    return 1;
+}
+
+/* park.site.columns() */
+static int l_site_columns(lua_State *L)
+{
+    const host_gen *g = site__host(L)->gen;
+    lua_createtable(L, g ? (int)g->ncols : 0, 0);
+    for (size_t i = 0; g && i < g->ncols; i++) {
+        site__push_column(L, &g->cols[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+/* park.site.column([path]) */
+static int l_site_column(lua_State *L)
+{
+    const char *path = site__path_arg(L, 1);
+    const host_column *c = path ? lua__column_find(site__host(L)->gen, path) : NULL;
+    if (c)
+        site__push_column(L, c);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* park.site.binding(path) -> { plugin, enabled, config } or nil */
+static int l_site_binding(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    const host_column *c = lua__column_find(site__host(L)->gen, path);
+    if (!c || !c->plugin) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_createtable(L, 0, 3);
+    site__setstr(L, "plugin", c->plugin);
+    lua_pushboolean(L, c->enabled);
+    lua_setfield(L, -2, "enabled");
+    lua_getfield(L, LUA_REGISTRYINDEX, "park.loaded");
+    if (lua_getfield(L, -1, "cjson") != LUA_TTABLE)
+        return luaL_error(L, "park.site.binding needs lua-cjson (apt-get install lua-cjson)");
+    lua_getfield(L, -1, "decode");
+    lua_pushstring(L, c->config ? c->config : "{}");
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
+    lua_setfield(L, -4, "config");
+    lua_pop(L, 2);
+    return 1;
+}
+
+/* park.site.nav(): the served part of the tree, nested. A column is in it
+ * when it is served or has a served column below; in tree order a
+ * column's parent is the nearest column before it one level up. */
+static int l_site_nav(lua_State *L)
+{
+    const host_gen *g = site__host(L)->gen;
+    size_t n = g ? g->ncols : 0;
+    lua_newtable(L);
+    if (!n) return 1;
+    int top = lua_gettop(L);
+    size_t *parent = malloc(n * sizeof *parent);
+    bool *keep = calloc(n, sizeof *keep), *current = calloc(n, sizeof *current);
+    if (!parent || !keep || !current) {
+        free(parent);
+        free(keep);
+        free(current);
+        return luaL_error(L, "not enough memory");
+    }
+    size_t last[SITE_DEPTH_MAX + 1];
+    for (size_t i = 0; i < n; i++) {
+        int d = g->cols[i].depth;
+        parent[i] = d > 0 && d <= SITE_DEPTH_MAX ? last[d - 1] : SIZE_MAX;
+        if (d <= SITE_DEPTH_MAX) last[d] = i;
+    }
+    for (size_t i = n; i-- > 0;)
+        if ((keep[i] = keep[i] || g->cols[i].served) && parent[i] != SIZE_MAX)
+            keep[parent[i]] = true;
+    host_req *r = lua__req_of(L);
+    const char *here = r && r->binding ? r->binding->column : NULL;
+    for (size_t i = 0; here && i < n; i++)
+        if (strcmp(g->cols[i].path, here) == 0)
+            for (size_t k = i; k != SIZE_MAX; k = parent[k])
+                current[k] = true;
+    /* The stack holds the children list of each open level. */
+    int depth = -1;
+    for (size_t i = 0; i < n; i++) {
+        const host_column *c = &g->cols[i];
+        if (!keep[i] || c->depth > SITE_DEPTH_MAX) continue;
+        while (depth >= c->depth) { /* close deeper levels */
+            lua_pop(L, 1);
+            depth--;
+        }
+        if (!lua_checkstack(L, 6)) break;
+        lua_createtable(L, 0, 5);
+        site__setstr(L, "path", c->path);
+        site__setstr(L, "title", c->title);
+        site__setstr(L, "kind", c->kind);
+        lua_pushboolean(L, current[i]);
+        lua_setfield(L, -2, "current");
+        lua_pushboolean(L, c->served);
+        lua_setfield(L, -2, "served");
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, "children");
+        /* [.. list entry children]: append entry to list, keep children. */
+        lua_insert(L, -2);
+        lua_rawseti(L, -3, (lua_Integer)lua_rawlen(L, -3) + 1);
+        depth = c->depth;
+    }
+    lua_settop(L, top);
+    free(parent);
+    free(keep);
+    free(current);
+    return 1;
+}
+
+static int site__by_name(const void *a, const void *b)
+{
+    return strcmp((*(host_plugin *const *)a)->name, (*(host_plugin *const *)b)->name);
+}
+
+/* park.site.plugins(): by name */
+static int l_site_plugins(lua_State *L)
+{
+    const host_gen *g = site__host(L)->gen;
+    size_t n = g ? g->nplugins : 0;
+    host_plugin **v = malloc((n + 1) * sizeof *v);
+    if (!v) return luaL_error(L, "not enough memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!g->plugins[i]->core) v[k++] = g->plugins[i];
+    qsort(v, k, sizeof *v, site__by_name);
+    lua_createtable(L, (int)k, 0);
+    for (size_t i = 0; i < k; i++) {
+        lua_createtable(L, 0, 4);
+        site__setstr(L, "name", v[i]->name);
+        site__setstr(L, "version", v[i]->version);
+        site__setstr(L, "description", v[i]->description);
+        lua__push_schema(v[i], L);
+        lua_setfield(L, -2, "config");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    free(v);
+    return 1;
+}
+
+/* ---- changes: the console only ------------------------------------------- */
+
+/* park.site.unit_put(code, name) */
+static int l_site_unit_put(lua_State *L)
+{
+    site__core(L, "unit_put");
+    const char *code = luaL_checkstring(L, 1), *name = luaL_checkstring(L, 2), *why;
+    site__who w;
+    if (!site__allowed(L, "unit_put", "admin", NULL, &w)) return 3;
+    int rc = site_unit_put(site__host(L)->db, &w.a, code, name, &why);
+    return rc ? site__fail_rc(L, rc, why) : site__served(L);
+}
+
+static const char *site__field_str(lua_State *L, int t, const char *k)
+{
+    lua_getfield(L, t, k);
+    const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    lua_pop(L, 1); /* the string stays alive in the table */
+    return v;
+}
+
+/* An optional integer field: *out, or false when it is neither nil nor an
+ * integer. */
+static bool site__field_int(lua_State *L, int t, const char *k, int64_t *out)
+{
+    lua_getfield(L, t, k);
+    bool ok = true;
+    if (!lua_isnil(L, -1)) {
+        int isint;
+        lua_Integer v = lua_tointegerx(L, -1, &isint);
+        if (isint && lua_type(L, -1) == LUA_TNUMBER)
+            *out = v;
+        else
+            ok = false;
+    }
+    lua_pop(L, 1);
+    return ok;
+}
+
+/* park.site.column_put{ path, title, kind, unit, parent, position, max_stale_days } */
+static int l_site_column_put(lua_State *L)
+{
+    site__core(L, "column_put");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    site__who w;
+    if (!site__allowed(L, "column_put", "admin", NULL, &w)) return 3;
+    site_column c = {.position = -1};
+    c.path = site__field_str(L, 1, "path");
+    c.title = site__field_str(L, 1, "title");
+    c.kind = site__field_str(L, 1, "kind");
+    c.unit = site__field_str(L, 1, "unit");
+    c.parent = site__field_str(L, 1, "parent");
+    if (!site__field_int(L, 1, "position", &c.position))
+        return site__fail(L, "INVALID", "position: must be an integer");
+    if (!site__field_int(L, 1, "max_stale_days", &c.max_stale_days))
+        return site__fail(L, "INVALID", "max_stale_days: must be an integer");
+    char why[512];
+    int rc = site_column_put(site__host(L)->db, &w.a, &c, why, sizeof why);
+    return rc ? site__fail_rc(L, rc, why) : site__served(L);
+}
+
+/* park.site.bind(path, { plugin =, enabled =, config = }) */
+static int l_site_bind(lua_State *L)
+{
+    site__core(L, "bind");
+    const char *path = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    site__who w;
+    if (!site__allowed(L, "bind", "bind", path, &w)) return 3;
+    lua_host *h = site__host(L);
+    const char *plugin = site__field_str(L, 2, "plugin");
+    lua_getfield(L, 2, "enabled");
+    bool enabled = lua_isnil(L, -1) || lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (!plugin) return site__fail(L, "INVALID", "plugin: the name of a plugin");
+    lua_getfield(L, 2, "config");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
+    int cfg = lua_gettop(L);
+    if (!lua_istable(L, cfg)) return site__fail(L, "INVALID", "config: must be a table");
+    char why[512];
+    /* Stored as given: the plugin's defaults fill the rest when served. */
+    char *json = NULL;
+    if (lua_host_check_config(h, plugin, L, cfg, &json, why, sizeof why))
+        return site__fail(L, "INVALID", why);
+    const char *msg;
+    int rc = site_bind(h->db, &w.a, path, plugin, enabled, json, &msg);
+    free(json);
+    return rc ? site__fail_rc(L, rc, msg) : site__served(L);
+}
+
+/* park.site.unbind(path) */
+static int l_site_unbind(lua_State *L)
+{
+    site__core(L, "unbind");
+    const char *path = luaL_checkstring(L, 1), *why;
+    site__who w;
+    if (!site__allowed(L, "unbind", "bind", path, &w)) return 3;
+    int rc = site_unbind(site__host(L)->db, &w.a, path, &why);
+    return rc ? site__fail_rc(L, rc, why) : site__served(L);
+}
+
+/* ---- users -------------------------------------------------------------- */
+
+static void site__push_user(void *ud, const char *login, const char *name, bool disabled,
+                            const char *roles)
+{
+    lua_State *L = ud;
+    lua_createtable(L, 0, 4);
+    site__setstr(L, "login", login);
+    site__setstr(L, "name", name);
+    lua_pushboolean(L, disabled);
+    lua_setfield(L, -2, "disabled");
+    /* roles is "editor@invest, reviewer@social" */
+    lua_newtable(L);
+    for (const char *s = roles; s && *s;) {
+        const char *end = strstr(s, ", "), *at = strchr(s, '@');
+        size_t n = end ? (size_t)(end - s) : strlen(s);
+        if (at && at < s + n) {
+            lua_createtable(L, 0, 2);
+            lua_pushlstring(L, s, (size_t)(at - s));
+            lua_setfield(L, -2, "role");
+            lua_pushlstring(L, at + 1, (size_t)(s + n - at - 1));
+            lua_setfield(L, -2, "unit");
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        }
+        s = end ? end + 2 : s + n;
+    }
+    lua_setfield(L, -2, "roles");
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
+/* park.site.users() */
+static int l_site_users(lua_State *L)
+{
+    site__core(L, "users");
+    site__who w;
+    if (!site__allowed(L, "users", "admin", NULL, &w)) return 3;
+    lua_newtable(L);
+    if (auth_each_user(site__host(L)->db, site__push_user, L))
+        return site__fail(L, "ERROR", "the accounts cannot be read");
+    return 1;
+}
+
+static int site__user_audit(lua_State *L, const site__who *w, const char *action, const char *login,
+                            const char *unit, const char *role)
+{
+    char object[100], after[200];
+    snprintf(object, sizeof object, "user:%s", login);
+    if (unit) snprintf(after, sizeof after, "{\"unit\":\"%s\",\"role\":\"%s\"}", unit, role);
+    audit_entry e = {0,      w->a.now, w->actor, w->a.user_id,       w->address,
+                     action, object,   NULL,     unit ? after : NULL};
+    if (audit_record(site__host(L)->db, &e))
+        log_msg(LOG_ERROR, "%s %s: made, but not recorded in the audit log", action, login);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* A unit code or role is checked by auth before it is used; these keep
+ * the audit entry's JSON well-formed whatever they hold. */
+static bool site__word_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 64) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+              s[i] == '-' || s[i] == '.'))
+            return false;
+    return true;
+}
+
+/* park.site.grant(login, unit, role), park.site.revoke(login, unit, role) */
+static int site__role(lua_State *L, bool grant)
+{
+    site__core(L, grant ? "grant" : "revoke");
+    const char *login = luaL_checkstring(L, 1), *unit = luaL_checkstring(L, 2);
+    const char *role = luaL_checkstring(L, 3), *why = "no such user, unit or role";
+    site__who w;
+    if (!site__allowed(L, grant ? "grant" : "revoke", "admin", NULL, &w)) return 3;
+    if (!site__word_ok(login) || !site__word_ok(unit) || !auth_role_ok(role))
+        return site__fail(L, "INVALID", "the role is admin, webmaster, editor, reviewer or leader");
+    if (!grant && strcmp(login, w.login) == 0 && strcmp(role, "admin") == 0)
+        return site__fail(L, "INVALID", "you cannot take away your own admin role");
+    store *s = site__host(L)->db;
+    int rc =
+        grant ? auth_grant(s, login, unit, role, &why) : auth_revoke(s, login, unit, role, &why);
+    if (rc) return site__fail_rc(L, rc, why);
+    return site__user_audit(L, &w, grant ? "user.grant" : "user.revoke", login, unit, role);
+}
+
+static int l_site_grant(lua_State *L)
+{
+    return site__role(L, true);
+}
+
+static int l_site_revoke(lua_State *L)
+{
+    return site__role(L, false);
+}
+
+/* park.site.disable(login, disabled) */
+static int l_site_disable(lua_State *L)
+{
+    site__core(L, "disable");
+    const char *login = luaL_checkstring(L, 1);
+    bool disabled = lua_toboolean(L, 2);
+    site__who w;
+    if (!site__allowed(L, "disable", "admin", NULL, &w)) return 3;
+    if (disabled && strcmp(login, w.login) == 0)
+        return site__fail(L, "INVALID", "you cannot disable your own account");
+    int rc = auth_disable(site__host(L)->db, login, disabled);
+    if (rc) return site__fail_rc(L, rc, "there is no user with this login");
+    return site__user_audit(L, &w, disabled ? "user.disable" : "user.enable", login, NULL, NULL);
+}
+
+/* A password hashed on the thread pool, for user_add and passwd. */
+typedef struct {
+    char pw[AUTH_PASSWORD_MAX + 1];
+    size_t pwlen;
+    char hash[AUTH_HASH_MAX];
+    bool ok, add;
+    char login[72], name[256], unit[72], role[16];
+    site__who who;
+} site__hashing;
+
+static void site__hash(uv_work_t *w)
+{
+    site__hashing *x = w->data;
+    x->ok = auth_hash(x->pw, x->pwlen, x->hash) == 0;
+    explicit_bzero(x->pw, sizeof x->pw);
+}
+
+static void site__hashed(uv_work_t *w, int status)
+{
+    host_req *r = (host_req *)((char *)w - offsetof(host_req, work));
+    site__hashing *x = w->data;
+    r->work_pending = false;
+    if (status) x->ok = false;
+    if (r->orphaned) {
+        explicit_bzero(x, sizeof *x);
+        free(x);
+        r->work.data = NULL;
+        lua__req_end(r);
+        return;
+    }
+    lua__req_resume(r, 0);
+}
+
+/* In the coroutine again: store the hash. */
+static int site__hashed_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    host_req *r = lua__req_of(L);
+    site__hashing x = *(site__hashing *)r->work.data;
+    explicit_bzero(r->work.data, sizeof x);
+    free(r->work.data);
+    r->work.data = NULL;
+    store *s = site__host(L)->db;
+    const char *why = "there is no user with this login";
+    int rc;
+    if (!x.ok)
+        rc = PH_ENOMEM, why = "not enough memory to hash the password";
+    else if (x.add)
+        rc = auth_user_add(s, x.login, x.name, x.hash, x.unit, x.role, x.who.a.now, &why);
+    else
+        rc = auth_set_hash(s, x.login, x.hash, x.who.a.now);
+    explicit_bzero(x.hash, sizeof x.hash);
+    if (rc) return site__fail_rc(L, rc, why);
+    return site__user_audit(L, &x.who, x.add ? "user.add" : "user.passwd", x.login,
+                            x.add ? x.unit : NULL, x.role);
+}
+
+static int site__with_hash(lua_State *L, site__hashing *x, const char *pw, size_t pl)
+{
+    host_req *r = lua__req_of(L);
+    lua_host *h = site__host(L);
+    const char *why;
+    if (auth_password_ok(pw, pl, (size_t)h->conf->password_min_length, &why)) {
+        free(x);
+        return site__fail(L, "INVALID", why);
+    }
+    if (L != r->co || !lua_isyieldable(L)) {
+        free(x);
+        return luaL_error(L, "park.site: a password is set from the handler itself");
+    }
+    memcpy(x->pw, pw, pl);
+    x->pwlen = pl;
+    r->work.data = x;
+    if (uv_queue_work(h->loop, &r->work, site__hash, site__hashed) != 0) {
+        explicit_bzero(x, sizeof *x);
+        free(x);
+        return site__fail(L, "ERROR", "the password cannot be hashed now");
+    }
+    r->work_pending = true;
+    r->state = REQ_SLEEPING;
+    return lua_yieldk(L, 0, 0, site__hashed_k);
+}
+
+/* park.site.user_add{ login, name, password, unit, role } */
+static int l_site_user_add(lua_State *L)
+{
+    site__core(L, "user_add");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    site__hashing *x = calloc(1, sizeof *x);
+    if (!x) return luaL_error(L, "not enough memory");
+    if (!site__allowed(L, "user_add", "admin", NULL, &x->who)) return free(x), 3;
+    const char *login = site__field_str(L, 1, "login"), *name = site__field_str(L, 1, "name");
+    const char *unit = site__field_str(L, 1, "unit"), *role = site__field_str(L, 1, "role");
+    size_t pl = 0;
+    lua_getfield(L, 1, "password");
+    const char *pw = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &pl) : "";
+    lua_pop(L, 1);
+    const char *bad = !login || strlen(login) >= sizeof x->login
+                          ? "login: 2 to 64 of a-z, 0-9, '.', '_' and '-'"
+                      : name && strlen(name) >= sizeof x->name ? "name: at most 255 bytes"
+                      : !site__word_ok(unit) ? "unit: there is no unit with this code"
+                      : !auth_role_ok(role)  ? "role: admin, webmaster, editor, reviewer or leader"
+                      : pl > AUTH_PASSWORD_MAX ? "a password is at most 1024 bytes"
+                                               : NULL;
+    if (bad) {
+        free(x);
+        return site__fail(L, "INVALID", bad);
+    }
+    x->add = true;
+    snprintf(x->login, sizeof x->login, "%s", login);
+    snprintf(x->name, sizeof x->name, "%s", name ? name : "");
+    snprintf(x->unit, sizeof x->unit, "%s", unit);
+    snprintf(x->role, sizeof x->role, "%s", role);
+    return site__with_hash(L, x, pw, pl);
+}
+
+/* park.site.passwd(login, password) */
+static int l_site_passwd(lua_State *L)
+{
+    site__core(L, "passwd");
+    const char *login = luaL_checkstring(L, 1);
+    size_t pl;
+    const char *pw = luaL_checklstring(L, 2, &pl);
+    site__hashing *x = calloc(1, sizeof *x);
+    if (!x) return luaL_error(L, "not enough memory");
+    if (!site__allowed(L, "passwd", "admin", NULL, &x->who)) return free(x), 3;
+    if (strlen(login) >= sizeof x->login || pl > AUTH_PASSWORD_MAX) {
+        free(x);
+        return site__fail(L, pl > AUTH_PASSWORD_MAX ? "INVALID" : "NOTFOUND",
+                          pl > AUTH_PASSWORD_MAX ? "a password is at most 1024 bytes"
+                                                 : "there is no user with this login");
+    }
+    snprintf(x->login, sizeof x->login, "%s", login);
+    return site__with_hash(L, x, pw, pl);
+}
+
+/* ---- the audit log ---------------------------------------------------- */
+
+static void site__push_entry(void *ud, const audit_entry *e)
+{
+    lua_State *L = ud;
+    lua_createtable(L, 0, 8);
+    lua_pushinteger(L, e->id);
+    lua_setfield(L, -2, "id");
+    lua_pushinteger(L, e->at);
+    lua_setfield(L, -2, "at");
+    site__setstr(L, "actor", e->actor);
+    site__setstr(L, "address", e->address);
+    site__setstr(L, "action", e->action);
+    site__setstr(L, "object", e->object);
+    site__setstr(L, "before", e->before);
+    site__setstr(L, "after", e->after);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
+/* park.site.audit{ actor =, action =, before =, limit = } */
+static int l_site_audit(lua_State *L)
+{
+    site__core(L, "audit");
+    site__who w;
+    if (!site__allowed(L, "audit", "admin", NULL, &w)) return 3;
+    audit_filter f = {0, NULL, NULL, 50, 0};
+    if (lua_istable(L, 1)) {
+        f.actor = site__field_str(L, 1, "actor");
+        f.action = site__field_str(L, 1, "action");
+        if (f.actor && !*f.actor) f.actor = NULL;
+        if (f.action && !*f.action) f.action = NULL;
+        if (!site__field_int(L, 1, "before", &f.before_id) ||
+            !site__field_int(L, 1, "limit", &f.limit))
+            return site__fail(L, "INVALID", "before and limit are integers");
+        if (f.limit < 1 || f.limit > 1000) f.limit = 50;
+    }
+    lua_newtable(L);
+    if (audit_each(site__host(L)->db, &f, site__push_entry, L))
+        return site__fail(L, "ERROR", "the audit log cannot be read");
+    return 1;
+}
+
+void lua__site_open(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"units", l_site_units},       {"columns", l_site_columns},
+        {"column", l_site_column},     {"binding", l_site_binding},
+        {"nav", l_site_nav},           {"plugins", l_site_plugins},
+        {"unit_put", l_site_unit_put}, {"column_put", l_site_column_put},
+        {"bind", l_site_bind},         {"unbind", l_site_unbind},
+        {"users", l_site_users},       {"user_add", l_site_user_add},
+        {"passwd", l_site_passwd},     {"grant", l_site_grant},
+        {"revoke", l_site_revoke},     {"disable", l_site_disable},
+        {"audit", l_site_audit},       {NULL, NULL},
+    };
+    lua_newtable(L);
+    luaL_setfuncs(L, fns, 0);
+}
