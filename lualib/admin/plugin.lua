@@ -1,0 +1,661 @@
+-- admin: the center's console at /admin. Units, the column tree, plugin
+-- bindings with their configs, staff accounts and the audit log, as plain
+-- server-rendered pages (no JavaScript).
+--
+-- Who may do what is asked in one place, route() below, and only through
+-- park.auth.can; the core checks every change again and writes it to the
+-- audit log.
+local park = require("park")
+local cjson = require("cjson")
+
+local plugin = {
+  name = "admin",
+  version = "1.0.0",
+  description = "网站管理后台：单位、栏目、插件绑定、用户与审计日志",
+}
+
+local HOME, LOGIN = "/admin/", "/admin/login"
+
+local KINDS = {
+  { "section", "栏目分组" }, { "news", "新闻动态" }, { "notice", "通知公告" },
+  { "policy", "政策文件" }, { "interaction", "互动交流" }, { "service", "办事服务" },
+  { "static", "静态页面" },
+}
+local ROLES = {
+  { "webmaster", "网站管理员" }, { "editor", "编辑" }, { "reviewer", "审核员" },
+  { "leader", "单位领导" }, { "admin", "中心管理员" },
+}
+local KIND_NAME, ROLE_NAME = {}, {}
+for _, k in ipairs(KINDS) do KIND_NAME[k[1]] = k[2] end
+for _, r in ipairs(ROLES) do ROLE_NAME[r[1]] = r[2] end
+
+-- The sections of the console; `admin` ones only for the center's administrator.
+local SECTIONS = {
+  { key = "home", label = "概览", href = HOME },
+  { key = "units", label = "单位", href = "/admin/units", admin = true },
+  { key = "columns", label = "栏目", href = "/admin/columns" },
+  { key = "users", label = "用户", href = "/admin/users", admin = true },
+  { key = "audit", label = "审计日志", href = "/admin/audit", admin = true },
+}
+
+---------------------------------------------------------------------------
+-- Small helpers
+---------------------------------------------------------------------------
+
+local function trim(s)
+  return (s or ""):match("^%s*(.-)%s*$")
+end
+
+-- nil for an empty or blank form value.
+local function given(s)
+  s = trim(s)
+  if s ~= "" then return s end
+end
+
+-- A number as people write it: 14, not 14.0 (JSON numbers come back as floats).
+local function num(v)
+  if math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2 ^ 53 then
+    return ("%d"):format(v)
+  end
+  return tostring(v)
+end
+
+local function text(v)
+  if v == nil then return "" end
+  if type(v) == "number" then return num(v) end
+  return tostring(v)
+end
+
+local function integer_of(s)
+  s = trim(s)
+  return s:match("^[-+]?%d+$") and math.tointeger(tonumber(s)) or nil
+end
+
+-- An optional integer field: nil when empty, or nil and "<label> 必须是整数".
+local function optional_integer(s, label)
+  if not given(s) then return nil end
+  local n = integer_of(s)
+  if not n then return nil, label .. " 必须是整数" end
+  return n
+end
+
+-- The value of a reading call of park.site (their only failure is the core's).
+local function read(v, msg)
+  if v == nil and msg ~= nil then error(msg, 0) end
+  return v
+end
+
+local function column(path)
+  if type(path) ~= "string" or path == "" then return nil end
+  return park.site.column(path)
+end
+
+local function unit_names()
+  local names = {}
+  for _, u in ipairs(read(park.site.units())) do names[u.code] = u.name end
+  return names
+end
+
+-- "编辑@招商局" for each of a user's roles.
+local function role_labels(roles, names)
+  local out = {}
+  for i, r in ipairs(roles or {}) do
+    out[i] = { unit = r.unit, role = r.role,
+               label = (ROLE_NAME[r.role] or r.role) .. "@" .. (names[r.unit] or r.unit) }
+  end
+  return out
+end
+
+local function user_url(login)
+  return "/admin/users/" .. park.url_encode(login)
+end
+
+-- A `next` to go to after logging in: a path of the console, nothing else.
+local function safe_next(s)
+  if type(s) ~= "string" or not (s == "/admin" or s:find("^/admin/")) then return nil end
+  if s:find("//", 1, true) or s:find("[\\%c]") then return nil end
+  return s
+end
+
+---------------------------------------------------------------------------
+-- Pages
+---------------------------------------------------------------------------
+
+-- Renders a page of the console into layout.html with what every page
+-- needs: the user, the CSRF token, the navigation for their permissions.
+local function render(name, ctx, status)
+  local user = park.auth.user()
+  local admin = user ~= nil and park.auth.can("admin")
+  local nav = {}
+  if user then
+    for _, s in ipairs(SECTIONS) do
+      if admin or not s.admin then
+        nav[#nav + 1] = { label = s.label, href = s.href, key = s.key,
+                          current = s.key == ctx.section }
+      end
+    end
+  else
+    nav[1] = { label = "登录", href = LOGIN, current = name == "login.html" }
+  end
+  ctx.user, ctx.admin, ctx.nav, ctx.csrf = user, admin, nav, park.csrf()
+  return park.html(park.render(name, ctx), status)
+end
+
+local function message(status, title, body)
+  return render("message.html", { title = title, body = body }, status)
+end
+
+local function forbidden()
+  return message(403, "没有权限", "您没有权限访问此页面或执行此操作。")
+end
+
+local function not_found(body)
+  return message(404, "未找到", body or "您要找的内容不存在。")
+end
+
+-- The answer to a failed change: 403, 404, the form again with the message
+-- (`again(msg)`, status 422), or an error (a 500 with the request id).
+local function failed(msg, code, again)
+  if code == "FORBIDDEN" then return forbidden() end
+  if code == "NOTFOUND" then return not_found() end
+  if again and (code == "INVALID" or code == "EXISTS") then return again(msg) end
+  error(msg or "park.site failed", 0)
+end
+
+-- A field of the request: the form's for a POST, the query's otherwise.
+local function param(req, name)
+  local src = req.method == "POST" and req.form or req.query
+  return src and src[name]
+end
+
+-- The one permission check. `need` is nil (anyone logged in), "admin", or a
+-- function of the request giving an action and a column path.
+local function route(method, pattern, need, handler)
+  return { method, pattern, function(req)
+    local user = park.auth.user()
+    if not user then
+      if method == "GET" then
+        return park.redirect(LOGIN .. "?next=" .. park.url_encode(req.target))
+      end
+      return forbidden()
+    end
+    local allowed = true
+    if need == "admin" then
+      allowed = park.auth.can("admin")
+    elseif need then
+      local action, path = need(req)
+      allowed = type(path) == "string" and path ~= "" and park.auth.can(action, path)
+    end
+    if not allowed then return forbidden() end
+    return handler(req, user)
+  end }
+end
+
+local function bind_on(req)
+  return "bind", param(req, "path")
+end
+
+---------------------------------------------------------------------------
+-- Login, logout, dashboard
+---------------------------------------------------------------------------
+
+local function login_page(req)
+  return render("login.html", { title = "登录", already = park.auth.user() ~= nil,
+                                next_path = safe_next(req.query.next) })
+end
+
+local function login_post(req)
+  local f = req.form
+  local next_path = safe_next(f.next)
+  local user, msg, code = park.auth.login(f.login or "", f.password or "")
+  if user then return park.redirect(next_path or HOME) end
+  local status, why = 401, "用户名或密码错误"
+  if code == "LIMIT" then
+    local n = tostring(msg):match("(%d+)")
+    status = 429
+    why = n and ("登录失败次数过多，请 " .. n .. " 分钟后再试") or "登录失败次数过多，请稍后再试"
+  elseif code ~= "DENIED" then
+    error(msg or "login failed", 0)
+  end
+  return render("login.html", { title = "登录", error = why, error_title = "登录失败", login = f.login,
+                                next_path = next_path }, status)
+end
+
+local function logout()
+  park.auth.logout()
+  return park.redirect(LOGIN)
+end
+
+-- The columns the logged-in user may see, in tree order.
+local function visible_columns()
+  local out = {}
+  for _, c in ipairs(read(park.site.columns())) do
+    if park.auth.can("view", c.path) then
+      local q = park.url_encode(c.path)
+      c.kind_name = KIND_NAME[c.kind] or c.kind
+      c.stale = c.max_stale_days and num(c.max_stale_days)
+      c.can_bind = park.auth.can("bind", c.path)
+      c.edit_href = "/admin/columns/edit?path=" .. q
+      c.child_href = "/admin/columns/new?parent=" .. q
+      c.bind_href = "/admin/bindings?path=" .. q
+      out[#out + 1] = c
+    end
+  end
+  return out
+end
+
+local function dashboard(_, user)
+  return render("dashboard.html", { section = "home", title = "概览",
+                                    roles = role_labels(user.roles, unit_names()),
+                                    columns = visible_columns() })
+end
+
+---------------------------------------------------------------------------
+-- Units
+---------------------------------------------------------------------------
+
+local function units_page(entered, err, status)
+  return render("units.html", { section = "units", title = "单位", units = read(park.site.units()),
+                                entered = entered or {}, error = err }, status)
+end
+
+local function unit_put(req)
+  local f = req.form
+  local ok, msg, code = park.site.unit_put(trim(f.code), trim(f.name))
+  if not ok then
+    return failed(msg, code, function(m)
+      return units_page({ code = f.code, name = f.name }, m, 422)
+    end)
+  end
+  return park.redirect("/admin/units")
+end
+
+---------------------------------------------------------------------------
+-- Columns
+---------------------------------------------------------------------------
+
+local function columns_page()
+  return render("columns.html", { section = "columns", title = "栏目",
+                                  columns = visible_columns() })
+end
+
+-- The new/edit form. `col` holds the values shown (strings).
+local function column_form(editing, col, err, status)
+  -- A column cannot move below itself: in tree order, the column being
+  -- edited is followed by the columns below it (deeper than it).
+  local parents, below_depth = {}, nil
+  for _, c in ipairs(read(park.site.columns())) do
+    if below_depth and c.depth <= below_depth then below_depth = nil end
+    if editing and c.path == col.path then below_depth = c.depth end
+    if not below_depth then
+      parents[#parents + 1] = { path = c.path, label = ("　"):rep(c.depth or 0) .. c.title }
+    end
+  end
+  return render("column_form.html", { section = "columns",
+    title = editing and "编辑栏目" or "新建栏目", editing = editing, col = col, error = err,
+    kinds = KINDS, units = read(park.site.units()), parents = parents }, status)
+end
+
+local function column_new(req)
+  local parent = column(req.query.parent)
+  return column_form(false, { parent = parent and parent.path, unit = parent and parent.unit })
+end
+
+local function column_edit(req)
+  local c = column(req.query.path)
+  if not c then return not_found("没有这个栏目。") end
+  return column_form(true, { path = c.path, title = c.title, kind = c.kind, unit = c.unit,
+                             parent = c.parent, position = text(c.position),
+                             max_stale_days = text(c.max_stale_days) })
+end
+
+local function column_save(editing)
+  return function(req)
+    local f = req.form
+    local col = { path = trim(f.path), title = trim(f.title), kind = f.kind, unit = f.unit,
+                  parent = given(f.parent), position = f.position,
+                  max_stale_days = f.max_stale_days }
+    local function again(msg) return column_form(editing, col, msg, 422) end
+    local exists = column(col.path) ~= nil
+    if editing and not exists then return not_found("没有这个栏目。") end
+    if not editing and exists then return again("该路径已存在") end
+    local position, e1 = optional_integer(f.position, "排序位置")
+    if e1 then return again(e1) end
+    local stale, e2 = optional_integer(f.max_stale_days, "最长更新间隔(天)")
+    if e2 then return again(e2) end
+    local ok, msg, code = park.site.column_put({ path = col.path, title = col.title,
+      kind = col.kind, unit = col.unit, parent = col.parent, position = position,
+      max_stale_days = stale })
+    if not ok then return failed(msg, code, again) end
+    return park.redirect("/admin/columns")
+  end
+end
+
+---------------------------------------------------------------------------
+-- Bindings: the config form is generated from the plugin's schema
+---------------------------------------------------------------------------
+
+local function sorted_names(schema)
+  local names = {}
+  for name in pairs(schema or {}) do names[#names + 1] = name end
+  table.sort(names)
+  return names
+end
+
+-- A config value as the form shows it.
+local function shown(f, v)
+  if v == nil then return "" end
+  if f.type == "array" and type(v) == "table" then
+    local lines = {}
+    for i, x in ipairs(v) do lines[i] = text(x) end
+    return table.concat(lines, "\n")
+  end
+  if f.type == "table" and type(v) == "table" then return cjson.encode(v) end
+  return text(v)
+end
+
+-- One control per schema field, by name. `saved` is the saved config (or
+-- nil: the defaults), `entered` a form posted back, `invalid` the field to mark.
+local function config_fields(schema, saved, entered, invalid)
+  local fields = {}
+  for i, name in ipairs(sorted_names(schema)) do
+    local f = schema[name]
+    local value
+    if entered then
+      value = entered["cfg." .. name] or ""
+    else
+      local v = saved and saved[name]
+      if v == nil then v = f.default end
+      value = shown(f, v)
+    end
+    local fld = { id = "cfg-" .. i, name = "cfg." .. name, field = name, help = f.description,
+                  required = f.required, invalid = name == invalid or nil, value = value }
+    if f.type == "boolean" or f.enum then
+      fld.control, fld.options = "select", {}
+      if value == "" then fld.options[1] = { "", "（请选择）" } end
+      if f.type == "boolean" then
+        table.insert(fld.options, { "true", "是" })
+        table.insert(fld.options, { "false", "否" })
+      else
+        for _, e in ipairs(f.enum) do table.insert(fld.options, { text(e), text(e) }) end
+      end
+    elseif f.type == "string" then
+      fld.control = (not f.max_length or f.max_length > 200) and "textarea" or "input"
+      fld.input_type, fld.maxlength = "text", f.max_length
+    elseif f.type == "integer" or f.type == "number" then
+      fld.control, fld.input_type = "input", "number"
+      fld.step = f.type == "integer" and "1" or "any"
+      fld.min, fld.max = f.min and num(f.min), f.max and num(f.max)
+    else
+      fld.control = "textarea"
+      fld.hint = f.type == "array" and "每行一项" or "JSON 格式"
+    end
+    fields[i] = fld
+  end
+  return fields
+end
+
+local SCALAR_ERRORS = { integer = "必须是整数", number = "必须是数字",
+                        boolean = "必须是 true 或 false" }
+
+-- A scalar typed from its text, or nil.
+local function scalar(kind, s)
+  if kind == "string" or kind == nil then return s end
+  if kind == "integer" then return integer_of(s) end
+  s = trim(s)
+  if kind == "number" then
+    local n = tonumber(s)
+    if n and n == n and n ~= math.huge and n ~= -math.huge then return n end
+    return nil
+  end
+  if s == "true" then return true elseif s == "false" then return false end
+  return nil
+end
+
+-- A field's form text as a config value, or nil and why not.
+local function convert(f, raw)
+  if f.type == "array" then
+    local items = {}
+    for line in (raw .. "\n"):gmatch("(.-)\r?\n") do
+      if line:find("%S") then
+        local v = scalar(f.items, line)
+        if v == nil then
+          return nil, ("第 %d 项%s"):format(#items + 1, SCALAR_ERRORS[f.items])
+        end
+        items[#items + 1] = v
+      end
+    end
+    return items
+  elseif f.type == "table" then
+    local ok, v = pcall(cjson.decode, raw)
+    if not ok or type(v) ~= "table" then return nil, "必须是 JSON 对象或数组" end
+    return v
+  end
+  local v = scalar(f.type, raw)
+  if v == nil then return nil, SCALAR_ERRORS[f.type] end
+  return v
+end
+
+-- The config a posted form gives for a schema: the table, or nil, the
+-- message and the field. An empty input leaves the field out (its default
+-- applies, or the core says it is required); a required string may be "".
+local function form_config(schema, form)
+  local cfg = {}
+  for _, name in ipairs(sorted_names(schema)) do
+    local f, raw = schema[name], form["cfg." .. name]
+    local empty = raw == nil or (f.type == "string" and raw == "") or
+      (f.type ~= "string" and not raw:find("%S"))
+    if not empty or (raw ~= nil and f.type == "string" and f.required) then
+      local v, why = convert(f, raw)
+      if v == nil then return nil, ("字段 '%s'：%s"):format(name, why), name end
+      cfg[name] = v
+    end
+  end
+  return cfg
+end
+
+local function find_plugin(name)
+  for _, p in ipairs(read(park.site.plugins())) do
+    if p.name == name then return p end
+  end
+end
+
+-- The binding page of a column. `chosen`: the plugin whose config form to
+-- show (else the bound one); `post`: a form posted back with its error.
+local function bindings_page(path, chosen, post, status)
+  local col = column(path)
+  if not col then return not_found("没有这个栏目。") end
+  local binding = park.site.binding(path)
+  local name = given(chosen) or (binding and binding.plugin)
+  local p = name and find_plugin(name)
+  local same = p and binding and binding.plugin == p.name
+  local fields, enabled
+  if p then
+    fields = config_fields(p.config, same and (binding.config or {}) or nil,
+      post and post.form, post and post.field)
+  end
+  if post then
+    enabled = post.form.enabled == "1"
+  elseif same then
+    enabled = binding.enabled
+  else
+    enabled = true
+  end
+  local invalid_id
+  for _, fld in ipairs(fields or {}) do
+    if fld.invalid then invalid_id = fld.id end
+  end
+  return render("bindings.html", { section = "columns", title = "绑定插件", col = col,
+    binding = binding, binding_config = binding and cjson.encode(binding.config or {}),
+    plugins = read(park.site.plugins()), chosen = p, missing = not p and name or nil,
+    fields = fields, enabled = enabled, error = post and post.error, invalid_id = invalid_id },
+    status)
+end
+
+local function bindings_get(req)
+  return bindings_page(req.query.path, req.query.plugin)
+end
+
+local function bind(req)
+  local f = req.form
+  local p = find_plugin(f.plugin)
+  local function again(msg, field)
+    field = field or tostring(msg):match("field '([^']+)'")
+    return bindings_page(f.path, f.plugin, p and { form = f, error = msg, field = field }
+      or { form = {}, error = msg }, 422)
+  end
+  if not p then return again("请选择要绑定的插件") end
+  local cfg, msg, field = form_config(p.config, f)
+  if not cfg then return again(msg, field) end
+  local ok, err, code = park.site.bind(f.path, { plugin = p.name, enabled = f.enabled == "1",
+                                                 config = cfg })
+  if not ok then return failed(err, code, again) end
+  return park.redirect("/admin/columns")
+end
+
+local function unbind(req)
+  local ok, msg, code = park.site.unbind(req.form.path)
+  if not ok then
+    return failed(msg, code, function(m)
+      return bindings_page(req.form.path, nil, { form = {}, error = m }, 422)
+    end)
+  end
+  return park.redirect("/admin/columns")
+end
+
+---------------------------------------------------------------------------
+-- Users
+---------------------------------------------------------------------------
+
+local function users_page(entered, err, status)
+  local users, msg, code = park.site.users()
+  if not users then return failed(msg, code) end
+  local names = unit_names()
+  for _, u in ipairs(users) do
+    u.role_labels, u.href = role_labels(u.roles, names), user_url(u.login)
+  end
+  return render("users.html", { section = "users", title = "用户", users = users,
+    units = read(park.site.units()), roles = ROLES, entered = entered or {}, error = err },
+    status)
+end
+
+local function user_add(req)
+  local f = req.form
+  local ok, msg, code = park.site.user_add({ login = trim(f.login), name = given(f.name),
+    password = f.password or "", unit = f.unit or "", role = f.role or "" })
+  if not ok then
+    return failed(msg, code, function(m)
+      -- The password is never shown again.
+      return users_page({ login = f.login, name = f.name, unit = f.unit, role = f.role }, m, 422)
+    end)
+  end
+  return park.redirect(user_url(trim(f.login)))
+end
+
+local function find_user(login)
+  local users, msg, code = park.site.users()
+  if not users then return nil, msg, code end
+  for _, u in ipairs(users) do
+    if u.login == login then return u end
+  end
+  return nil, "没有这个用户。", "NOTFOUND"
+end
+
+local function user_page(login, err, status)
+  local u, msg, code = find_user(login)
+  if not u then
+    if code == "NOTFOUND" then return not_found(msg) end
+    return failed(msg, code)
+  end
+  u.role_labels, u.href = role_labels(u.roles, unit_names()), user_url(u.login)
+  return render("user.html", { section = "users", title = "用户 " .. u.login, u = u,
+    units = read(park.site.units()), roles = ROLES, error = err }, status)
+end
+
+local OPS = {
+  grant = function(login, f) return park.site.grant(login, f.unit or "", f.role or "") end,
+  revoke = function(login, f) return park.site.revoke(login, f.unit or "", f.role or "") end,
+  disable = function(login) return park.site.disable(login, true) end,
+  enable = function(login) return park.site.disable(login, false) end,
+  passwd = function(login, f) return park.site.passwd(login, f.password or "") end,
+}
+
+local function user_change(req)
+  local login, f = req.params.login, req.form
+  local u, msg, code = find_user(login)
+  if not u then
+    if code == "NOTFOUND" then return not_found(msg) end
+    return failed(msg, code)
+  end
+  local function again(m) return user_page(login, m, 422) end
+  local op = OPS[f.op or ""]
+  if not op then return again("未知的操作") end
+  local ok, err, c = op(login, f)
+  if not ok then return failed(err, c, again) end
+  return park.redirect(user_url(login))
+end
+
+---------------------------------------------------------------------------
+-- The audit log
+---------------------------------------------------------------------------
+
+local function json_text(v)
+  if type(v) == "table" then return cjson.encode(v) end
+  return v
+end
+
+local function audit_page(req)
+  local q = req.query
+  local filter = { actor = given(q.actor), action = given(q.action),
+                   before = integer_of(q.before or ""), limit = 50 }
+  local entries, msg, code = park.site.audit(filter)
+  local err
+  if not entries then
+    if code ~= "INVALID" then return failed(msg, code) end
+    entries, err = {}, msg
+  end
+  for _, e in ipairs(entries) do
+    e.when = os.date("%Y-%m-%d %H:%M:%S", math.tointeger(e.at) or math.floor(e.at))
+    e.before_text, e.after_text = json_text(e.before), json_text(e.after)
+    e.address = given(e.address)
+  end
+  local older
+  if #entries == 50 then
+    local parts = {}
+    for _, k in ipairs({ "actor", "action" }) do
+      if filter[k] then parts[#parts + 1] = k .. "=" .. park.url_encode(filter[k]) end
+    end
+    parts[#parts + 1] = "before=" .. num(entries[#entries].id)
+    older = "/admin/audit?" .. table.concat(parts, "&")
+  end
+  return render("audit.html", { section = "audit", title = "审计日志", entries = entries,
+    filter = filter, older = older, error = err }, err and 422 or nil)
+end
+
+---------------------------------------------------------------------------
+-- Routes (relative to /admin)
+---------------------------------------------------------------------------
+
+plugin.routes = {
+  { "GET", "/login", login_page },
+  { "POST", "/login", login_post },
+  { "POST", "/logout", logout },
+  route("GET", "/", nil, dashboard),
+  route("GET", "/units", "admin", function() return units_page() end),
+  route("POST", "/units", "admin", unit_put),
+  route("GET", "/columns", nil, columns_page),
+  route("POST", "/columns", "admin", column_save(false)),
+  route("GET", "/columns/new", "admin", column_new),
+  route("GET", "/columns/edit", "admin", column_edit),
+  route("POST", "/columns/edit", "admin", column_save(true)),
+  route("GET", "/bindings", bind_on, bindings_get),
+  route("POST", "/bindings", bind_on, bind),
+  route("POST", "/bindings/remove", bind_on, unbind),
+  route("GET", "/users", "admin", function() return users_page() end),
+  route("POST", "/users", "admin", user_add),
+  route("GET", "/users/:login", "admin", function(req) return user_page(req.params.login) end),
+  route("POST", "/users/:login", "admin", user_change),
+  route("GET", "/audit", "admin", audit_page),
+}
+
+return plugin
