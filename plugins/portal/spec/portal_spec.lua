@@ -1,0 +1,63 @@
+local testing = require("park.testing")
+
+local SITE = {
+  units = { { code = "invest", name = "招商局" } },
+  columns = {
+    { path = "/", title = "首页", kind = "static", unit = "center", plugin = "portal",
+      config = { site_name = "测试高新区", body = "第一段。\n\n第二段 <b>不是标签</b>。" } },
+    { path = "/gxcy", title = "高新创业", kind = "section", unit = "invest" },
+    { path = "/gxcy/tzgg", title = "通知公告", parent = "/gxcy", kind = "notice", unit = "invest",
+      max_stale_days = 14 },
+    { path = "/gxcy/gywm", title = "关于我们", parent = "/gxcy", kind = "static", unit = "invest",
+      plugin = "portal", config = { body = "园区简介。" } },
+  },
+}
+
+describe("portal: the front page, static pages and the responsibility table", function()
+  local site
+
+  setup(function()
+    site = testing.start_site({ plugins = { "plugins" }, site = SITE })
+  end)
+
+  teardown(function()
+    assert.are.equal(0, site:stop())
+  end)
+
+  it("shows the site's name, its text and the sections with their served columns", function()
+    local res = site:request("GET", "/")
+    assert.are.equal(200, res.status)
+    assert.are.equal("text/html; charset=utf-8", res.headers["content-type"])
+    local body = res.body
+    assert.truthy(body:find('<html lang="zh-CN">', 1, true))
+    assert.truthy(body:find("<title>首页 - 测试高新区</title>", 1, true))
+    assert.truthy(body:find("<p>第一段。</p>", 1, true))
+    assert.truthy(body:find("第二段 &lt;b&gt;不是标签&lt;/b&gt;。", 1, true), "text is escaped")
+    assert.truthy(body:find('<h2 id="s2">高新创业</h2>', 1, true))
+    assert.truthy(body:find('<a href="/gxcy/gywm">关于我们</a>', 1, true))
+    assert.falsy(body:find('href="/gxcy/tzgg"', 1, true), "a column with no plugin is not linked")
+  end)
+
+  it("serves a static column's page with its title, text and responsible unit", function()
+    local body = site:request("GET", "/gxcy/gywm").body
+    assert.truthy(body:find("<h1>关于我们</h1>", 1, true))
+    assert.truthy(body:find("<p>园区简介。</p>", 1, true))
+    assert.truthy(body:find("责任单位：招商局", 1, true))
+    assert.truthy(body:find('<a href="/gxcy/gywm" aria-current="page">关于我们</a>', 1, true))
+  end)
+
+  it("publishes which unit answers for each column and how often it must be updated", function()
+    local body = site:request("GET", "/zrlm").body
+    assert.truthy(body:find("<h1>责任栏目划分明细</h1>", 1, true))
+    local row = body:match("<tr>%s*<td>通知公告</td>(.-)</tr>")
+    assert.truthy(row, "the unserved column is listed, unlinked")
+    assert.truthy(row:find("<td>招商局</td>", 1, true))
+    assert.truthy(row:find("至少每 14 天更新", 1, true))
+    assert.falsy(body:find("<td>高新创业</td>", 1, true), "sections are not rows")
+  end)
+
+  it("answers 404 for paths it does not serve", function()
+    assert.are.equal(404, site:request("GET", "/nothing-here").status)
+    assert.are.equal(404, site:request("GET", "/gxcy/gywm/zrlm").status)
+  end)
+end)
