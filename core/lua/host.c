@@ -620,7 +620,10 @@ static int host__bind(host_gen *g, const char *column, host_plugin *p)
 {
     host_binding *b = &g->bindings[g->nbindings];
     b->column = strdup(column);
-    if (!b->column) return PH_ENOMEM;
+    if (!b->column) {
+        lua_pop(p->L, 1); /* the config */
+        return PH_ENOMEM;
+    }
     b->column_len = strcmp(column, "/") == 0 ? 0 : strlen(column);
     b->plugin = p;
     b->config_ref = luaL_ref(p->L, LUA_REGISTRYINDEX);

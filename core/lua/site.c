@@ -190,12 +190,15 @@ static int l_site_column(lua_State *L)
     return 1;
 }
 
-/* park.site.binding(path) -> { plugin, enabled, config } or nil */
+/* park.site.binding(path) -> { plugin, enabled, config } or nil. A config
+ * may hold what only its plugin should know (a channel's key): the console
+ * and the plugin bound there read it, no other plugin. */
 static int l_site_binding(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     const host_column *c = lua__column_find(site__host(L)->gen, path);
-    if (!c || !c->plugin) {
+    host_plugin *p = lua__plugin_of(L);
+    if (!c || !c->plugin || (!p->core && strcmp(c->plugin, p->name) != 0)) {
         lua_pushnil(L);
         return 1;
     }

@@ -89,6 +89,13 @@ describe("the site model", function()
     assert.is_false(body.can_admin)
   end)
 
+  it("shows a plugin its own columns' bindings, and not another plugin's config", function()
+    local body = cjson.decode(site:request("GET", "/gxcy/tzgg").body)
+    assert.are.same({ plugin = "sitekit", enabled = true, config = { label = "通知", size = 20 } },
+      body.own_binding)
+    assert.is_false(body.other_binding)
+  end)
+
   it("keeps park.site's changes to the admin console: another plugin raises", function()
     for _, fn in ipairs({ "unit_put", "bind", "unbind", "column_put", "users", "grant",
                           "disable", "passwd", "audit" }) do
