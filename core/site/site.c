@@ -21,6 +21,8 @@ static const struct {
     {"sign", {"leader", NULL, NULL}},
     {"bind", {"webmaster", NULL, NULL}},
     {"report", {"webmaster", "leader", NULL}},
+    /* The center's own review step (a review chain's last): its reviewers. */
+    {"center_review", {"reviewer", NULL, NULL}},
     {"admin", {NULL, NULL, NULL}},
 };
 
@@ -50,7 +52,7 @@ bool site_can(store *s, int64_t user_id, const char *action, const char *path)
     if (!admin && !path) return false;
     /* The user's roles for the center, and for the column's unit. */
     sqlite3_stmt *st = store_prepare(
-        s, "SELECT r.role FROM park_roles r JOIN park_units u ON u.id = r.unit_id"
+        s, "SELECT r.role, u.is_center FROM park_roles r JOIN park_units u ON u.id = r.unit_id"
            " JOIN park_users p ON p.id = r.user_id AND p.disabled = 0"
            " WHERE r.user_id = ?1 AND (?3 OR EXISTS (SELECT 1 FROM park_columns WHERE path = ?2))"
            " AND (u.is_center = 1 OR u.id = (SELECT unit_id FROM park_columns WHERE path = ?2))");
@@ -59,9 +61,13 @@ bool site_can(store *s, int64_t user_id, const char *action, const char *path)
     sqlite3_bind_text(st, 2, path ? path : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, admin);
     bool ok = false;
+    bool center_only = strcmp(action, "center_review") == 0;
     while (!ok && sqlite3_step(st) == SQLITE_ROW) {
         const char *role = (const char *)sqlite3_column_text(st, 0);
-        ok = admin ? strcmp(role, "admin") == 0 : site__allows(action, role);
+        if (admin || (center_only && !sqlite3_column_int(st, 1)))
+            ok = strcmp(role, "admin") == 0;
+        else
+            ok = site__allows(action, role);
     }
     sqlite3_finalize(st);
     return ok;

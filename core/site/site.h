@@ -59,9 +59,10 @@ bool site_path_ok(const char *path, const char **why);
 bool site_kind_ok(const char *kind);
 
 /* Whether the user may do `action` on the column at `path`: "view",
- * "edit", "review", "sign", "bind", "report"; or "admin" (path ignored), the
- * center's administrator. A role held for the center counts for every
- * column; a role held for another unit for that unit's columns. A disabled
+ * "edit", "review", "sign", "bind", "report", "center_review" (the center's
+ * own review: its reviewers, held for the center); or "admin" (path
+ * ignored), the center's administrator. A role held for the center counts
+ * for every column; a role held for another unit for that unit's columns. A disabled
  * user, an unknown action or column, or a database failure: false. */
 bool site_can(store *s, int64_t user_id, const char *action, const char *path);
 

@@ -65,21 +65,21 @@ void test_site_permissions(void)
     CHECK_INT(auth_disable(f.s, "gone", true), ==, 0);
     /* Each user's answers for view edit review sign bind report admin, on
      * its unit's column /gxcy/tzgg and on the other unit's /gxcy/shsw. */
-    static const char *const actions[] = {"view", "edit",   "review", "sign",
-                                          "bind", "report", "admin"};
+    static const char *const actions[] = {"view", "edit",   "review",        "sign",
+                                          "bind", "report", "center_review", "admin"};
     static const char *const want[][2] = {
-        {"1111111", "1111111"}, /* admin@center: everything, everywhere */
-        {"1100110", "0000000"}, /* webmaster@invest */
-        {"1100000", "0000000"}, /* editor@invest */
-        {"1010000", "0000000"}, /* reviewer@invest */
-        {"1001010", "0000000"}, /* leader@invest */
-        {"1010000", "1010000"}, /* reviewer@center: reviews every column */
-        {"0000000", "0000000"}, /* a disabled editor: nothing */
+        {"11111111", "11111111"}, /* admin@center: everything, everywhere */
+        {"11001100", "00000000"}, /* webmaster@invest */
+        {"11000000", "00000000"}, /* editor@invest */
+        {"10100000", "00000000"}, /* reviewer@invest: not the center's review */
+        {"10010100", "00000000"}, /* leader@invest */
+        {"10100010", "10100010"}, /* reviewer@center: reviews every column, as the center */
+        {"00000000", "00000000"}, /* a disabled editor: nothing */
     };
     static const char *const paths[] = {"/gxcy/tzgg", "/gxcy/shsw"};
     for (size_t u = 0; u < sizeof users / sizeof users[0]; u++)
         for (size_t p = 0; p < 2; p++)
-            for (size_t a = 0; a < 7; a++) {
+            for (size_t a = 0; a < 8; a++) {
                 bool got = site_can(f.s, users[u].id, actions[a], paths[p]);
                 if (got != (want[u][p][a] == '1'))
                     u_fail(__FILE__, __LINE__, "%s@%s %s on %s: got %s", users[u].role,
