@@ -8,7 +8,8 @@
 --     page_size = { type = "integer", default = 20, min = 1, max = 100, description = "..." },
 --     layout    = { type = "string", enum = { "list", "cards" }, default = "list",
 --                   description = "..." },
---     chain     = { type = "array", items = "string", default = {}, description = "..." },
+--     chain     = { type = "array", items = "string", enum = { "review", "leader" },
+--                   default = {}, description = "..." },     -- enum: for each item
 --     extra     = { type = "table", required = true, description = "..." },
 --   }
 local schema = {}
@@ -39,12 +40,17 @@ local function check_value(name, f, v)
       f.type == "integer" and "an" or "a", f.type, math.type(v) or type(v))
   end
   if f.enum then
-    local found = false
-    for _, e in ipairs(f.enum) do if e == v then found = true end end
-    if not found then
-      local list = {}
-      for i, e in ipairs(f.enum) do list[i] = tostring(e) end
-      return nil, ("field '%s': must be one of %s"):format(name, table.concat(list, ", "))
+    -- For an array, each item must be one of the values.
+    local values = f.type == "array" and v or { v }
+    for i, x in ipairs(values) do
+      local found = false
+      for _, e in ipairs(f.enum) do if e == x then found = true end end
+      if not found then
+        local list = {}
+        for k, e in ipairs(f.enum) do list[k] = tostring(e) end
+        return nil, ("field '%s': %smust be one of %s"):format(name,
+          f.type == "array" and ("item %d "):format(i) or "", table.concat(list, ", "))
+      end
     end
   end
   if f.min and v < f.min then
