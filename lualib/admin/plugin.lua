@@ -110,9 +110,10 @@ local function user_url(login)
   return "/admin/users/" .. park.url_encode(login)
 end
 
--- A `next` to go to after logging in: a path of the console, nothing else.
+-- A `next` to go to after logging in: a path of this site (a staff page of
+-- a plugin, as /gxcy/tzgg/manage), never another site.
 local function safe_next(s)
-  if type(s) ~= "string" or not (s == "/admin" or s:find("^/admin/")) then return nil end
+  if type(s) ~= "string" or not s:find("^/") then return nil end
   if s:find("//", 1, true) or s:find("[\\%c]") then return nil end
   return s
 end

@@ -315,6 +315,105 @@ end
 
 --- Call fn until it returns a true value, every 20 ms for up to `timeout`
 -- seconds (5 by default); returns that value, or raises with `what`.
+--- Add a staff account: `parkhost user add` with the password on its
+-- standard input. Raises when the command fails.
+function Site:add_user(login, unit, role, name, password)
+  local out, ok = self:command({ input = password .. "\n" }, "user", "add", login, "--unit", unit,
+    "--role", role, "--name", name or login)
+  assert(ok, out)
+end
+
+local function url_encode(s)
+  return (tostring(s):gsub("[^%w%-_%.~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+-- A browser: keeps its cookies and the last CSRF token a page gave it.
+local Browser = {}
+Browser.__index = Browser
+
+--- A new browser for this site, without cookies.
+function Site:browser()
+  return setmetatable({ site = self, jar = {} }, Browser)
+end
+
+function Browser:cookie()
+  local names = {}
+  for k in pairs(self.jar) do names[#names + 1] = k end
+  if #names == 0 then return nil end
+  table.sort(names)
+  for i, k in ipairs(names) do names[i] = k .. "=" .. self.jar[k] end
+  return table.concat(names, "; ")
+end
+
+--- One request with the browser's cookies; remembers the cookies it sets and
+-- the `_csrf` token of the page it returns.
+function Browser:request(method, path, content_type, body)
+  local res = self.site:request(method, path, { Cookie = self:cookie(),
+                                                ["Content-Type"] = content_type }, body)
+  for _, h in ipairs(res.raw_headers) do
+    if h[1]:lower() == "set-cookie" then
+      local name, value = h[2]:match("^([^=]+)=([^;]*)")
+      if value == "" or h[2]:find("Max%-Age=0", 1) then self.jar[name] = nil
+      else self.jar[name] = value end
+    end
+  end
+  self.token = res.body:match('name="_csrf" value="([^"]+)"') or self.token
+  return res
+end
+
+function Browser:get(path)
+  return self:request("GET", path)
+end
+
+--- POST a form. `token`: nil for the browser's own, false for none, or a
+-- string. `files` (optional) makes it multipart: { field = { { filename =,
+-- content_type =, data = }, ... } }.
+function Browser:post(path, fields, token, files)
+  fields = fields or {}
+  local keys = {}
+  for k in pairs(fields) do keys[#keys + 1] = k end
+  table.sort(keys)
+  if token ~= false then
+    keys[#keys + 1] = "_csrf"
+    fields = setmetatable({ _csrf = token or self.token or "" }, { __index = fields })
+  end
+  if not files then
+    local parts = {}
+    for _, k in ipairs(keys) do
+      parts[#parts + 1] = url_encode(k) .. "=" .. url_encode(fields[k])
+    end
+    return self:request("POST", path, "application/x-www-form-urlencoded", table.concat(parts, "&"))
+  end
+  local b = "----parkhost-testing-boundary"
+  local out = {}
+  for _, k in ipairs(keys) do
+    out[#out + 1] = ('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n')
+      :format(b, k, tostring(fields[k]))
+  end
+  local names = {}
+  for k in pairs(files) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    for _, f in ipairs(files[k]) do
+      out[#out + 1] = ('--%s\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\n'
+        .. "Content-Type: %s\r\n\r\n%s\r\n"):format(b, k, f.filename,
+        f.content_type or "application/octet-stream", f.data)
+    end
+  end
+  out[#out + 1] = "--" .. b .. "--\r\n"
+  return self:request("POST", path, "multipart/form-data; boundary=" .. b, table.concat(out))
+end
+
+--- Log in through the admin console's form; raises unless it worked. The
+-- CSRF token changes at login: the browser fetches a page for a new one.
+function Browser:login(login, password)
+  self:get("/admin/login")
+  local res = self:post("/admin/login", { login = login, password = password })
+  assert(res.status == 303, "login as " .. login .. " failed: " .. res.status .. " " .. res.body)
+  assert(self:get("/admin/").status == 200)
+  return self
+end
+
 function testing.eventually(fn, timeout, what)
   local deadline = socket.gettime() + (timeout or 5)
   repeat

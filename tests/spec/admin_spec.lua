@@ -3,8 +3,6 @@
 -- validation errors shown in them, the audit log, and bindings served at once.
 local testing = require("park.testing")
 
-local FORM = "application/x-www-form-urlencoded"
-
 local SITE = {
   units = {
     { code = "invest", name = "招商局" },
@@ -35,11 +33,7 @@ local function password(login) return login .. "-password" end
 local function start(args)
   local site = testing.start_site({ plugins = { "plugins", "tests/fixtures/plugins" },
                                     site = SITE, args = args })
-  for _, s in ipairs(STAFF) do
-    local out, ok = site:command({ input = password(s[1]) .. "\n" }, "user", "add", s[1],
-      "--unit", s[2], "--role", s[3], "--name", s[4])
-    assert(ok, out)
-  end
+  for _, s in ipairs(STAFF) do site:add_user(s[1], s[2], s[3], s[4], password(s[1])) end
   return site
 end
 
@@ -51,53 +45,9 @@ local function plain(body, s)
   return body:find(s, 1, true) ~= nil
 end
 
----------------------------------------------------------------------------
--- A browser: keeps its cookies and the last CSRF token it was given.
----------------------------------------------------------------------------
-
-local Browser = {}
-Browser.__index = Browser
-
+-- A browser (park.testing): keeps its cookies and the last CSRF token.
 local function browser(site)
-  return setmetatable({ site = site, jar = {} }, Browser)
-end
-
-function Browser:cookie()
-  local names = {}
-  for k in pairs(self.jar) do names[#names + 1] = k end
-  if #names == 0 then return nil end
-  table.sort(names)
-  for i, k in ipairs(names) do names[i] = k .. "=" .. self.jar[k] end
-  return table.concat(names, "; ")
-end
-
-function Browser:request(method, path, body)
-  local headers = { Cookie = self:cookie(), ["Content-Type"] = body and FORM or nil }
-  local res = self.site:request(method, path, headers, body)
-  for _, h in ipairs(res.raw_headers) do
-    if h[1]:lower() == "set-cookie" then
-      local name, value = h[2]:match("^([^=]+)=([^;]*)")
-      if value == "" or h[2]:find("Max%-Age=0", 1) then self.jar[name] = nil
-      else self.jar[name] = value end
-    end
-  end
-  self.token = res.body:match('name="_csrf" value="([^"]+)"') or self.token
-  return res
-end
-
-function Browser:get(path)
-  return self:request("GET", path)
-end
-
--- POST a form; `token`: nil for the browser's own, false for none, or a string.
-function Browser:post(path, fields, token)
-  local keys = {}
-  for k in pairs(fields or {}) do keys[#keys + 1] = k end
-  table.sort(keys)
-  local parts = {}
-  for _, k in ipairs(keys) do parts[#parts + 1] = encode(k) .. "=" .. encode(fields[k]) end
-  if token ~= false then parts[#parts + 1] = "_csrf=" .. encode(token or self.token or "") end
-  return self:request("POST", path, table.concat(parts, "&"))
+  return site:browser()
 end
 
 -- Logs a browser in through the console's own form; returns the browser
@@ -212,9 +162,14 @@ describe("the admin console", function()
     assert.are.equal("/admin/users", res.headers.location)
   end)
 
-  it("goes only to local console paths after a login", function()
+  it("goes only to local paths after a login", function()
+    local b0 = browser(site)
+    b0:get("/admin/login")
+    local res0 = b0:post("/admin/login", { login = "ld-invest", password = password("ld-invest"),
+                                           next = "/gxcy/tzgg/manage" })
+    assert.are.equal("/gxcy/tzgg/manage", res0.headers.location, "a plugin's staff page")
     for _, target in ipairs({ "//evil.example/admin/", "https://evil.example/admin/",
-                              "/admin//evil.example", "/elsewhere" }) do
+                              "/admin//evil.example", "elsewhere", "/\\evil.example" }) do
       local b = browser(site)
       b:get("/admin/login?next=" .. encode(target))
       local res = b:post("/admin/login", { login = "ld-invest", password = password("ld-invest"),
