@@ -50,6 +50,8 @@ typedef struct {
        "fields in one form or query string; past it: 413")                                         \
     XX(STR, upload_dir, "upload-dir", "var/uploads", 0, 0,                                         \
        "where uploaded files wait while their request runs")                                       \
+    XX(STR, files_dir, "files-dir", "var/files", 0, 0,                                             \
+       "where plugins keep files (park.files), one folder per plugin")                             \
     XX(LIST, trusted_proxies, "trusted-proxies", "", 0, 0,                                         \
        "a proxy address (or CIDR) whose X-Forwarded-For is believed; repeat for more")             \
     XX(INT, static_max_age_s, "static-max-age-s", "3600", 0, 31536000,                             \

@@ -179,6 +179,11 @@ static int api__on_part(void *ud, const form_part *part)
     lua_pushstring(L, path);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
     lua_pop(L, 1);
+    /* ... and that it is this request's: park.files.keep checks. */
+    if (ph_buf_append(&a->r->uploads, path, strlen(path) + 1)) {
+        log_msg(LOG_ERROR, "not enough memory to record the upload %s", path);
+        return PH_EIO;
+    }
 
     lua_pushlstring(L, part->name, part->name_len);
     if (lua_rawget(L, a->files) == LUA_TNIL) {
@@ -1047,6 +1052,7 @@ void lua__api_push_res(lua_State *co, host_req *r)
  * until the coroutine is reset. */
 void lua__api_close(host_req *r)
 {
+    ph_buf_free(&r->uploads);
     if (r->res_obj) ((api_obj *)r->res_obj)->r = NULL;
     if (!r->req_obj) return;
     ((api_obj *)r->req_obj)->r = NULL;
@@ -1065,6 +1071,12 @@ void lua__api_close(host_req *r)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
+}
+
+void lua__api_answered(host_req *r)
+{
+    if (r->req_obj) ((api_obj *)r->req_obj)->r = NULL;
+    if (r->res_obj) ((api_obj *)r->res_obj)->r = NULL;
 }
 
 static const luaL_Reg api__req_methods[] = {
@@ -1158,6 +1170,8 @@ void lua__api_open(lua_State *L)
     lua_setfield(L, -2, "calendar");
     lua__sched_open(L);
     lua_setfield(L, -2, "sched");
+    lua__files_open(L);
+    lua_setfield(L, -2, "files");
     lua_pushcfunction(L, lua__l_park_now);
     lua_setfield(L, -2, "now");
     lua_pushcfunction(L, lua__l_park_csrf);

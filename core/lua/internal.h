@@ -21,6 +21,7 @@
 #include <lua.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 #include <uv.h>
 
 enum { HOST_MAX_PARAMS = 16 }; /* segments of a route pattern */
@@ -136,6 +137,10 @@ struct host_req {
     bool budget_exceeded, mem_exceeded, streaming, timer_open;
     uv_timer_t timer;
     int client_status; /* a 4xx the API chose for a bad request body */
+    /* The files spooled from this request's multipart body (api.c), each
+     * path NUL-terminated: park.files.keep keeps only these. Freed by
+     * lua__api_close. */
+    ph_buf uploads;
     /* The response being shaped through `res`. */
     int status;
     ph_buf res_headers; /* "Name\0Value\0" pairs */
@@ -196,6 +201,11 @@ void lua__api_push_req(lua_State *co, host_req *r);
 void lua__api_push_res(lua_State *co, host_req *r);
 /* Invalidate the objects when the request ends. */
 void lua__api_close(host_req *r);
+/* The request was answered from C while its handler still runs
+ * (park.files.send): req and res raise "attempt to use a finished ..."
+ * from now on, as they do once the request ended; the uploads stay until
+ * lua__api_close. */
+void lua__api_answered(host_req *r);
 /* Add a response header to r (raises on a bad name or value). */
 void lua__api_add_header(lua_State *L, host_req *r, const char *n, size_t nl, const char *v,
                          size_t vl);
@@ -221,6 +231,10 @@ void lua__db_cache_free(host_plugin *p);
 /* After a run of plugin code ended by an error: no namespace or progress
  * hook left on the store, no statement left mid-step. */
 void lua__db_settle(host_plugin *p);
+
+/* files.c: push the park.files table (a plugin's kept files, in
+ * <files-dir>/<plugin>/). */
+void lua__files_open(lua_State *L);
 
 /* cal.c: push the park.calendar table. */
 void lua__calendar_open(lua_State *L);
@@ -272,6 +286,11 @@ const char *lua__json_encode(lua_State *L, int idx, const char *what, size_t *le
 void lua__sched_open(lua_State *L);
 /* park.now() */
 int lua__l_park_now(lua_State *L);
+
+/* static.c: dates of HTTP headers (IMF-fixdate, GMT). */
+void lua__http_date(char *buf, size_t n, time_t t);
+/* The time of an HTTP date, or (time_t)-1. */
+time_t lua__http_parse_date(const char *s);
 
 /* host.c */
 /* The live plugin named `name`, or NULL. */

@@ -1,0 +1,711 @@
+/* park.files: the files a plugin keeps (attachments), outside the web root,
+ * in <files-dir>/<plugin>/<id>, served through the plugin.
+ *
+ * keep() gives an upload of the current request a second name in the
+ * plugin's folder (a hard link; a copy across file systems) under a new
+ * random id, and fsyncs the file and the folder before it returns: a kept
+ * file survives a crash. The upload's own name goes when the request ends,
+ * as for every upload. send() answers the current request with a file
+ * (ETag, 304, HEAD, 404) and marks the request answered: the host ignores
+ * what the handler returns then, and req and res are finished.
+ *
+ * The file system work runs on the libuv thread pool while the handler
+ * waits, as a password check does (session.c): keep's link, copy and
+ * fsyncs, and all of send's open, stat and read. send() answers from the
+ * work's end, on the loop and outside the coroutine, and only then resumes
+ * it; it is therefore refused where the handler cannot wait (inside
+ * db.transaction, in a coroutine of the plugin). keep() runs inline there
+ * instead. A client that leaves meanwhile marks the request orphaned
+ * (host.c); the work's end frees it, and removes a file kept for it.
+ *
+ * send() reads the file whole into a malloc'd buffer, outside the plugin's
+ * memory cap, which http_respond copies into the connection's output: a
+ * download costs about twice its size in memory while it is sent. Sending
+ * it in pieces needs a stream with a known length from core/http.
+ *
+ * Ids are FILES__ID_LEN characters of [A-Za-z0-9_-] (132 random bits).
+ * Anything else names no file, so an id can neither climb out of the
+ * folder nor name another plugin's, and a malformed id never reaches the
+ * file system.
+ */
+#include "auth/auth.h"
+#include "log/log.h"
+#include "lua/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    FILES__ID_LEN = 22,
+    FILES__NAME_MAX = 1024,  /* bytes of opts.name */
+    FILES__TYPE_MAX = 255,   /* bytes of opts.type */
+    FILES__RES_HEADERS = 60, /* headers set through res, sent along */
+    FILES__TRIES = 8,        /* new ids tried when one is taken */
+    FILES__COND_MAX = 1024,  /* bytes of If-None-Match kept for the check */
+};
+
+static const char files__alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Types by the download name's extension: documents and media an
+ * attachment is likely to be. Nothing a browser would run (HTML, SVG, XML,
+ * scripts) is guessed: those are application/octet-stream unless the
+ * plugin says otherwise. */
+static const struct {
+    const char *ext, *type;
+} files__types[] = {
+    {"pdf", "application/pdf"},
+    {"ofd", "application/ofd"},
+    {"doc", "application/msword"},
+    {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    {"xls", "application/vnd.ms-excel"},
+    {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    {"ppt", "application/vnd.ms-powerpoint"},
+    {"pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+    {"odt", "application/vnd.oasis.opendocument.text"},
+    {"ods", "application/vnd.oasis.opendocument.spreadsheet"},
+    {"odp", "application/vnd.oasis.opendocument.presentation"},
+    {"rtf", "application/rtf"},
+    {"txt", "text/plain; charset=utf-8"},
+    {"csv", "text/csv; charset=utf-8"},
+    {"zip", "application/zip"},
+    {"rar", "application/vnd.rar"},
+    {"7z", "application/x-7z-compressed"},
+    {"gz", "application/gzip"},
+    {"png", "image/png"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"gif", "image/gif"},
+    {"webp", "image/webp"},
+    {"bmp", "image/bmp"},
+    {"mp3", "audio/mpeg"},
+    {"mp4", "video/mp4"},
+};
+
+/* The headers of an answer with a file: made from opts on the loop, the
+ * validators filled in by the work. */
+typedef struct {
+    char type[FILES__TYPE_MAX + 1];
+    char disposition[sizeof "attachment; filename=\"\"; filename*=UTF-8''" + 4 * FILES__NAME_MAX];
+    char etag[64], modified[64];
+} files__head;
+
+typedef enum { FILES__KEEP, FILES__SEND } files__kind;
+
+/* One piece of work on the thread pool, or inline; malloc'd, held in
+ * r->work.data from the call to its continuation (or to the work's end when
+ * the request is orphaned), which frees it. */
+typedef struct {
+    files__kind kind;
+    int err;          /* 0, or the errno of the step that failed */
+    const char *step; /* that step, for the message */
+    char dir[PATH_MAX];
+    char id[FILES__ID_LEN + 1];
+    /* keep */
+    char src[PATH_MAX];
+    bool kept;
+    /* send */
+    bool head_only;                /* a HEAD request */
+    char inm[FILES__COND_MAX + 1]; /* If-None-Match, "" when absent */
+    time_t ims;                    /* If-Modified-Since, or -1 */
+    files__head head;
+    size_t size;
+    char *body; /* the file's bytes, malloc'd */
+    int status; /* the answer: 200, 304, 404, or 500 (err says why) */
+} files__work;
+
+/* ---- names -------------------------------------------------------------- */
+
+static bool files__id_ok(const char *s, size_t n)
+{
+    if (n != FILES__ID_LEN) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+static void files__new_id(char out[FILES__ID_LEN + 1])
+{
+    unsigned char b[FILES__ID_LEN];
+    auth_random(b, sizeof b);
+    for (size_t i = 0; i < FILES__ID_LEN; i++)
+        out[i] = files__alphabet[b[i] & 63]; /* 256 is a multiple of 64: uniform */
+    out[FILES__ID_LEN] = 0;
+}
+
+/* The plugin's folder into buf (PATH_MAX bytes); false when it does not fit. */
+static bool files__dir(const host_plugin *p, char *buf)
+{
+    int n = snprintf(buf, PATH_MAX, "%s/%s", p->host->conf->files_dir, p->name);
+    return n > 0 && n + 1 + FILES__ID_LEN < PATH_MAX;
+}
+
+/* dir/id into buf (PATH_MAX bytes); dir came from files__dir, so it fits. */
+static void files__join(char *buf, const char *dir, const char *id)
+{
+    size_t l = strlen(dir);
+    memcpy(buf, dir, l);
+    buf[l] = '/';
+    memcpy(buf + l + 1, id, FILES__ID_LEN + 1);
+}
+
+/* The file of a well-formed id into buf (PATH_MAX bytes); false for an id
+ * that names no file. */
+static bool files__path(const host_plugin *p, const char *id, size_t n, char *buf)
+{
+    char dir[PATH_MAX];
+    if (!files__id_ok(id, n) || !files__dir(p, dir)) return false;
+    files__join(buf, dir, id);
+    return true;
+}
+
+/* ---- the file system (on the thread pool, or inline) ------------------- */
+
+static int files__sync_path(const char *path, int flags)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+    if (fd < 0) return -errno;
+    int rc = fsync(fd) ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* Make `dir` and its missing parents (mode 0700), each one made fsynced
+ * into its parent, so the path survives a crash. Returns 0 or -errno. */
+static int files__mkdirs(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+    char path[PATH_MAX];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof path) return -ENAMETOOLONG;
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if ((path[i] != '/' && path[i] != 0) || path[i - 1] == '/') continue;
+        char saved = path[i];
+        path[i] = 0;
+        if (mkdir(path, 0700) == 0) {
+            char *slash = strrchr(path, '/');
+            int rc;
+            if (!slash) {
+                rc = files__sync_path(".", O_DIRECTORY);
+            } else if (slash == path) {
+                rc = files__sync_path("/", O_DIRECTORY);
+            } else {
+                *slash = 0;
+                rc = files__sync_path(path, O_DIRECTORY);
+                *slash = '/';
+            }
+            if (rc) return rc;
+        } else if (errno != EEXIST) {
+            return -errno;
+        }
+        path[i] = saved;
+    }
+    if (stat(dir, &st) != 0) return -errno;
+    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* Copy src to the new file dest (mode 0600) and fsync it. Returns 0 or
+ * -errno (-EEXIST: dest was taken); dest is gone after a failure. */
+static int files__copy(const char *src, const char *dest)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return -errno;
+    int out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        int e = errno;
+        close(in);
+        return -e;
+    }
+    char buf[32768];
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = -errno;
+        if (n <= 0) break;
+        for (ssize_t off = 0; off < n && !rc;) {
+            ssize_t m = write(out, buf + off, (size_t)(n - off));
+            if (m < 0 && errno == EINTR) continue;
+            if (m < 0)
+                rc = -errno;
+            else
+                off += m;
+        }
+        if (rc) break;
+    }
+    if (!rc && fsync(out)) rc = -errno;
+    if (close(out) && !rc) rc = -errno;
+    close(in);
+    if (rc) unlink(dest);
+    return rc;
+}
+
+static void files__keep_run(files__work *w)
+{
+    int rc = files__mkdirs(w->dir);
+    if (rc) {
+        w->err = -rc;
+        w->step = "make the folder";
+        return;
+    }
+    char dest[PATH_MAX];
+    rc = -EEXIST;
+    for (int i = 0; i < FILES__TRIES && rc == -EEXIST; i++) {
+        files__new_id(w->id);
+        files__join(dest, w->dir, w->id);
+        w->step = "link the upload";
+        if (link(w->src, dest) == 0) {
+            w->step = "sync the file";
+            rc = files__sync_path(dest, 0);
+            if (rc) unlink(dest);
+            continue;
+        }
+        rc = -errno;
+        /* Another file system, or one without hard links: a copy. */
+        if (rc == -EXDEV || rc == -EPERM || rc == -ENOTSUP || rc == -EOPNOTSUPP || rc == -EMLINK ||
+            rc == -ENOSYS) {
+            w->step = "copy the upload";
+            rc = files__copy(w->src, dest);
+        }
+    }
+    if (!rc) {
+        w->step = "sync the folder";
+        rc = files__sync_path(w->dir, O_DIRECTORY);
+        if (rc) unlink(dest);
+    }
+    w->err = -rc;
+    w->kept = rc == 0;
+}
+
+static void files__send_run(files__work *w)
+{
+    char path[PATH_MAX];
+    files__join(path, w->dir, w->id);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = fd < 0 ? errno : 0;
+        if (fd >= 0) close(fd);
+        /* Missing (or not a plain file, never made by keep): not found. */
+        w->status = e == 0 || e == ENOENT || e == ENOTDIR || e == ELOOP ? 404 : 500;
+        w->err = w->status == 500 ? e : 0;
+        w->step = "open the file";
+        return;
+    }
+    w->size = (size_t)st.st_size;
+    snprintf(w->head.etag, sizeof w->head.etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
+             (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
+                 (unsigned long long)st.st_mtim.tv_nsec);
+    lua__http_date(w->head.modified, sizeof w->head.modified, st.st_mtim.tv_sec);
+    bool fresh = w->inm[0] ? (strstr(w->inm, w->head.etag) || !strcmp(w->inm, "*"))
+                           : w->ims != (time_t)-1 && w->ims >= st.st_mtim.tv_sec;
+    if (fresh || w->head_only) {
+        close(fd);
+        w->status = fresh ? 304 : 200;
+        return;
+    }
+    w->status = 200;
+    w->step = "read the file";
+    w->body = malloc(w->size ? w->size : 1);
+    size_t got = 0;
+    if (!w->body) w->err = ENOMEM;
+    while (w->body && got < w->size && !w->err) {
+        ssize_t n = read(fd, w->body + got, w->size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0)
+            w->err = errno;
+        else if (n == 0)
+            w->err = EIO; /* it shrank under us */
+        else
+            got += (size_t)n;
+    }
+    close(fd);
+    if (w->err) {
+        free(w->body);
+        w->body = NULL;
+        w->status = 500;
+    }
+}
+
+static void files__run(uv_work_t *uw)
+{
+    files__work *w = uw->data;
+    if (w->kind == FILES__KEEP)
+        files__keep_run(w);
+    else
+        files__send_run(w);
+}
+
+/* ---- answers ------------------------------------------------------------ */
+
+static bool files__same_name(const http_header *h, const char *name)
+{
+    return h->name_len == strlen(name) && !strncasecmp(h->name, name, h->name_len);
+}
+
+/* Answer r with w's outcome, then mark it answered. Headers set through
+ * res go along and replace send's own of the same name. On the loop,
+ * outside the coroutine: the answer may start the connection's next
+ * pipelined request at once. */
+static void files__answer(host_req *r, files__work *w)
+{
+    host_plugin *p = r->plugin;
+    http_request *q = r->http;
+    if (w->status == 500)
+        log_msg(LOG_ERROR, "plugin %s: park.files.send: cannot %s %s: %s rid=%s", p->name, w->step,
+                w->id, strerror(w->err), q->id);
+    if (w->status == 404 || w->status == 500) {
+        http_respond_error(q, w->status, NULL, 0);
+    } else {
+        const files__head *h = &w->head;
+        const http_header own[] = {
+            {"Content-Type", 12, h->type, strlen(h->type)},
+            {"Content-Disposition", 19, h->disposition, strlen(h->disposition)},
+            {"X-Content-Type-Options", 22, "nosniff", 7},
+            {"ETag", 4, h->etag, strlen(h->etag)},
+            {"Last-Modified", 13, h->modified, strlen(h->modified)},
+            {"Cache-Control", 13, "private, no-cache", 17},
+        };
+        enum { NOWN = sizeof own / sizeof own[0] };
+        http_header hs[NOWN + FILES__RES_HEADERS];
+        bool has_type = false;
+        size_t nres = lua__res_headers(r, hs + NOWN, FILES__RES_HEADERS, &has_type);
+        size_t nh = 0;
+        /* A 304 carries the validators and caching, not the representation's
+         * own headers. */
+        for (size_t i = w->status == 304 ? 3 : 0; i < NOWN; i++) {
+            bool replaced = false;
+            for (size_t k = 0; k < nres && !replaced; k++)
+                replaced = files__same_name(&hs[NOWN + k], own[i].name);
+            if (!replaced) hs[nh++] = own[i];
+        }
+        memmove(hs + nh, hs + NOWN, nres * sizeof *hs);
+        nh += nres;
+        /* HEAD: http_respond sends the headers alone, Content-Length the
+         * length given, and reads no body. */
+        if (http_respond(q, w->status, hs, nh, w->body, w->size)) {
+            log_msg(LOG_ERROR, "plugin %s: park.files.send: a bad response header rid=%s", p->name,
+                    q->id);
+            http_respond_error(q, 500, NULL, 0);
+            w->status = 500;
+        }
+    }
+    free(w->body);
+    w->body = NULL;
+    r->http = NULL;
+    lua__api_answered(r);
+}
+
+/* ---- Lua ---------------------------------------------------------------- */
+
+static int files__error(lua_State *L, const char *msg, const char *code)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, msg);
+    lua_pushstring(L, code);
+    return 3;
+}
+
+/* Push keep's results and free w. */
+static int files__keep_results(lua_State *L, files__work *w)
+{
+    host_plugin *p = lua__plugin_of(L);
+    char id[FILES__ID_LEN + 1], msg[256];
+    bool kept = w->kept;
+    memcpy(id, w->id, sizeof id);
+    if (!kept) {
+        snprintf(msg, sizeof msg, "cannot keep the file: cannot %s: %s", w->step, strerror(w->err));
+        log_msg(LOG_ERROR, "plugin %s: park.files.keep: %s (files-dir %s)", p->name, msg,
+                p->host->conf->files_dir);
+    }
+    free(w);
+    if (!kept) return files__error(L, msg, "ERROR");
+    lua_pushstring(L, id);
+    return 1;
+}
+
+/* The work's end, on the loop: answer (send), then resume the handler,
+ * whose continuation makes the results. */
+static void files__done(uv_work_t *uw, int status)
+{
+    host_req *r = (host_req *)((char *)uw - offsetof(host_req, work));
+    files__work *w = uw->data;
+    r->work_pending = false;
+    if (status != 0 && !w->err) { /* never ran */
+        w->err = ECANCELED;
+        w->status = 500;
+    }
+    if (r->orphaned) { /* the client left: nothing to answer, nothing to keep */
+        if (w->kind == FILES__KEEP && w->kept) {
+            char path[PATH_MAX];
+            files__join(path, w->dir, w->id);
+            unlink(path);
+        }
+        free(w->body);
+        free(w);
+        r->work.data = NULL;
+        lua__req_end(r);
+        return;
+    }
+    if (w->kind == FILES__SEND) files__answer(r, w);
+    lua__req_resume(r, 0);
+}
+
+static int files__k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    host_req *r = lua__req_of(L);
+    files__work *w = r->work.data;
+    r->work.data = NULL;
+    if (w->kind == FILES__KEEP) return files__keep_results(L, w);
+    int answered = w->status;
+    free(w);
+    lua_pushinteger(L, answered);
+    return 1;
+}
+
+/* Queue w on the thread pool and wait; false (w untouched) when it cannot
+ * be queued. */
+static bool files__queue(host_req *r, files__work *w)
+{
+    r->work.data = w;
+    if (uv_queue_work(r->host->loop, &r->work, files__run, files__done) != 0) {
+        r->work.data = NULL;
+        return false;
+    }
+    r->work_pending = true;
+    r->state = REQ_SLEEPING;
+    return true;
+}
+
+static bool files__is_upload(const host_req *r, const char *path, size_t n)
+{
+    for (size_t off = 0; off < r->uploads.len;) {
+        const char *u = r->uploads.data + off;
+        size_t ul = strlen(u);
+        if (ul == n && !memcmp(u, path, n)) return true;
+        off += ul + 1;
+    }
+    return false;
+}
+
+/* park.files.keep(upload) -> id, or nil, message, code ("INVALID": not an
+ * upload of this request; "ERROR": the file system failed). */
+static int l_files_keep(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    host_plugin *p = lua__plugin_of(L);
+    host_req *r = lua__req_of(L);
+    if (!r || r->is_job)
+        return luaL_error(L, "park.files.keep keeps an upload of the current request: call it "
+                             "while handling one");
+    size_t n = 0;
+    const char *path = lua_getfield(L, 1, "path") == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+    if (!path || n >= PATH_MAX || !files__is_upload(r, path, n))
+        return files__error(L, "not an upload of this request (an entry of req.files)", "INVALID");
+    files__work *w = calloc(1, sizeof *w);
+    if (!w) return luaL_error(L, "not enough memory");
+    w->kind = FILES__KEEP;
+    memcpy(w->src, path, n + 1);
+    if (!files__dir(p, w->dir)) {
+        free(w);
+        return files__error(L, "cannot keep the file: the path of files-dir is too long", "ERROR");
+    }
+    if (L == r->co && lua_isyieldable(L) && files__queue(r, w))
+        return lua_yieldk(L, 0, 0, files__k);
+    files__keep_run(w); /* where the handler cannot wait */
+    return files__keep_results(L, w);
+}
+
+/* opts.name and opts.type (the stack index `opts`, a table or nil) into
+ * head: Content-Type and Content-Disposition. Raises on a bad option. */
+static void files__opts(lua_State *L, int opts, files__head *head)
+{
+    size_t nl = 0, tl = 0;
+    const char *name = NULL, *type = NULL;
+    bool inl = false;
+    if (lua_istable(L, opts)) {
+        if (lua_getfield(L, opts, "name") != LUA_TNIL) {
+            if (lua_type(L, -1) != LUA_TSTRING)
+                luaL_argerror(L, opts, "opts.name must be a string");
+            name = lua_tolstring(L, -1, &nl);
+        }
+        if (lua_getfield(L, opts, "type") != LUA_TNIL) {
+            if (lua_type(L, -1) != LUA_TSTRING)
+                luaL_argerror(L, opts, "opts.type must be a string");
+            type = lua_tolstring(L, -1, &tl);
+        }
+        lua_getfield(L, opts, "inline");
+        inl = lua_toboolean(L, -1);
+        /* The strings stay on the stack while they are used. */
+    }
+    if (nl > FILES__NAME_MAX) luaL_argerror(L, opts, "opts.name is longer than 1024 bytes");
+    if (type) {
+        bool ok = tl > 0 && tl <= FILES__TYPE_MAX;
+        for (size_t i = 0; i < tl && ok; i++)
+            ok = (unsigned char)type[i] >= 0x20 && type[i] != 0x7f;
+        if (!ok)
+            luaL_argerror(L, opts,
+                          "opts.type must be a Content-Type of 1 to 255 bytes without control "
+                          "characters");
+        memcpy(head->type, type, tl + 1);
+    } else {
+        const char *t = "application/octet-stream";
+        const char *dot = name ? strrchr(name, '.') : NULL;
+        if (dot && !strchr(dot, '/'))
+            for (size_t i = 0; i < sizeof files__types / sizeof files__types[0]; i++)
+                if (!strcasecmp(dot + 1, files__types[i].ext)) t = files__types[i].type;
+        snprintf(head->type, sizeof head->type, "%s", t);
+    }
+    /* RFC 6266: a plain quoted name for old clients (non-ASCII characters
+     * become '_'), then the UTF-8 name percent-encoded (RFC 8187). */
+    char *d = head->disposition;
+    d += sprintf(d, "%s", inl ? "inline" : "attachment");
+    if (!name) return;
+    d += sprintf(d, "; filename=\"");
+    for (size_t i = 0; i < nl; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c >= 0x80 && c < 0xc0) continue; /* inside a character already replaced */
+        *d++ = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%' ? (char)c : '_';
+    }
+    d += sprintf(d, "\"; filename*=UTF-8''");
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < nl; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            (c && strchr("!#$&+-.^_`|~", c))) {
+            *d++ = (char)c;
+        } else {
+            *d++ = '%';
+            *d++ = hex[c >> 4];
+            *d++ = hex[c & 15];
+        }
+    }
+    *d = 0;
+}
+
+/* park.files.send(id, opts) -> the status it answered with (200, 304, 404,
+ * 500). The request is answered when it returns. */
+static int l_files_send(lua_State *L)
+{
+    size_t n;
+    const char *id = luaL_checklstring(L, 1, &n);
+    if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+    host_plugin *p = lua__plugin_of(L);
+    host_req *r = lua__req_of(L);
+    if (!r || r->is_job)
+        return luaL_error(L, "park.files.send answers a request: call it while handling one");
+    if (!r->http) return luaL_error(L, "park.files.send: the request has been answered already");
+    if (r->streaming) return luaL_error(L, "park.files.send: the response is a stream already");
+    if (L != r->co || !lua_isyieldable(L))
+        return luaL_error(L, "park.files.send must be called from the handler itself, not from "
+                             "a coroutine of the plugin or inside park.db.transaction");
+    files__head head;
+    files__opts(L, 2, &head); /* may raise: before anything is allocated */
+    files__work *w = calloc(1, sizeof *w);
+    if (!w) return luaL_error(L, "not enough memory");
+    w->kind = FILES__SEND;
+    w->head = head;
+    const http_request *q = r->http;
+    w->head_only = strcmp(q->method, "HEAD") == 0;
+    w->ims = (time_t)-1;
+    if (!strcmp(q->method, "GET") || w->head_only) {
+        const char *inm = http_request_header(q, "if-none-match");
+        const char *ims = http_request_header(q, "if-modified-since");
+        if (inm) snprintf(w->inm, sizeof w->inm, "%s", inm);
+        if (ims) w->ims = lua__http_parse_date(ims);
+    }
+    char path[PATH_MAX];
+    if (files__path(p, id, n, path)) {
+        memcpy(w->id, id, n + 1);
+        files__dir(p, w->dir);
+        if (files__queue(r, w)) return lua_yieldk(L, 0, 0, files__k);
+        w->status = 500;
+        w->err = EAGAIN;
+        w->step = "queue the work for";
+    } else {
+        w->status = 404; /* names no file: the file system is not asked */
+    }
+    files__answer(r, w);
+    int answered = w->status;
+    free(w);
+    lua_pushinteger(L, answered);
+    return 1;
+}
+
+/* park.files.info(id) -> { size =, modified = }, or nil */
+static int l_files_info(lua_State *L)
+{
+    size_t n;
+    const char *id = luaL_checklstring(L, 1, &n);
+    char path[PATH_MAX];
+    struct stat st;
+    if (!files__path(lua__plugin_of(L), id, n, path)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    int e = lstat(path, &st) == 0 ? 0 : errno;
+    if (e && e != ENOENT && e != ENOTDIR) {
+        lua_pushfstring(L, "cannot read the file's details: %s", strerror(e));
+        return files__error(L, lua_tostring(L, -1), "ERROR");
+    }
+    if (e || !S_ISREG(st.st_mode)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, (lua_Integer)st.st_size);
+    lua_setfield(L, -2, "size");
+    lua_pushinteger(L, (lua_Integer)st.st_mtim.tv_sec);
+    lua_setfield(L, -2, "modified");
+    return 1;
+}
+
+/* park.files.remove(id) -> true (also when there was no such file), or
+ * nil, message, "ERROR" */
+static int l_files_remove(lua_State *L)
+{
+    size_t n;
+    const char *id = luaL_checklstring(L, 1, &n);
+    host_plugin *p = lua__plugin_of(L);
+    char path[PATH_MAX];
+    if (files__path(p, id, n, path)) {
+        if (unlink(path) == 0) {
+            /* The removal made durable; should this fail, the file may
+             * come back after a crash, which is no error to report. */
+            path[strlen(path) - FILES__ID_LEN - 1] = 0;
+            files__sync_path(path, O_DIRECTORY);
+        } else if (errno != ENOENT && errno != ENOTDIR) {
+            lua_pushfstring(L, "cannot remove the file: %s", strerror(errno));
+            return files__error(L, lua_tostring(L, -1), "ERROR");
+        }
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+void lua__files_open(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"keep", l_files_keep},     {"send", l_files_send}, {"info", l_files_info},
+        {"remove", l_files_remove}, {NULL, NULL},
+    };
+    lua_newtable(L);
+    luaL_setfuncs(L, fns, 0);
+}
