@@ -82,6 +82,18 @@ describe("park.db", function()
     assert.are.same({}, search("没有这个"))
   end)
 
+  it("searches an FTS5 table after a restart, in a new connection", function()
+    local s = testing.start_site({ plugins = { "tests/fixtures/plugins" },
+                                   bindings = { { column = "/ledger", plugin = "ledger" } } })
+    finally(function() s:stop() end)
+    assert.are.equal(201, s:request("POST", "/ledger/add", FORM, form({ note = "高新技术企业" })).status)
+    s:halt()
+    s:restart()
+    local res = s:request("GET", "/ledger/search?q=" .. "%E9%AB%98%E6%96%B0%E6%8A%80%E6%9C%AF")
+    assert.are.equal(200, res.status, s:log())
+    assert.are.equal("高新技术企业", cjson.decode(res.body)[1].note)
+  end)
+
   it("stops a runaway query with the request's budget", function()
     local res = site:request("GET", "/ledger/slow")
     assert.are.equal(503, res.status)
