@@ -143,6 +143,16 @@ static void site__push_column(lua_State *L, const host_column *c)
     lua_setfield(L, -2, "served");
 }
 
+/* park.site.generation(): a number that changes whenever the served site
+ * model changes (a change in the console, a reload), for plugins' caches of
+ * pages that show the navigation. */
+static int l_site_generation(lua_State *L)
+{
+    const host_gen *g = site__host(L)->gen;
+    lua_pushinteger(L, g ? (lua_Integer)g->id : 0);
+    return 1;
+}
+
 /* park.site.units() */
 static int l_site_units(lua_State *L)
 {
@@ -715,15 +725,25 @@ static int l_site_audit(lua_State *L)
 void lua__site_open(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"units", l_site_units},       {"columns", l_site_columns},
-        {"column", l_site_column},     {"binding", l_site_binding},
-        {"nav", l_site_nav},           {"plugins", l_site_plugins},
-        {"unit_put", l_site_unit_put}, {"column_put", l_site_column_put},
-        {"bind", l_site_bind},         {"unbind", l_site_unbind},
-        {"users", l_site_users},       {"user_add", l_site_user_add},
-        {"passwd", l_site_passwd},     {"grant", l_site_grant},
-        {"revoke", l_site_revoke},     {"disable", l_site_disable},
-        {"audit", l_site_audit},       {NULL, NULL},
+        {"units", l_site_units},
+        {"columns", l_site_columns},
+        {"column", l_site_column},
+        {"binding", l_site_binding},
+        {"nav", l_site_nav},
+        {"plugins", l_site_plugins},
+        {"generation", l_site_generation},
+        {"unit_put", l_site_unit_put},
+        {"column_put", l_site_column_put},
+        {"bind", l_site_bind},
+        {"unbind", l_site_unbind},
+        {"users", l_site_users},
+        {"user_add", l_site_user_add},
+        {"passwd", l_site_passwd},
+        {"grant", l_site_grant},
+        {"revoke", l_site_revoke},
+        {"disable", l_site_disable},
+        {"audit", l_site_audit},
+        {NULL, NULL},
     };
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);
