@@ -10,7 +10,7 @@ PARKHOST_BUILD=${PARKHOST_BUILD:-$PARKHOST_ROOT/build}
 # Libraries (libsodium: Argon2id password hashes), llhttp's sources, and the Lua tools (busted, luacheck) and
 # modules (luasocket for the specs' HTTP client, cjson) the project uses.
 PARKHOST_PACKAGES=(pkg-config liblua5.4-dev libuv1-dev libsqlite3-dev libsodium-dev node-llhttp
-                   lua5.4 lua-busted lua-socket lua-cjson lua-check clang-format)
+                   lua5.4 lua-busted lua-socket lua-cjson lua-expat lua-check clang-format)
 
 parkhost_install_deps() {
     local missing=() p
