@@ -1,0 +1,465 @@
+-- articles_manage: the staff pages under <column>/manage: write, submit,
+-- review step by step, publish, revise while live, compare revisions,
+-- withdraw, repeal; and the queue of what waits for me. Every check of who
+-- may do what asks park.auth.can (the core's one table); every decision is
+-- recorded with its step (articles_steps) and in the audit log.
+local park = require("park")
+local store = require("articles_store")
+local flow = require("articles_flow")
+local text = require("articles_text")
+local sanitize = require("articles_sanitize")
+local view = require("articles_view")
+
+local manage = {}
+
+local TYPES = {
+  pdf = "application/pdf", doc = "application/msword",
+  docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  wps = "application/vnd.ms-works", xls = "application/vnd.ms-excel",
+  xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  et = "application/vnd.ms-excel", ppt = "application/vnd.ms-powerpoint",
+  pptx = "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+  ofd = "application/ofd", txt = "text/plain; charset=utf-8", zip = "application/zip",
+  rar = "application/vnd.rar", jpg = "image/jpeg", jpeg = "image/jpeg", png = "image/png",
+  gif = "image/gif",
+}
+
+---------------------------------------------------------------------------
+-- Pages and permissions
+---------------------------------------------------------------------------
+
+local function render(req, name, ctx, status)
+  ctx.staff = true
+  ctx.csrf = park.csrf()
+  ctx.user = ctx.user or park.auth.user()
+  ctx.base = req.column == "/" and "" or req.column
+  ctx.step_label = flow.step_label
+  ctx.STATE_LABELS, ctx.DECISION_LABELS = flow.STATE_LABELS, flow.DECISION_LABELS
+  return view.page(req, name, ctx, status)
+end
+
+local function notice(req, status, title, message)
+  return render(req, "notice.html", { title = title, message = message }, status)
+end
+
+local function forbidden(req, why)
+  return notice(req, 403, "没有权限", why or "您没有权限执行此操作。")
+end
+
+-- The logged-in user allowed `action` on the request's column; otherwise
+-- nil and the answer (to the console's login, or 403).
+local function staff(req, action)
+  local user = park.auth.user()
+  if not user then
+    if req.method == "GET" then
+      return nil, park.redirect("/admin/login?next=" .. park.url_encode(req.target))
+    end
+    return nil, forbidden(req, "请先登录。")
+  end
+  if req.config.scope == "site" then return nil, forbidden(req, "全站检索栏目不发布文章。") end
+  if action and not park.auth.can(action, req.column) then return nil, forbidden(req) end
+  return user
+end
+
+-- The item of the route's :id at this column, or nil.
+local function item_of(req)
+  local id = math.tointeger(tonumber(req.params.id or ""))
+  local item = id and store.item(id)
+  if item and item.column_path == req.column then return item end
+end
+
+---------------------------------------------------------------------------
+-- The edit form
+---------------------------------------------------------------------------
+
+local function trim(s)
+  return ((s or ""):gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+-- "2026-12-01" or "2026-12-01 09:30" in the site's time, or nil; "" is none.
+local function parse_time(s, field, errors)
+  s = trim(s)
+  if s == "" then return nil end
+  local y, m, d, rest = s:match("^(%d%d%d%d)%-(%d%d?)%-(%d%d?)(.*)$")
+  local hh, mm = (rest or ""):match("^[ T](%d%d?):(%d%d)$")
+  if not y or (rest ~= "" and not hh) then
+    errors[#errors + 1] = field .. "：日期格式应为 2026-12-01 或 2026-12-01 09:30"
+    return nil
+  end
+  return os.time({ year = tonumber(y), month = tonumber(m), day = tonumber(d),
+                   hour = tonumber(hh) or 0, min = tonumber(mm) or 0 })
+end
+
+local function extension(name)
+  return (name:match("%.([%w]+)$") or ""):lower()
+end
+
+-- The article's fields from the posted form: the table, and a list of
+-- errors (in Chinese, for the form) and what the sanitiser removed.
+local function read_form(req, keep_files)
+  local f, errors = {}, {}
+  local form = req.form
+  f.title = trim(form.title)
+  f.summary = trim(form.summary)
+  f.source = trim(form.source)
+  f.author_unit = trim(form.author_unit)
+  if f.title == "" then errors[#errors + 1] = "标题不能为空" end
+  if utf8.len(f.title) and utf8.len(f.title) > 200 then errors[#errors + 1] = "标题最多 200 字" end
+  if utf8.len(f.summary) and utf8.len(f.summary) > 500 then
+    errors[#errors + 1] = "摘要最多 500 字"
+  end
+  local body = form.body or ""
+  if #body > 512 * 1024 then
+    errors[#errors + 1] = "正文过长（最多 512 KB）"
+    body = ""
+  end
+  local removed
+  f.body, removed = sanitize.html(body)
+  f.pub_date = parse_time(form.pub_date, "发布日期", errors)
+  f.expires_at = parse_time(form.expires_at, "有效期至", errors)
+  f.related = {}
+  for id in (form.related or ""):gmatch("%d+") do
+    local item = store.item(math.tointeger(tonumber(id)))
+    if not item or item.status ~= "live" then
+      errors[#errors + 1] = ("相关文章 %s 不存在或未发布"):format(id)
+    else
+      f.related[#f.related + 1] = item.id
+    end
+  end
+  -- Attachments: the ones kept, less those unticked, plus the uploads.
+  local drop = {}
+  for _, id in ipairs(req:form_all("remove_file")) do drop[id] = true end
+  f.files = {}
+  for _, file in ipairs(keep_files or {}) do
+    if not drop[file.id] then f.files[#f.files + 1] = file end
+  end
+  local allowed = {}
+  for _, t in ipairs(req.config.file_types) do allowed[t:lower()] = true end
+  local max = req.config.file_max_mb * 1024 * 1024
+  local uploads = req.files and req.files.attachments or {}
+  for _, up in ipairs(uploads) do
+    if up.filename ~= "" or up.size > 0 then
+      local ext = extension(up.filename)
+      if not allowed[ext] then
+        errors[#errors + 1] = ("附件“%s”的类型不允许（允许：%s）"):format(up.filename,
+          table.concat(req.config.file_types, "、"))
+      elseif up.size > max then
+        errors[#errors + 1] = ("附件“%s”超过 %d MB"):format(up.filename, req.config.file_max_mb)
+      elseif #errors == 0 then
+        local id, err = park.files.keep(up)
+        if not id then error("an attachment cannot be kept: " .. tostring(err), 0) end
+        f.files[#f.files + 1] = { id = id, name = up.filename, size = up.size,
+                                  type = TYPES[ext] or "application/octet-stream" }
+      end
+    end
+  end
+  return f, errors, removed
+end
+
+local function form_values(rev)
+  local related = {}
+  for i, id in ipairs(rev.related or {}) do related[i] = tostring(math.tointeger(id) or id) end
+  return { title = rev.title, summary = rev.summary, body = rev.body, source = rev.source,
+           author_unit = rev.author_unit, files = rev.files or {},
+           pub_date = rev.pub_date and view.datetime(rev.pub_date) or "",
+           expires_at = rev.expires_at and view.date(rev.expires_at) or "",
+           related = table.concat(related, " ") }
+end
+
+local function edit_page(req, values, item, errors, removed, status)
+  return render(req, "edit.html", { title = item and "修改文章" or "撰写文章", v = values,
+    item = item, errors = errors, removed = removed }, status)
+end
+
+---------------------------------------------------------------------------
+-- Handlers
+---------------------------------------------------------------------------
+
+local function list(req)
+  local user, answer = staff(req, "view")
+  if not user then return answer end
+  local before = math.tointeger(tonumber(req.query.before or ""))
+  local rows = store.manage_page(req.column, before, 50)
+  local more = #rows > 50
+  if more then rows[#rows] = nil end
+  for _, r in ipairs(rows) do
+    r.chain = store.decode(r.chain, {})
+    r.waiting_at = r.state == "review" and r.chain[r.step] or nil
+  end
+  return render(req, "manage.html", { title = "文章管理", user = user, rows = rows,
+    can_edit = park.auth.can("edit", req.column),
+    next_url = more and (req.column .. "/manage?before=" .. rows[#rows].id) or nil })
+end
+
+local function new_form(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  return edit_page(req, { files = {}, author_unit = (park.site.column() or {}).unit_name or "" })
+end
+
+local function create(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  local f, errors, removed = read_form(req)
+  if #errors > 0 then return edit_page(req, f, nil, errors, removed, 422) end
+  local id = store.create(req.column, user.login, park.now(), f)
+  park.audit("create", "articles:" .. id, nil, { column = req.column, title = f.title })
+  return park.redirect(req.column .. "/manage/" .. id)
+end
+
+local function edit_form(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  local item = item_of(req)
+  if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
+  local rev = store.latest(item.id)
+  if rev.state == "review" then
+    return notice(req, 409, "审核中", "这一版本正在审核，退回后才能修改。")
+  end
+  return edit_page(req, form_values(rev), item)
+end
+
+local function save(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  local item = item_of(req)
+  if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
+  local latest = store.latest(item.id)
+  if latest.state == "review" then
+    return notice(req, 409, "审核中", "这一版本正在审核，退回后才能修改。")
+  end
+  local f, errors, removed = read_form(req, latest.files)
+  if #errors > 0 then return edit_page(req, f, item, errors, removed, 422) end
+  local rev_id = store.save(item.id, user.login, park.now(), f)
+  park.audit("save", "articles:" .. item.id, { revision = latest.id }, { revision = rev_id })
+  return park.redirect(req.column .. "/manage/" .. item.id)
+end
+
+-- The fields the word check reads, with their text.
+local function check_fields(rev)
+  return {
+    { name = "title", label = "标题", text = rev.title },
+    { name = "summary", label = "摘要", text = rev.summary },
+    { name = "body", label = "正文", text = rev.body_text },
+  }
+end
+
+local function rules(cfg)
+  return { forbidden = cfg.forbidden_words, sensitive = cfg.sensitive_words,
+           corrections = cfg.corrections }
+end
+
+-- The fields with their findings marked, for the reviewer's eyes.
+local function marked(rev, findings)
+  local out = {}
+  for _, fld in ipairs(check_fields(rev)) do
+    local mine = {}
+    for _, x in ipairs(findings) do
+      if x.field == fld.name then mine[#mine + 1] = x end
+    end
+    if #mine > 0 then
+      out[#out + 1] = { label = fld.label, segments = text.mark(fld.text, mine) }
+    end
+  end
+  return out
+end
+
+local function item_page(req, item, ctx, status)
+  local rev = ctx.rev or store.latest(item.id)
+  local user = park.auth.user()
+  local steps = store.steps(rev.id)
+  local step_name = flow.may_act(user, rev, req.column, steps)
+  local live = item.live_rev and item.live_rev ~= rev.id and store.revision(item.live_rev) or nil
+  ctx.item, ctx.rev, ctx.live, ctx.user = item, rev, live, user
+  ctx.steps, ctx.history, ctx.revisions = steps, store.history(item.id), store.revisions(item.id)
+  ctx.findings = ctx.findings or rev.findings
+  ctx.marked = marked(rev, ctx.findings)
+  ctx.current = flow.current(rev)
+  ctx.may_decide = step_name ~= nil
+  ctx.can_edit = park.auth.can("edit", req.column) and rev.state ~= "review"
+  ctx.can_submit = ctx.can_edit and (rev.state == "draft" or rev.state == "returned")
+  ctx.can_sign = park.auth.can("sign", req.column) and item.status == "live"
+  ctx.related = store.titles(rev.related)
+  ctx.title = rev.title
+  if rev.state == "review" then ctx.waited = flow.waited(rev.waiting_since, park.now()) end
+  return render(req, "item.html", ctx, status)
+end
+
+local function show(req)
+  local user, answer = staff(req, "view")
+  if not user then return answer end
+  local item = item_of(req)
+  if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
+  return item_page(req, item, {})
+end
+
+local function submit(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  local item = item_of(req)
+  if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
+  local rev = store.latest(item.id)
+  if rev.state ~= "draft" and rev.state ~= "returned" then
+    return item_page(req, item, { error = "只有草稿或退回的版本可以提交审核。" }, 409)
+  end
+  local findings = text.check(check_fields(rev), rules(req.config))
+  local blocking, warnings = {}, {}
+  for _, x in ipairs(findings) do
+    local block = x.kind == "forbidden"
+      or (x.kind == "sensitive" and req.config.sensitive_action == "block")
+    if block then blocking[#blocking + 1] = x else warnings[#warnings + 1] = x end
+  end
+  if #blocking > 0 then
+    return item_page(req, item, { findings = blocking,
+      error = "有不能发布的词语，请修改后再提交（下方已标出位置）。" }, 422)
+  end
+  store.submit(rev, req.config.chain, warnings, user, park.now())
+  park.audit("submit", "articles:" .. item.id, nil, { revision = rev.number,
+    chain = req.config.chain, warnings = #warnings })
+  return park.redirect(req.column .. "/manage/" .. item.id)
+end
+
+local function decide(req)
+  local user, answer = staff(req, "view")
+  if not user then return answer end
+  local item = item_of(req)
+  if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
+  local rev = store.latest(item.id)
+  local step_name, why = flow.may_act(user, rev, req.column, store.steps(rev.id))
+  if not step_name then return forbidden(req, why) end
+  local decision, comment = req.form.decision, trim(req.form.comment)
+  local now = park.now()
+  if decision == "approve" then
+    local published = store.approve(rev, step_name, user, now, comment)
+    park.audit("approve", "articles:" .. item.id, nil, { revision = rev.number,
+      step = step_name, published = published })
+  elseif decision == "return" then
+    if comment == "" then
+      return item_page(req, item, { error = "退回时请写明理由。" }, 422)
+    end
+    store.send_back(rev, step_name, user, now, comment)
+    park.audit("return", "articles:" .. item.id, nil, { revision = rev.number,
+      step = step_name, reason = comment })
+  else
+    return item_page(req, item, { error = "未知的操作。" }, 422)
+  end
+  return park.redirect(req.column .. "/manage/" .. item.id)
+end
+
+-- Withdraw (撤回) or repeal (废止) a live article; a reason is required.
+local function take_down(kind)
+  return function(req)
+    local user, answer = staff(req, "sign")
+    if not user then return answer end
+    local item = item_of(req)
+    if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
+    if item.status ~= "live" then
+      return item_page(req, item, { error = "只有已发布的文章可以撤回或废止。" }, 409)
+    end
+    local reason = trim(req.form.reason)
+    if reason == "" then
+      return item_page(req, item, { error = "请写明理由。" }, 422)
+    end
+    store[kind](item, user, park.now(), reason)
+    park.audit(kind, "articles:" .. item.id, { status = item.status }, { reason = reason })
+    return park.redirect(req.column .. "/manage/" .. item.id)
+  end
+end
+
+local function compare(req)
+  local user, answer = staff(req, "view")
+  if not user then return answer end
+  local item = item_of(req)
+  if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
+  local function rev_of(n)
+    for _, r in ipairs(store.revisions(item.id)) do
+      if r.number == math.tointeger(tonumber(n or "")) then return store.revision(r.id) end
+    end
+  end
+  local a, b = rev_of(req.query.a), rev_of(req.query.b)
+  if not a or not b then return notice(req, 404, "未找到", "请选择要比较的两个版本。") end
+  return render(req, "compare.html", { title = "版本比较", item = item, a = a, b = b,
+    title_changed = a.title ~= b.title, summary_changed = a.summary ~= b.summary,
+    diff = text.diff(a.body_text, b.body_text) })
+end
+
+-- Any revision's attachment, for staff.
+local function file(req)
+  local user, answer = staff(req, "view")
+  if not user then return answer end
+  local item = item_of(req)
+  if not item then return park.html("", 404) end
+  for _, r in ipairs(store.revisions(item.id)) do
+    for _, f in ipairs(store.revision(r.id).files) do
+      if f.id == req.params.file then
+        return park.files.send(f.id, { name = f.name, type = f.type })
+      end
+    end
+  end
+  return park.html("", 404)
+end
+
+-- The review_days of a column's binding (the plugin reads its own).
+local function review_days(column)
+  local b = park.site.binding(column)
+  local d = b and b.config and b.config.review_days
+  return math.tointeger(d) or 2
+end
+
+-- What waits for me: the reviews I may act on now, my texts sent back,
+-- and for the center every overdue review.
+local function queue(req)
+  local user, answer = staff(req)
+  if not user then return answer end
+  local now = park.now()
+  local mine, overdue = {}, {}
+  local center = park.auth.can("admin")
+  for _, r in ipairs(store.waiting()) do
+    r.chain = store.decode(r.chain, {})
+    r.step_name = r.chain[r.step]
+    r.waited = flow.waited(r.waiting_since, now)
+    r.limit = review_days(r.column_path)
+    r.late = r.waited > r.limit
+    r.column_title = view.column_title(r.column_path)
+    local rev = { state = "review", chain = r.chain, step = r.step, created_by = r.created_by }
+    if flow.may_act(user, rev, r.column_path, store.steps(r.id)) then
+      mine[#mine + 1] = r
+    elseif r.late and (center or park.auth.can("report", r.column_path)) then
+      overdue[#overdue + 1] = r
+    end
+  end
+  local returned = store.returned(user.login)
+  for _, r in ipairs(returned) do r.column_title = view.column_title(r.column_path) end
+  return render(req, "queue.html", { title = "待办", mine = mine, overdue = overdue,
+    returned = returned })
+end
+
+-- For the overdue job: flag reviews that waited past their column's limit.
+function manage.flag_overdue()
+  local now = park.now()
+  local flagged = store.flag_overdue(now, function(r)
+    return flow.waited(r.waiting_since, now) > review_days(r.column_path)
+  end)
+  for _, r in ipairs(flagged) do
+    r.chain_step = flow.step_label(store.decode(r.chain, {})[r.step])
+  end
+  return flagged
+end
+
+manage.routes = {
+  { "GET", "/manage", list },
+  { "GET", "/manage/queue", queue },
+  { "GET", "/manage/new", new_form },
+  { "POST", "/manage/new", create },
+  { "GET", "/manage/:id", show },
+  { "GET", "/manage/:id/edit", edit_form },
+  { "POST", "/manage/:id/edit", save },
+  { "POST", "/manage/:id/submit", submit },
+  { "POST", "/manage/:id/decide", decide },
+  { "POST", "/manage/:id/withdraw", take_down("withdraw") },
+  { "POST", "/manage/:id/repeal", take_down("repeal") },
+  { "GET", "/manage/:id/compare", compare },
+  { "GET", "/manage/:id/files/:file", file },
+}
+
+return manage

@@ -1,0 +1,307 @@
+-- articles_store: the articles' tables (sql/001_articles.sql): items,
+-- revisions, the record of steps, and the search index. Every write that
+-- belongs with another runs in one park.db.transaction.
+local park = require("park")
+local cjson = require("cjson")
+local text = require("articles_text")
+local sanitize = require("articles_sanitize")
+
+local db = park.db
+local store = {}
+
+local function check(ok, msg, code)
+  if ok == nil and msg then error(("%s (%s)"):format(msg, tostring(code)), 0) end
+  return ok
+end
+
+local function json(v)
+  return cjson.encode(v)
+end
+
+local function decode(s, default)
+  local ok, v = pcall(cjson.decode, s or "")
+  if ok and type(v) == "table" then return v end
+  return default
+end
+store.decode = decode
+
+-- Integers come back from SQLite as integers; JSON ones as floats.
+local function int(v)
+  return v and math.tointeger(v) or v
+end
+
+---------------------------------------------------------------------------
+-- Reading
+---------------------------------------------------------------------------
+
+local ITEM = [[SELECT id, column_path, status, live_rev, pub_at, expires_at, repealed_at,
+  repealed_reason, withdrawn_at, withdrawn_by, withdrawn_reason, created_by, created_at
+  FROM articles_items]]
+
+function store.item(id)
+  return check(db.first(ITEM .. " WHERE id = ?", id))
+end
+
+function store.revision(id)
+  local r = check(db.first("SELECT * FROM articles_revisions WHERE id = ?", id))
+  if r then
+    r.related = decode(r.related, {})
+    r.files = decode(r.files, {})
+    r.chain = decode(r.chain, {})
+    r.findings = decode(r.findings, {})
+  end
+  return r
+end
+
+-- The newest revision of an item (the one an editor works on).
+function store.latest(item_id)
+  local r = check(db.first("SELECT id FROM articles_revisions WHERE item_id = ?"
+    .. " ORDER BY number DESC LIMIT 1", item_id))
+  return r and store.revision(r.id)
+end
+
+function store.revisions(item_id)
+  return check(db.query("SELECT id, number, title, state, created_by, created_at, updated_at"
+    .. " FROM articles_revisions WHERE item_id = ? ORDER BY number DESC", item_id))
+end
+
+function store.steps(revision_id)
+  return check(db.query("SELECT step, decision, login, name, at, comment FROM articles_steps"
+    .. " WHERE revision_id = ? ORDER BY id", revision_id))
+end
+
+-- Steps of every revision of an item, newest first (the item's history).
+function store.history(item_id)
+  return check(db.query([[SELECT s.step, s.decision, s.login, s.name, s.at, s.comment,
+    r.number FROM articles_steps s JOIN articles_revisions r ON r.id = s.revision_id
+    WHERE r.item_id = ? ORDER BY s.id DESC]], item_id))
+end
+
+-- A page of a column's live articles, newest first, from the keyset cursor
+-- (pub_at, id) of the last one shown: n + 1 rows tell whether more follow.
+function store.page(column, before_at, before_id, n)
+  local sql = [[SELECT i.id, i.pub_at, i.expires_at, i.repealed_at, r.title, r.summary,
+    r.source FROM articles_items i JOIN articles_revisions r ON r.id = i.live_rev
+    WHERE i.status = 'live']]
+  local args = {}
+  if column then
+    sql = sql .. " AND i.column_path = ?"
+    args[#args + 1] = column
+  end
+  if before_at then
+    sql = sql .. " AND (i.pub_at, i.id) < (?, ?)"
+    args[#args + 1] = before_at
+    args[#args + 1] = before_id
+  end
+  args[#args + 1] = n + 1
+  return check(db.query(sql .. " ORDER BY i.pub_at DESC, i.id DESC LIMIT ?",
+    table.unpack(args)))
+end
+
+-- Live, unexpired articles for feeds and the sitemap (n newest).
+function store.recent(column, now, n)
+  return check(db.query([[SELECT i.id, i.column_path, i.pub_at, r.title, r.summary, r.body,
+    r.author_unit, r.updated_at FROM articles_items i JOIN articles_revisions r
+    ON r.id = i.live_rev WHERE i.status = 'live' AND (?1 IS NULL OR i.column_path = ?1)
+    AND (i.expires_at IS NULL OR i.expires_at > ?2) AND i.repealed_at IS NULL
+    ORDER BY i.pub_at DESC, i.id DESC LIMIT ?3]], column, now, n))
+end
+
+-- Site search: live articles matching an FTS5 expression, newest (by id)
+-- first, after the cursor `before` (an id), with filters.
+function store.search(match, column, from, to, before, n)
+  return check(db.query([[SELECT i.id, i.column_path, i.pub_at, i.repealed_at, i.expires_at,
+    r.title, r.summary, r.body_text FROM articles_search s JOIN articles_items i ON i.id = s.rowid
+    JOIN articles_revisions r ON r.id = i.live_rev
+    WHERE articles_search MATCH ?1 AND i.status = 'live'
+    AND (?2 IS NULL OR i.column_path = ?2) AND (?3 IS NULL OR i.pub_at >= ?3)
+    AND (?4 IS NULL OR i.pub_at < ?4) AND (?5 IS NULL OR s.rowid < ?5)
+    ORDER BY s.rowid DESC LIMIT ?6]], match, column, from, to, before, n + 1))
+end
+
+-- Items of a column for its editors: every state, newest first.
+function store.manage_page(column, before, n)
+  return check(db.query([[SELECT i.id, i.status, i.pub_at, i.repealed_at, r.id AS rev,
+    r.number, r.title, r.state, r.step, r.chain, r.updated_at FROM articles_items i
+    JOIN articles_revisions r ON r.item_id = i.id AND r.number =
+      (SELECT max(number) FROM articles_revisions WHERE item_id = i.id)
+    WHERE i.column_path = ?1 AND (?2 IS NULL OR i.id < ?2)
+    ORDER BY i.id DESC LIMIT ?3]], column, before, n + 1))
+end
+
+-- Revisions waiting in review anywhere (the queue filters by permission).
+function store.waiting()
+  return check(db.query([[SELECT r.id, r.item_id, r.number, r.title, r.chain, r.step,
+    r.waiting_since, r.overdue_at, r.created_by, i.column_path FROM articles_revisions r
+    JOIN articles_items i ON i.id = r.item_id WHERE r.state = 'review'
+    ORDER BY r.waiting_since]]))
+end
+
+-- Returned revisions of one author (they wait for their editor).
+function store.returned(login)
+  return check(db.query([[SELECT r.id, r.item_id, r.number, r.title, r.updated_at,
+    i.column_path FROM articles_revisions r JOIN articles_items i ON i.id = r.item_id
+    WHERE r.state = 'returned' AND r.created_by = ? ORDER BY r.updated_at]], login))
+end
+
+-- Titles of live items by id, for "related articles" links.
+function store.titles(ids)
+  local out = {}
+  for _, id in ipairs(ids) do
+    local r = check(db.first([[SELECT i.id, i.column_path, r.title FROM articles_items i
+      JOIN articles_revisions r ON r.id = i.live_rev WHERE i.id = ? AND i.status = 'live']],
+      int(id)))
+    if r then out[#out + 1] = r end
+  end
+  return out
+end
+
+---------------------------------------------------------------------------
+-- Writing
+---------------------------------------------------------------------------
+
+-- The revision's columns from the form's fields, then `...`, as one list
+-- of statement parameters (nil kept: the list has an explicit n).
+local function revision_fields(f, ...)
+  local extra = table.pack(...)
+  local v = { f.title, f.summary or "", f.body or "", sanitize.text(f.body or ""),
+              f.source or "", f.author_unit or "", f.pub_date, f.expires_at,
+              json(f.related or {}), json(f.files or {}) }
+  for i = 1, extra.n do v[10 + i] = extra[i] end
+  return table.unpack(v, 1, 10 + extra.n)
+end
+
+-- A new item with its first revision (a draft). Returns the item's id.
+function store.create(column, login, now, f)
+  return check(db.transaction(function()
+    check(db.exec("INSERT INTO articles_items (column_path, created_by, created_at)"
+      .. " VALUES (?, ?, ?)", column, login, now))
+    local item = check(db.first("SELECT last_insert_rowid() AS id")).id
+    check(db.exec([[INSERT INTO articles_revisions (item_id, number, title, summary, body,
+      body_text, source, author_unit, pub_date, expires_at, related, files, created_by,
+      created_at, updated_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]], item,
+      revision_fields(f, login, now, now)))
+    return item
+  end))
+end
+
+-- Save an editor's changes: into the newest revision when it is a draft
+-- or was returned, else (it is published or in review) into a new one.
+function store.save(item_id, login, now, f)
+  return check(db.transaction(function()
+    local latest = store.latest(item_id)
+    if latest.state == "draft" or latest.state == "returned" then
+      check(db.exec([[UPDATE articles_revisions SET title = ?, summary = ?, body = ?,
+        body_text = ?, source = ?, author_unit = ?, pub_date = ?, expires_at = ?, related = ?,
+        files = ?,
+        state = 'draft', updated_at = ? WHERE id = ?]], revision_fields(f, now, latest.id)))
+      return latest.id
+    end
+    if latest.state == "review" then
+      error("this revision is in review: it changes only when it is sent back", 0)
+    end
+    check(db.exec([[INSERT INTO articles_revisions (item_id, number, title, summary, body,
+      body_text, source, author_unit, pub_date, expires_at, related, files, created_by,
+      created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]], item_id,
+      latest.number + 1, revision_fields(f, login, now, now)))
+    return check(db.first("SELECT last_insert_rowid() AS id")).id
+  end))
+end
+
+-- What residents see has changed: their pages' caches go stale.
+local function bump()
+  check(db.exec("UPDATE articles_meta SET value = value + 1 WHERE key = 'version'"))
+end
+
+local function record(rev_id, step, decision, who, now, comment)
+  check(db.exec("INSERT INTO articles_steps (revision_id, step, decision, login, name, at,"
+    .. " comment) VALUES (?, ?, ?, ?, ?, ?, ?)", rev_id, step, decision, who.login,
+    who.name or "", now, comment or ""))
+end
+
+-- Into review at the chain's first step.
+function store.submit(rev, chain, findings, who, now)
+  check(db.transaction(function()
+    check(db.exec([[UPDATE articles_revisions SET state = 'review', chain = ?, step = 1,
+      waiting_since = ?, overdue_at = NULL, findings = ?, updated_at = ? WHERE id = ?
+      AND state IN ('draft', 'returned')]], json(chain), now, json(findings), now, rev.id))
+    record(rev.id, "editor", "submit", who, now)
+  end))
+end
+
+-- Make rev the item's live text: the revision before it is superseded, the
+-- search index gets the new text.
+local function publish(rev, who, now)
+  local item = store.item(rev.item_id)
+  local pub_at = rev.pub_date or item.pub_at or now
+  check(db.exec("UPDATE articles_revisions SET state = 'superseded', updated_at = ?"
+    .. " WHERE item_id = ? AND state = 'published'", now, rev.item_id))
+  check(db.exec("UPDATE articles_revisions SET state = 'published', step = 0,"
+    .. " waiting_since = NULL, overdue_at = NULL, updated_at = ? WHERE id = ?", now, rev.id))
+  check(db.exec("UPDATE articles_items SET status = 'live', live_rev = ?, pub_at = ?,"
+    .. " expires_at = ? WHERE id = ?", rev.id, pub_at, rev.expires_at, rev.item_id))
+  check(db.exec("DELETE FROM articles_search WHERE rowid = ?", rev.item_id))
+  check(db.exec("INSERT INTO articles_search (rowid, tokens) VALUES (?, ?)", rev.item_id,
+    text.tokens(rev.title .. "\n" .. rev.summary .. "\n" .. rev.body_text)))
+  record(rev.id, "publish", "publish", who, now)
+  bump()
+end
+
+-- A step approves: the next step waits, or, after the last, it is published.
+-- Returns true when it was published.
+function store.approve(rev, step_name, who, now, comment)
+  return check(db.transaction(function()
+    record(rev.id, step_name, "approve", who, now, comment)
+    if rev.step >= #rev.chain then
+      publish(rev, who, now)
+      return true
+    end
+    check(db.exec("UPDATE articles_revisions SET step = step + 1, waiting_since = ?,"
+      .. " overdue_at = NULL, updated_at = ? WHERE id = ?", now, now, rev.id))
+    return false
+  end))
+end
+
+-- A step sends the revision back to its editor with a reason.
+function store.send_back(rev, step_name, who, now, reason)
+  check(db.transaction(function()
+    record(rev.id, step_name, "return", who, now, reason)
+    check(db.exec("UPDATE articles_revisions SET state = 'returned', step = 0,"
+      .. " waiting_since = NULL, overdue_at = NULL, updated_at = ? WHERE id = ?", now, rev.id))
+  end))
+end
+
+-- Take a live article off the site; the reason stays on record.
+function store.withdraw(item, who, now, reason)
+  check(db.transaction(function()
+    check(db.exec("UPDATE articles_items SET status = 'withdrawn', withdrawn_at = ?,"
+      .. " withdrawn_by = ?, withdrawn_reason = ? WHERE id = ?", now, who.login, reason, item.id))
+    check(db.exec("DELETE FROM articles_search WHERE rowid = ?", item.id))
+    record(item.live_rev, "withdraw", "withdraw", who, now, reason)
+    bump()
+  end))
+end
+
+-- Mark a live policy repealed (废止): it stays readable, marked.
+function store.repeal(item, who, now, reason)
+  check(db.transaction(function()
+    check(db.exec("UPDATE articles_items SET repealed_at = ?, repealed_reason = ? WHERE id = ?",
+      now, reason, item.id))
+    record(item.live_rev, "repeal", "repeal", who, now, reason)
+    bump()
+  end))
+end
+
+-- Flag the reviews waiting since before `limit_of(column)`; returns them.
+function store.flag_overdue(now, is_overdue)
+  local flagged = {}
+  for _, r in ipairs(store.waiting()) do
+    if not r.overdue_at and is_overdue(r) then
+      check(db.exec("UPDATE articles_revisions SET overdue_at = ? WHERE id = ?", now, r.id))
+      flagged[#flagged + 1] = r
+    end
+  end
+  return flagged
+end
+
+return store
