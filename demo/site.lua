@@ -4,9 +4,13 @@
 -- that the center keeps the site at /admin/ (or edits this file and runs
 -- `parkhost site import demo/site.lua`, then `parkhost reload`).
 --
--- Columns whose plugins arrive later (articles, survey, interview,
+-- Article columns (通知公告, 政策文件, 人才政策, 政务动态) run the articles
+-- plugin with their review chains; /search is the site-wide search and the
+-- site's feeds. Columns whose plugins arrive later (survey, interview,
 -- mailbox, guide) have no binding yet: they are in the tree and in the
 -- responsibility table, and answer 404 until a plugin is enabled on them.
+local SITE = "示范高新技术产业开发区"
+
 return {
   units = {
     { code = "invest", name = "招商局" },
@@ -15,38 +19,44 @@ return {
   },
   columns = {
     { path = "/", title = "首页", kind = "static", unit = "center", plugin = "portal",
-      config = { site_name = "示范高新技术产业开发区",
+      config = { site_name = SITE,
                  body = "欢迎访问示范高新技术产业开发区门户网站。" } },
 
     { path = "/gxcy", title = "高新创业", kind = "section", unit = "invest" },
     { path = "/gxcy/tzgg", title = "通知公告", parent = "/gxcy", kind = "notice",
-      unit = "invest", max_stale_days = 14 },
+      unit = "invest", max_stale_days = 14, plugin = "articles",
+      config = { site_name = SITE, chain = { "review", "secrecy", "leader" } } },
     { path = "/gxcy/zcwj", title = "政策文件", parent = "/gxcy", kind = "policy",
-      unit = "invest", max_stale_days = 30 },
+      unit = "invest", max_stale_days = 30, plugin = "articles",
+      config = { site_name = SITE, chain = { "review", "secrecy", "leader", "center" } } },
     { path = "/gxcy/rczc", title = "人才政策", parent = "/gxcy", kind = "policy",
-      unit = "talent", max_stale_days = 30 },
+      unit = "talent", max_stale_days = 30, plugin = "articles",
+      config = { site_name = SITE, chain = { "review", "leader", "center" } } },
 
     { path = "/yqsh", title = "园区生活", kind = "section", unit = "social" },
     { path = "/yqsh/bszn", title = "办事指南", parent = "/yqsh", kind = "service",
       unit = "social", max_stale_days = 90 },
     { path = "/yqsh/shfw", title = "生活服务", parent = "/yqsh", kind = "static",
       unit = "social", plugin = "portal",
-      config = { site_name = "示范高新技术产业开发区",
+      config = { site_name = SITE,
                  body = "园区内设有便民服务中心、职工食堂和公共自行车站点。\n\n"
                    .. "便民服务中心工作时间：工作日 9:00—17:00。" } },
 
     { path = "/ygzw", title = "阳光政务", kind = "section", unit = "center" },
     { path = "/ygzw/zwdt", title = "政务动态", parent = "/ygzw", kind = "news",
-      unit = "center", max_stale_days = 14 },
+      unit = "center", max_stale_days = 14, plugin = "articles",
+      config = { site_name = SITE, chain = { "review", "leader" } } },
     { path = "/ygzw/myzj", title = "民意征集", parent = "/ygzw", kind = "interaction",
       unit = "social", max_stale_days = 30 },
     { path = "/ygzw/zxft", title = "在线访谈", parent = "/ygzw", kind = "interaction",
       unit = "center", max_stale_days = 90 },
     { path = "/ygzw/zrxx", title = "主任信箱", parent = "/ygzw", kind = "interaction",
       unit = "center", max_stale_days = 14 },
+    { path = "/search", title = "全站检索", kind = "static", unit = "center",
+      plugin = "articles", config = { site_name = SITE, scope = "site" } },
     { path = "/ygzw/gywm", title = "关于园区", parent = "/ygzw", kind = "static",
       unit = "center", plugin = "portal",
-      config = { site_name = "示范高新技术产业开发区",
+      config = { site_name = SITE,
                  body = "示范高新技术产业开发区是国家级高新技术产业开发区。\n\n"
                    .. "园区服务中心负责本网站的建设与管理，各单位负责其栏目的内容。" } },
   },
