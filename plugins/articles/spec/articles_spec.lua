@@ -240,11 +240,28 @@ describe("articles", function()
     found = search(col .. "/search?q=" .. "%E5%85%AC%E7%A4%BA") -- 公示, in the column
     assert.are.same({ "认定结果公示" }, found)
     assert.are.same({}, (search("/search/search?q=%22%20OR%20NEAR(")))
+    -- Filters: a column of the site-wide search, and publication dates.
+    found = search("/search/search?q=%E9%AB%98%E6%96%B0%E6%8A%80%E6%9C%AF&column=%2Fgxcy%2Ftzgg")
+    assert.are.same({ "关于2026年度高新技术企业认定工作的通知" }, found)
+    found = search("/search/search?q=%E9%AB%98%E6%96%B0%E6%8A%80%E6%9C%AF&from=2026-10-01"
+      .. "&to=2026-10-03")
+    assert.are.same({ "高新技术企业培训通知" }, found)
     -- Newest first, and the next page starts where the first ended.
     local first = site:request("GET", col).body
     local a = first:find("假期值班安排", 1, true)
     local c = first:find("园区元旦假期安排", 1, true)
     assert.truthy(a and c and a < c, "newest first")
+  end)
+
+  it("marks an expired policy on its page and leaves it out of the feeds", function()
+    local col = "/gxcy/zcwj"
+    local id = publish_simple(col, "二〇二五年临时补贴办法", "<p>补贴条款。</p>",
+      { pub_date = "2025-01-01 09:00", expires_at = "2025-12-31" })
+    local page = site:request("GET", col .. "/" .. id).body
+    assert.truthy(has(page, "已于 2025-12-31 失效"), page:match("<article>.-</article>"))
+    assert.truthy(has(site:request("GET", col).body, "已失效"))
+    assert.falsy(has(site:request("GET", col .. "/feed.xml").body, "二〇二五年临时补贴办法"))
+    assert.falsy(has(site:request("GET", "/search/sitemap.xml").body, col .. "/" .. id .. "<"))
   end)
 
   it("keeps attachments of the allowed types and sizes and serves them on the article", function()
