@@ -1,5 +1,6 @@
 /* The `park` module a plugin requires, and the request and response objects
  * its handlers get. docs/plugin-api.md documents every function here. */
+#include "auth/auth.h"
 #include "form/form.h"
 #include "log/log.h"
 #include "lua/internal.h"
@@ -1093,8 +1094,19 @@ static const luaL_Reg api__res_methods[] = {
     {"event", l_res_event},   {"comment", l_res_comment}, {NULL, NULL},
 };
 
+/* park.token(): 22 random characters of [A-Za-z0-9_-] (132 bits, from
+ * libsodium): a participant's browser, an invitation, a form's nonce. */
+static int l_park_token(lua_State *L)
+{
+    char t[AUTH_BROWSER_MAX];
+    auth_browser_id(t);
+    lua_pushstring(L, t);
+    return 1;
+}
+
 static const luaL_Reg api__park[] = {
     {"sleep", l_park_sleep},
+    {"token", l_park_token},
     {"redirect", l_park_redirect},
     {"escape", l_park_escape},
     {"url_encode", l_park_url_encode},
