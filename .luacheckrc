@@ -7,6 +7,11 @@ files["tests/spec/**/*.lua"] = { std = "+busted", read_globals = { "PARKHOST_BIN
 -- wrk scripts set wrk's hooks as globals.
 files["bench/pipeline.lua"] = { globals = { "init", "request" }, read_globals = { "wrk" } }
 files["bench/post.lua"] = { globals = { "wrk" } }
+files["bench/survey_post.lua"] = {
+  globals = { "wrk", "setup", "init", "request", "response", "done",
+              "cookie", "csrf", "n", "ok", "other", "id", "think", "receipts", "delay",
+              "run" },
+}
 files["lualib/park/testing.lua"] = { read_globals = { "PARKHOST_BIN" } }
 -- tests/fixtures/broken holds plugins that must fail to parse.
 exclude_files = { "build*/**", "tests/fixtures/broken/syntax_error/**" }
