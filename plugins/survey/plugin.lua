@@ -217,6 +217,18 @@ local function send_code(req)
   return form_page(req, s, { phase = "open", contact = contact, code_sent = true })
 end
 
+-- An attachment of the draft of a survey residents can see.
+local function attachment(req)
+  local s = survey_of(req)
+  if not s or store.phase(s, park.now()) == "unpublished" then return park.html("", 404) end
+  for _, f in ipairs(s.files) do
+    if f.id == req.params.file then
+      return park.files.send(f.id, { name = f.name, type = f.type })
+    end
+  end
+  return park.html("", 404)
+end
+
 plugin.routes = {}
 for _, r in ipairs(manage.routes) do plugin.routes[#plugin.routes + 1] = r end
 for _, r in ipairs({
@@ -224,6 +236,7 @@ for _, r in ipairs({
   { "GET", "/:id", show },
   { "POST", "/:id", answer },
   { "POST", "/:id/code", send_code },
+  { "GET", "/:id/files/:file", attachment },
 }) do plugin.routes[#plugin.routes + 1] = r end
 
 -- A survey opens and closes by itself at its times (scheduled when it is

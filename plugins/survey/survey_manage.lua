@@ -74,8 +74,42 @@ local function parse_time(s, label, errors)
                    hour = tonumber(hh), min = tonumber(mm) })
 end
 
+local FILE_TYPES = { pdf = "application/pdf", doc = "application/msword", ofd = "application/ofd",
+  docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  wps = "application/vnd.ms-works", xls = "application/vnd.ms-excel",
+  xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  jpg = "image/jpeg", jpeg = "image/jpeg", png = "image/png" }
+local FILE_MAX = 20 * 1024 * 1024
+
+-- The draft's attachments: those kept (less the ones unticked) and the
+-- uploads, each of an allowed type and size.
+local function read_files(req, kept, errors)
+  local drop, files = {}, {}
+  for _, id in ipairs(req:form_all("remove_file")) do drop[id] = true end
+  for _, f in ipairs(kept or {}) do
+    if not drop[f.id] then files[#files + 1] = f end
+  end
+  for _, up in ipairs(req.files and req.files.attachments or {}) do
+    local ext = (up.filename:match("%.(%w+)$") or ""):lower()
+    if up.filename == "" and up.size == 0 then
+      ext = nil -- an empty file input
+    elseif not FILE_TYPES[ext] then
+      errors[#errors + 1] = ("附件“%s”的类型不允许（允许：pdf、doc、docx、wps、ofd、xls、xlsx、jpg、png）")
+        :format(up.filename)
+    elseif up.size > FILE_MAX then
+      errors[#errors + 1] = ("附件“%s”超过 20 MB"):format(up.filename)
+    end
+    if ext and FILE_TYPES[ext] and up.size <= FILE_MAX and #errors == 0 then
+      local id, err = park.files.keep(up)
+      if not id then error("an attachment cannot be kept: " .. tostring(err), 0) end
+      files[#files + 1] = { id = id, name = up.filename, size = up.size, type = FILE_TYPES[ext] }
+    end
+  end
+  return files
+end
+
 -- The survey's fields from the form, with errors in Chinese.
-local function read_form(req)
+local function read_form(req, kept_files)
   local f, errors = {}, {}
   local form = req.form
   f.title, f.purpose, f.draft = trim(form.title), trim(form.purpose), trim(form.draft)
@@ -93,7 +127,7 @@ local function read_form(req)
   if not parsed then errors[#errors + 1] = "问题：" .. err
   elseif #parsed == 0 then errors[#errors + 1] = "问题：至少需要一道题" end
   f.parsed = parsed or {}
-  f.files = {}
+  f.files = read_files(req, kept_files, errors)
   return f, errors
 end
 
@@ -148,7 +182,7 @@ local function save(req)
   local s = survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   if not editable(s) then return notice(req, 409, "不能修改", "审核中或已排期的征集不能修改。") end
-  local f, errors = read_form(req)
+  local f, errors = read_form(req, s.files)
   if #errors > 0 then return edit_page(req, s, req.form, errors, 422) end
   store.update(s.id, park.now(), f)
   park.audit("save", "survey:" .. s.id, nil, { title = f.title })

@@ -247,6 +247,31 @@ describe("survey", function()
                                               q3 = "2" }).status)
   end)
 
+  it("publishes the draft under consultation with its attachments", function()
+    local site, b, path, manage = open_survey()
+    finally(function() site:stop() end)
+    local edit = manage:gsub("/manage/(%d+)$", "/manage/new")
+    b.ed:get(edit)
+    local res = b.ed:post(edit, { title = "人才政策修订征求意见", questions = QUESTIONS,
+      draft = "第一条 目的。\n第二条 适用范围。", opens_at = date(os.time() - 60),
+      closes_at = date(os.time() + 86400) }, nil,
+      { attachments = { { filename = "征求意见稿.pdf", data = "%PDF-1.4 draft" } } })
+    assert.are.equal(303, res.status, res.body)
+    local m2 = res.headers.location
+    b.ed:get(m2)
+    b.ed:post(m2 .. "/submit", {})
+    b.rv:get(m2)
+    assert.are.equal(303, b.rv:post(m2 .. "/decide", { decision = "approve" }).status)
+    local page = site:request("GET", (m2:gsub("/manage/", "/"))).body
+    assert.truthy(has(page, "第二条 适用范围。"))
+    local href = page:match('href="([^"]+/files/[^"]+)"')
+    assert.truthy(href, "the attachment is listed")
+    local file = site:request("GET", href)
+    assert.are.equal(200, file.status)
+    assert.are.equal("%PDF-1.4 draft", file.body)
+    assert.truthy(path)
+  end)
+
   it("limits anonymous answers per address, and shows staff the results when allowed",
     function()
     local site, b, path, manage = open_survey({ address_limit = 2, results = "staff_anytime" })
