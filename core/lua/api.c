@@ -1105,14 +1105,10 @@ static int l_park_token(lua_State *L)
 }
 
 static const luaL_Reg api__park[] = {
-    {"sleep", l_park_sleep},
-    {"token", l_park_token},
-    {"redirect", l_park_redirect},
-    {"escape", l_park_escape},
-    {"url_encode", l_park_url_encode},
-    {"url_decode", l_park_url_decode},
-    {"render", l_park_render},
-    {NULL, NULL},
+    {"sleep", l_park_sleep},           {"token", l_park_token},
+    {"redirect", l_park_redirect},     {"escape", l_park_escape},
+    {"url_encode", l_park_url_encode}, {"url_decode", l_park_url_decode},
+    {"render", l_park_render},         {NULL, NULL},
 };
 
 static int api__tostring_req(lua_State *L)
