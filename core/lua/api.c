@@ -965,7 +965,9 @@ static int l_park_log_error(lua_State *L)
     return api__log(L, LOG_ERROR);
 }
 
-/* The template loader: a file of the plugin's templates/ folder only. */
+/* The template loader: a file of the plugin's templates/ folder, or, for
+ * a name under "park/", of the host's (lualib/park/templates: the site's
+ * layout, shared by every plugin's pages). */
 static int l_park_read_template(lua_State *L)
 {
     host_plugin *p = lua__plugin_of(L);
@@ -979,7 +981,10 @@ static int l_park_read_template(lua_State *L)
         lua_pushfstring(L, "bad template name '%s'", name);
         return 2;
     }
-    lua_pushfstring(L, "%s/templates/%s", p->dir, name);
+    if (strncmp(name, "park/", 5) == 0)
+        lua_pushfstring(L, "%s/park/templates/%s", p->host->conf->lualib, name + 5);
+    else
+        lua_pushfstring(L, "%s/templates/%s", p->dir, name);
     const char *path = lua_tostring(L, -1);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;

@@ -99,25 +99,30 @@ bool lua__static_serve(lua_host *h, http_request *q)
         http_respond_error(q, 405, &allow, 1);
         return true;
     }
-    host_plugin *p = NULL;
-    for (size_t i = 0; h->gen && i < h->gen->nplugins; i++) {
+    /* /static/park/ is the host's own (the site's stylesheet, lualib/park/
+     * static); "park" is no plugin's name. */
+    const char *dir = NULL;
+    char host_dir[PATH_MAX];
+    if (slash - name == 4 && !memcmp(name, "park", 4)) {
+        snprintf(host_dir, sizeof host_dir, "%s/park", h->conf->lualib);
+        dir = host_dir;
+    }
+    for (size_t i = 0; !dir && h->gen && i < h->gen->nplugins; i++) {
         const char *n = h->gen->plugins[i]->name;
-        if (strlen(n) == (size_t)(slash - name) && !memcmp(n, name, (size_t)(slash - name))) {
-            p = h->gen->plugins[i];
-            break;
-        }
+        if (strlen(n) == (size_t)(slash - name) && !memcmp(n, name, (size_t)(slash - name)))
+            dir = h->gen->plugins[i]->dir;
     }
     const char *rel = slash + 1;
-    char root[PATH_MAX], want[PATH_MAX * 2], real[PATH_MAX];
-    if (!p || !static__path_ok(rel)) {
+    char root[PATH_MAX], want[PATH_MAX * 2], folder[PATH_MAX + 8], real[PATH_MAX];
+    if (!dir || !static__path_ok(rel)) {
         http_respond_error(q, 404, NULL, 0);
         return true;
     }
-    snprintf(want, sizeof want, "%s/static/%s", p->dir, rel);
-    snprintf(real, sizeof real, "%s/static", p->dir);
+    snprintf(want, sizeof want, "%s/static/%s", dir, rel);
+    snprintf(folder, sizeof folder, "%s/static", dir);
     /* Symbolic links must not lead out of the folder either. */
-    if (!realpath(real, root) || !realpath(want, real) || strncmp(real, root, strlen(root)) != 0 ||
-        real[strlen(root)] != '/') {
+    if (!realpath(folder, root) || !realpath(want, real) ||
+        strncmp(real, root, strlen(root)) != 0 || real[strlen(root)] != '/') {
         http_respond_error(q, 404, NULL, 0);
         return true;
     }

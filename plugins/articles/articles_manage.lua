@@ -33,6 +33,8 @@ local function render(req, name, ctx, status)
   ctx.csrf = park.csrf()
   ctx.user = ctx.user or park.auth.user()
   ctx.base = req.column == "/" and "" or req.column
+  ctx.staff_links = { { href = ctx.base .. "/manage", label = "文章管理" },
+                      { href = ctx.base .. "/manage/queue", label = "待办" } }
   ctx.step_label = flow.step_label
   ctx.STATE_LABELS, ctx.DECISION_LABELS = flow.STATE_LABELS, flow.DECISION_LABELS
   return view.page(req, name, ctx, status)

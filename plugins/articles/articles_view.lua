@@ -58,6 +58,14 @@ function view.page(req, name, ctx, status)
   ctx.now = park.now()
   ctx.meta = ctx.meta or {}
   ctx.feed_base = req.column == "/" and "" or req.column
+  if not ctx.staff then
+    local base, t = ctx.feed_base, ctx.title
+    ctx.feeds = {
+      { type = "application/rss+xml", title = t .. "（RSS）", href = base .. "/feed.xml" },
+      { type = "application/atom+xml", title = t .. "（Atom）", href = base .. "/atom.xml" },
+      { type = "application/feed+json", title = t .. "（JSON Feed）", href = base .. "/feed.json" },
+    }
+  end
   return park.html(park.render(name, ctx), status)
 end
 

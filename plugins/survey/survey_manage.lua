@@ -24,6 +24,8 @@ end
 
 local function render(req, name, ctx, status)
   ctx.staff = true
+  ctx.staff_links = { { href = (req.column == "/" and "" or req.column) .. "/manage",
+                        label = "征集管理" } }
   ctx.csrf = park.csrf()
   ctx.user = ctx.user or park.auth.user()
   ctx.STATE_LABELS, ctx.MODE_LABELS = STATE_LABELS, MODE_LABELS

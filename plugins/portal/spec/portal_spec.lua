@@ -56,6 +56,17 @@ describe("portal: the front page, static pages and the responsibility table", fu
     assert.falsy(body:find("<td>高新创业</td>", 1, true), "sections are not rows")
   end)
 
+  it("uses the site's shared layout and stylesheet", function()
+    local body = site:request("GET", "/").body
+    assert.truthy(body:find('<link rel="stylesheet" href="/static/park/site.css">', 1, true))
+    assert.truthy(body:find('<a class="skip" href="#main">', 1, true))
+    local css = site:request("GET", "/static/park/site.css")
+    assert.are.equal(200, css.status)
+    assert.matches("^text/css", css.headers["content-type"])
+    assert.are.equal(404, site:request("GET", "/static/park/../templates/site.html").status)
+    assert.are.equal(404, site:request("GET", "/static/park/nothing.css").status)
+  end)
+
   it("answers 404 for paths it does not serve", function()
     assert.are.equal(404, site:request("GET", "/nothing-here").status)
     assert.are.equal(404, site:request("GET", "/gxcy/gywm/zrlm").status)
