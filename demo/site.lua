@@ -6,9 +6,10 @@
 --
 -- Article columns (通知公告, 政策文件, 人才政策, 政务动态) run the articles
 -- plugin with their review chains; /search is the site-wide search and the
--- site's feeds; 民意征集 runs the survey plugin. Columns whose plugins arrive
--- later (interview, mailbox, guide) have no binding yet: they are in the tree and in the
--- responsibility table, and answer 404 until a plugin is enabled on them.
+-- site's feeds; 民意征集 runs the survey plugin and 在线访谈 the interview
+-- plugin. Columns whose plugins arrive later (主任信箱, 办事指南) have no
+-- binding yet: they are in the tree and in the responsibility table, and
+-- answer 404 until a plugin is enabled on them.
 local SITE = "示范高新技术产业开发区"
 
 return {
@@ -50,7 +51,8 @@ return {
       unit = "social", max_stale_days = 30, plugin = "survey",
       config = { site_name = SITE, chain = { "review", "leader" } } },
     { path = "/ygzw/zxft", title = "在线访谈", parent = "/ygzw", kind = "interaction",
-      unit = "center", max_stale_days = 90 },
+      unit = "center", max_stale_days = 90, plugin = "interview",
+      config = { site_name = SITE, chain = { "review", "leader" } } },
     { path = "/ygzw/zrxx", title = "主任信箱", parent = "/ygzw", kind = "interaction",
       unit = "center", max_stale_days = 14 },
     { path = "/search", title = "全站检索", kind = "static", unit = "center",

@@ -1,0 +1,361 @@
+-- interview_manage: the staff pages under <column>/manage. Define an
+-- interview (guests with photos), send it through the review chain
+-- (park.review) to be announced — warned when that is less than
+-- announce_days before the start — moderate residents' questions, run the
+-- live session (start, entries, answers, end), and answer in writing what
+-- was not answered live, by the working-day due date.
+local park = require("park")
+local review = require("park.review")
+local store = require("interview_store")
+local view = require("interview_view")
+
+local manage = {}
+
+local STATE_LABELS = { draft = "草稿", review = "审核中", returned = "已退回",
+                       announced = "已预告", live = "直播中", ended = "已结束" }
+local OTHER_STEPS = { editor = "编辑", live = "直播", announce = "预告" }
+local function step_label(name)
+  return OTHER_STEPS[name] or review.step_label(name)
+end
+
+local function render(req, name, ctx, status)
+  ctx.staff = true
+  ctx.staff_links = { { href = (req.column == "/" and "" or req.column) .. "/manage",
+                        label = "访谈管理" } }
+  ctx.csrf = park.csrf()
+  ctx.user = ctx.user or park.auth.user()
+  ctx.STATE_LABELS, ctx.step_label = STATE_LABELS, step_label
+  ctx.DECISION_LABELS = review.DECISION_LABELS
+  return view.page(req, name, ctx, status)
+end
+
+local function notice(req, status, title, message)
+  return render(req, "notice.html", { title = title, message = message }, status)
+end
+
+local function staff(req, action)
+  local user = park.auth.user()
+  if not user then
+    if req.method == "GET" then
+      return nil, park.redirect("/admin/login?next=" .. park.url_encode(req.target))
+    end
+    return nil, notice(req, 403, "没有权限", "请先登录。")
+  end
+  if action and not park.auth.can(action, req.column) then
+    return nil, notice(req, 403, "没有权限", "您没有权限执行此操作。")
+  end
+  return user
+end
+
+local function interview_of(req)
+  local id = math.tointeger(tonumber(req.params.id or ""))
+  local it = id and store.get(id)
+  if it and it.column_path == req.column then return it end
+end
+
+local function trim(s)
+  return ((s or ""):gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+local PHOTO_TYPES = { jpg = "image/jpeg", jpeg = "image/jpeg", png = "image/png" }
+
+-- The interview's fields from the form: guests are lines "姓名|职务", their
+-- photos the uploads in the same order.
+local function read_form(req, old_guests)
+  local f, errors, form = {}, {}, req.form
+  f.title, f.topic, f.intro = trim(form.title), trim(form.topic), trim(form.intro)
+  f.unit_name, f.host = trim(form.unit_name), trim(form.host)
+  if f.title == "" then errors[#errors + 1] = "标题不能为空" end
+  local y, m, d, hh, mm =
+    trim(form.starts_at):match("^(%d%d%d%d)%-(%d%d?)%-(%d%d?) (%d%d?):(%d%d)$")
+  if y then
+    f.starts_at = os.time({ year = tonumber(y), month = tonumber(m), day = tonumber(d),
+                            hour = tonumber(hh), min = tonumber(mm) })
+  else
+    errors[#errors + 1] = "开始时间格式应为 2026-12-01 09:30"
+  end
+  f.minutes = math.tointeger(tonumber(trim(form.minutes))) or 0
+  if f.minutes < 10 or f.minutes > 600 then errors[#errors + 1] = "预计时长应为 10 到 600 分钟" end
+  local photos = {}
+  for _, g in ipairs(old_guests or {}) do photos[g.name] = g end
+  f.guests = {}
+  for line in ((form.guests or "") .. "\n"):gmatch("(.-)\r?\n") do
+    local name, post = line:match("^%s*([^|]-)%s*|%s*(.-)%s*$")
+    name = name or trim(line)
+    if name ~= "" then
+      local old = photos[name] or {}
+      f.guests[#f.guests + 1] = { name = name, post = post or "", photo = old.photo,
+                                  photo_type = old.photo_type }
+    end
+  end
+  if #f.guests == 0 then errors[#errors + 1] = "请填写至少一位嘉宾（每行：姓名|职务）" end
+  local uploads = req.files and req.files.photos or {}
+  for i, up in ipairs(uploads) do
+    local ext = (up.filename:match("%.(%w+)$") or ""):lower()
+    if up.size > 0 then
+      if not PHOTO_TYPES[ext] or up.size > 5 * 1024 * 1024 then
+        errors[#errors + 1] = ("照片“%s”须为 jpg 或 png，且不超过 5 MB"):format(up.filename)
+      elseif f.guests[i] and #errors == 0 then
+        f.guests[i].photo = park.files.keep(up)
+        f.guests[i].photo_type = PHOTO_TYPES[ext]
+      end
+    end
+  end
+  return f, errors
+end
+
+local function edit_page(req, it, v, errors, status)
+  return render(req, "edit.html", { title = it and "修改访谈" or "新建访谈", it = it, v = v,
+    errors = errors or {} }, status)
+end
+
+local function guests_text(guests)
+  local lines = {}
+  for i, g in ipairs(guests) do lines[i] = g.name .. "|" .. g.post end
+  return table.concat(lines, "\n")
+end
+
+local function list(req)
+  local user, answer = staff(req, "view")
+  if not user then return answer end
+  local rows = store.staff_list(req.column)
+  for _, r in ipairs(rows) do r.chain = store.decode(r.chain, {}) end
+  return render(req, "manage.html", { title = "访谈管理", rows = rows,
+    can_edit = park.auth.can("edit", req.column) })
+end
+
+local function new_form(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  return edit_page(req, nil, { minutes = "90" })
+end
+
+local function create(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  local f, errors = read_form(req)
+  if #errors > 0 then return edit_page(req, nil, req.form, errors, 422) end
+  local id = store.create(req.column, user.login, park.now(), f)
+  park.audit("create", "interview:" .. id, nil, { title = f.title })
+  return park.redirect(req.column .. "/manage/" .. id)
+end
+
+local function edit_form(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  local it = interview_of(req)
+  if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
+  return edit_page(req, it, { title = it.title, topic = it.topic, intro = it.intro,
+    unit_name = it.unit_name, host = it.host, guests = guests_text(it.guests),
+    starts_at = view.datetime(it.starts_at), minutes = tostring(it.minutes) })
+end
+
+local function save(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  local it = interview_of(req)
+  if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
+  if it.state ~= "draft" and it.state ~= "returned" then
+    return notice(req, 409, "不能修改", "审核中或已预告的访谈不能修改。")
+  end
+  local f, errors = read_form(req, it.guests)
+  if #errors > 0 then return edit_page(req, it, req.form, errors, 422) end
+  store.update(it.id, park.now(), f)
+  return park.redirect(req.column .. "/manage/" .. it.id)
+end
+
+local function show(req, ctx, status)
+  local user, answer = staff(req, "view")
+  if not user then return answer end
+  local it = (ctx and ctx.it) or interview_of(req)
+  if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
+  ctx = ctx or {}
+  local steps = store.steps(it.id)
+  ctx.it, ctx.steps, ctx.user = it, steps, user
+  ctx.current = review.current(it)
+  ctx.may_decide = review.may_act(user, it, req.column, steps) ~= nil
+  ctx.can_edit = park.auth.can("edit", req.column)
+  ctx.can_moderate = park.auth.can("review", req.column)
+  ctx.questions = store.questions(it.id)
+  ctx.events = store.events(it.id, 0)
+  ctx.title = it.title
+  ctx.today = os.date("%Y-%m-%d", park.now())
+  -- Announced late: the staff are warned on the page (and it is on record).
+  if it.announced_at and it.starts_at - it.announced_at < req.config.announce_days * 86400 then
+    ctx.late_announcement = true
+  end
+  return render(req, "item.html", ctx, status)
+end
+
+local function show_page(req)
+  return show(req)
+end
+
+local function submit(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  local it = interview_of(req)
+  if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
+  if it.state ~= "draft" and it.state ~= "returned" then
+    return show(req, { it = it, error = "只有草稿或退回的访谈可以提交审核。" }, 409)
+  end
+  local now = park.now()
+  store.set(it.id, { state = "review", chain = req.config.chain, step = 1,
+                     waiting_since = now }, now)
+  store.record(it.id, "editor", "submit", user, now)
+  return park.redirect(req.column .. "/manage/" .. it.id)
+end
+
+local function decide(req)
+  local user, answer = staff(req, "view")
+  if not user then return answer end
+  local it = interview_of(req)
+  if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
+  local step_name, why = review.may_act(user, it, req.column, store.steps(it.id))
+  if not step_name then return notice(req, 403, "没有权限", why) end
+  local decision, comment, now = req.form.decision, trim(req.form.comment), park.now()
+  if decision == "return" and comment == "" then
+    return show(req, { it = it, error = "退回时请写明理由。" }, 422)
+  end
+  if decision ~= "approve" and decision ~= "return" then
+    return show(req, { it = it, error = "未知的操作。" }, 422)
+  end
+  park.db.transaction(function()
+    store.record(it.id, step_name, decision, user, now, comment)
+    if decision == "return" then
+      store.set(it.id, { state = "returned", step = 0 }, now)
+    elseif it.step >= #it.chain then
+      store.set(it.id, { state = "announced", step = 0, announced_at = now }, now)
+      local late = it.starts_at - now < req.config.announce_days * 86400
+      store.record(it.id, "announce", "publish", user, now, late
+        and ("距开始不足 %d 天预告"):format(req.config.announce_days) or "")
+    else
+      store.set(it.id, { step = it.step + 1, waiting_since = now }, now)
+    end
+  end)
+  park.audit(decision, "interview:" .. it.id, nil, { step = step_name })
+  return park.redirect(req.column .. "/manage/" .. it.id)
+end
+
+-- Moderate a question: approve, reject (reason, for staff only), merge.
+local function moderate(req)
+  local user, answer = staff(req, "review")
+  if not user then return answer end
+  local it = interview_of(req)
+  local q = it and store.question(math.tointeger(tonumber(req.form.question or "")) or 0)
+  if not q or q.interview_id ~= it.id then return notice(req, 404, "未找到", "没有这个问题。") end
+  local decision, now = req.form.decision, park.now()
+  if q.status ~= "pending" then
+    return show(req, { it = it, error = "这个问题已经处理过了。" }, 409)
+  end
+  if decision == "reject" then
+    local reason = trim(req.form.reason)
+    if reason == "" then return show(req, { it = it, error = "请写明不予采纳的理由。" }, 422) end
+    store.moderate(q, "reject", user, now, reason)
+  elseif decision == "merge" then
+    local into = store.question(math.tointeger(tonumber(req.form.into or "")) or 0)
+    if not into or into.interview_id ~= it.id or into.id == q.id then
+      return show(req, { it = it, error = "请填写要合并到的问题编号。" }, 422)
+    end
+    store.moderate(q, "merge", user, now, "", into.id)
+  elseif decision == "approve" then
+    store.moderate(q, "approve", user, now)
+  else
+    return show(req, { it = it, error = "未知的操作。" }, 422)
+  end
+  park.audit("moderate", "interview:" .. it.id, nil, { question = q.id, decision = decision })
+  return park.redirect(req.column .. "/manage/" .. it.id)
+end
+
+-- The live session: start it, post entries and answers, end it.
+local function live(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  local it = interview_of(req)
+  if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
+  local op, now = req.form.op, park.now()
+  if op == "start" and it.state == "announced" then
+    store.set(it.id, { state = "live" }, now)
+    store.record(it.id, "live", "open", user, now)
+  elseif op == "end" and it.state == "live" then
+    local due = park.calendar.add_working_days(os.date("%Y-%m-%d", now),
+      req.config.followup_days)
+    store.finish(it.id, due, now)
+    store.record(it.id, "live", "close", user, now,
+      "未在直播中答复的问题须于 " .. due .. " 前书面答复")
+  else
+    return show(req, { it = it, error = "现在不能这样操作。" }, 409)
+  end
+  park.audit(op, "interview:" .. it.id)
+  return park.redirect(req.column .. "/manage/" .. it.id)
+end
+
+local function entry(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  local it = interview_of(req)
+  if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
+  if it.state ~= "live" then return show(req, { it = it, error = "访谈不在直播中。" }, 409) end
+  local body, speaker = trim(req.form.body), trim(req.form.speaker)
+  if body == "" or speaker == "" then
+    return show(req, { it = it, error = "请填写发言人和内容。" }, 422)
+  end
+  local qid = math.tointeger(tonumber(req.form.question or ""))
+  if qid then
+    local q = store.question(qid)
+    if not q or q.interview_id ~= it.id or q.status ~= "approved" then
+      return show(req, { it = it, error = "只能答复已通过审核的问题。" }, 422)
+    end
+  end
+  store.post(it.id, speaker, body, qid, user, park.now())
+  return park.redirect(req.column .. "/manage/" .. it.id)
+end
+
+-- A written answer after the interview, published under the transcript.
+local function followup(req)
+  local user, answer = staff(req, "edit")
+  if not user then return answer end
+  local it = interview_of(req)
+  local q = it and store.question(math.tointeger(tonumber(req.form.question or "")) or 0)
+  if not q or q.interview_id ~= it.id or not q.due then
+    return notice(req, 404, "未找到", "没有这个待答复的问题。")
+  end
+  local text = trim(req.form.answer)
+  if text == "" then return show(req, { it = it, error = "请填写答复。" }, 422) end
+  store.answer(q.id, text, user, park.now())
+  park.audit("followup", "interview:" .. it.id, nil, { question = q.id })
+  return park.redirect(req.column .. "/manage/" .. it.id)
+end
+
+-- A guest's photo, on a public interview's pages.
+function manage.photo(req)
+  local id = math.tointeger(tonumber(req.params.id or ""))
+  local it = id and store.get(id)
+  if not it or it.column_path ~= req.column or not store.public(it) then
+    return park.html("", 404)
+  end
+  for _, g in ipairs(it.guests) do
+    if g.photo and g.photo == req.params.file then
+      return park.files.send(g.photo, { name = g.name .. ".jpg", type = g.photo_type,
+                                        inline = true })
+    end
+  end
+  return park.html("", 404)
+end
+
+manage.routes = {
+  { "GET", "/manage", list },
+  { "GET", "/manage/new", new_form },
+  { "POST", "/manage/new", create },
+  { "GET", "/manage/:id", show_page },
+  { "GET", "/manage/:id/edit", edit_form },
+  { "POST", "/manage/:id/edit", save },
+  { "POST", "/manage/:id/submit", submit },
+  { "POST", "/manage/:id/decide", decide },
+  { "POST", "/manage/:id/moderate", moderate },
+  { "POST", "/manage/:id/live", live },
+  { "POST", "/manage/:id/entry", entry },
+  { "POST", "/manage/:id/followup", followup },
+}
+
+return manage

@@ -1,0 +1,29 @@
+-- interview_view: what the interview's pages share.
+local park = require("park")
+local cjson = require("cjson")
+
+local view = {}
+
+function view.datetime(t)
+  return t and os.date("%Y-%m-%d %H:%M", t) or ""
+end
+
+function view.page(req, name, ctx, status)
+  local column = park.site.column()
+  ctx.site_name = req.config.site_name
+  ctx.nav = park.site.nav()
+  ctx.column = column
+  ctx.base = req.column == "/" and "" or req.column
+  ctx.title = ctx.title or (ctx.it and ctx.it.title) or (column and column.title)
+    or ctx.site_name
+  ctx.datetime = view.datetime
+  return park.html(park.render(name, ctx), status)
+end
+
+-- The data of a server-sent event: one line of JSON.
+function view.event_json(e)
+  return cjson.encode({ id = e.id, kind = e.kind, speaker = e.speaker, body = e.body,
+                        question = e.question, at = e.at })
+end
+
+return view

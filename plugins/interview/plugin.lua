@@ -1,0 +1,169 @@
+-- interview: online interviews (在线访谈). Announced after the column's
+-- review chain; residents' questions collected and moderated before they
+-- show; the live text broadcast to every watcher with server-sent events
+-- (and a page that refreshes without JavaScript); archived as one page;
+-- questions not answered live answered in writing within working days,
+-- flagged when overdue. Staff pages: interview_manage, under <column>/manage.
+local park = require("park")
+local review = require("park.review")
+local store = require("interview_store")
+local manage = require("interview_manage")
+local view = require("interview_view")
+
+local plugin = {
+  name = "interview",
+  version = "1.0.0",
+  description = "在线访谈：预告、征集问题、直播、存档与后续答复",
+  config = {
+    chain = { type = "array", items = "string", enum = review.NAMES,
+              default = { "review", "leader" },
+              description = "访谈预告发布前的审核流程" },
+    announce_days = { type = "integer", default = 3, min = 0, max = 60,
+                      description = "预告至少提前的天数；不足时提醒工作人员" },
+    followup_days = { type = "integer", default = 5, min = 1, max = 60,
+                      description = "直播中未答复的问题须在结束后几个工作日内书面答复" },
+    question_max = { type = "integer", default = 500, min = 20, max = 5000,
+                     description = "网友提问的最多字数" },
+    ask_limit = { type = "integer", default = 10, min = 1, max = 1000000000,
+                  description = "同一网络地址每小时最多提问次数" },
+    forbidden_words = { type = "array", items = "string", default = {},
+                        description = "提问中不允许出现的词语" },
+    site_name = { type = "string", default = "高新技术产业开发区", max_length = 60,
+                  description = "网站名称，用于页面标题" },
+  },
+}
+
+local function interview_of(req)
+  local id = math.tointeger(tonumber(req.params.id or ""))
+  local it = id and store.get(id)
+  if it and it.column_path == req.column and store.public(it) then return it end
+end
+
+local function not_found(req)
+  return view.page(req, "notice.html", { title = "未找到", message = "没有这场访谈。" }, 404)
+end
+
+-- Upcoming, live and past interviews; the past ones by unit and year.
+local function list(req)
+  local unit, year = req.query.unit, math.tointeger(tonumber(req.query.year or ""))
+  local groups, units, years = { live = {}, announced = {}, ended = {} }, {}, {}
+  for _, it in ipairs(store.list(req.column)) do
+    units[it.unit_name] = true
+    local y = tonumber(os.date("%Y", it.starts_at))
+    years[y] = true
+    if it.state ~= "ended" or ((not unit or unit == "" or unit == it.unit_name)
+        and (not year or year == y)) then
+      table.insert(groups[it.state], it)
+    end
+  end
+  local unit_list, year_list = {}, {}
+  for u in pairs(units) do if u ~= "" then unit_list[#unit_list + 1] = u end end
+  for y in pairs(years) do year_list[#year_list + 1] = y end
+  table.sort(unit_list)
+  table.sort(year_list, function(a, b) return a > b end)
+  return view.page(req, "list.html", { groups = groups, units = unit_list, years = year_list,
+    unit = unit or "", year = year })
+end
+
+local function show(req, ctx, status)
+  local it = interview_of(req)
+  if not it then return not_found(req) end
+  ctx = ctx or {}
+  ctx.it = it
+  ctx.events = store.events(it.id, 0)
+  ctx.followups = it.state == "ended" and store.followups(it.id) or {}
+  ctx.csrf = park.csrf()
+  ctx.question_max = req.config.question_max
+  if it.state == "live" then ctx.refresh = 15 end
+  return view.page(req, "interview.html", ctx, status)
+end
+
+local function show_page(req)
+  return show(req)
+end
+
+-- A resident's question: checked, limited per address, kept for moderation.
+local function ask(req)
+  local it = interview_of(req)
+  if not it then return not_found(req) end
+  if it.state ~= "announced" and it.state ~= "live" then
+    return show(req, { ask_error = "这场访谈已结束，不再征集问题。" }, 409)
+  end
+  local f = req.form
+  local body = (f.body or ""):gsub("^%s+", ""):gsub("%s+$", "")
+  local name = (f.name or ""):gsub("%s", ""):sub(1, 60)
+  local why
+  if body == "" then why = "请填写问题"
+  elseif (utf8.len(body) or math.huge) > req.config.question_max then
+    why = ("问题不能超过 %d 字"):format(req.config.question_max)
+  else
+    local lower = body:lower()
+    for _, w in ipairs(req.config.forbidden_words) do
+      if w ~= "" and lower:find(w:lower(), 1, true) then
+        why = "问题中含有不允许的词语，请修改后再提交"
+        break
+      end
+    end
+  end
+  if why then return show(req, { ask_error = why, asked = f }, 422) end
+  if store.rate(req.client_ip, park.now()) > req.config.ask_limit then
+    return show(req, { ask_error = "提问过于频繁，请一小时后再试。" }, 429)
+  end
+  store.ask(it.id, name, (f.contact or ""):sub(1, 200), body, req.client_ip, park.now())
+  return show(req, { asked_ok = true })
+end
+
+-- Server-sent events: every public event since Last-Event-ID, then each new
+-- one as it is posted. A watcher waits on the worker's memory (what this
+-- worker posted) and looks at the database every few seconds (what another
+-- worker did); it is stopped by the host when the client leaves.
+local function events(req, res)
+  local it = interview_of(req)
+  if not it then return not_found(req) end
+  local last = math.tointeger(tonumber(req:header("last-event-id") or req.query.after or "")) or 0
+  res:sse()
+  local function send_new()
+    for _, e in ipairs(store.events(it.id, last)) do
+      if not res:event({ id = e.id, event = e.kind, data = view.event_json(e) }) then
+        return false
+      end
+      last = e.id
+    end
+    return true
+  end
+  if not send_new() then return end
+  local seen, ticks = store.latest(it.id), 0
+  while true do
+    park.sleep(200)
+    ticks = ticks + 1
+    local now_latest = store.latest(it.id)
+    if now_latest ~= seen or ticks % 15 == 0 then
+      seen = now_latest
+      if not send_new() then return end
+      if ticks % 75 == 0 and not res:comment("ping") then return end
+    end
+  end
+end
+
+plugin.routes = {}
+for _, r in ipairs(manage.routes) do plugin.routes[#plugin.routes + 1] = r end
+for _, r in ipairs({
+  { "GET", "/", list },
+  { "GET", "/:id", show_page },
+  { "GET", "/:id/events", events },
+  { "POST", "/:id/ask", ask },
+  { "GET", "/:id/photos/:file", manage.photo },
+}) do plugin.routes[#plugin.routes + 1] = r end
+
+-- Written answers overdue: flagged once, logged, shown to the unit and the
+-- center on the staff pages.
+plugin.jobs = {
+  overdue = { cron = "0 * * * *", run = function()
+    for _, q in ipairs(store.flag_overdue(park.now())) do
+      park.log.warn(("interview followup overdue: interview %d question %d due %s"):format(
+        q.interview_id, q.id, q.due))
+    end
+  end },
+}
+
+return plugin
