@@ -843,6 +843,80 @@ static int l_park_sleep(lua_State *L)
     return lua_yield(L, 0);
 }
 
+/* ---- park.wait / park.notify ----------------------------------------------
+ * A request waits on a key until another request (or job) of the same plugin
+ * notifies it, or its time runs out: a live page's watchers wake when there
+ * is news instead of polling. A notification wakes the waiters on the next
+ * turn of the loop, never inside the notifier's own code. */
+
+static void api__unwait(host_req *r)
+{
+    if (!r->wait_key) return;
+    host_plugin *p = r->plugin;
+    if (r->prev_waiter)
+        r->prev_waiter->next_waiter = r->next_waiter;
+    else
+        p->waiters = r->next_waiter;
+    if (r->next_waiter) r->next_waiter->prev_waiter = r->prev_waiter;
+    r->next_waiter = r->prev_waiter = NULL;
+    free(r->wait_key);
+    r->wait_key = NULL;
+}
+
+static void api__on_wait(uv_timer_t *t)
+{
+    host_req *r = t->data;
+    if (r->state != REQ_SLEEPING) return;
+    bool notified = r->notified;
+    api__unwait(r);
+    lua_pushboolean(r->co, notified);
+    lua__req_resume(r, 1);
+}
+
+/* park.wait(key, ms) -> true when notified, false when the time ran out */
+static int l_park_wait(lua_State *L)
+{
+    size_t kl;
+    const char *key = luaL_checklstring(L, 1, &kl);
+    lua_Integer ms = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, kl >= 1 && kl <= 128, 1, "a key is 1 to 128 bytes");
+    luaL_argcheck(L, ms >= 0 && ms <= 24LL * 3600 * 1000, 2, "from 0 to 86400000 ms");
+    host_req *r = lua__req_of(L);
+    if (!r || L != r->co || !lua_isyieldable(L))
+        return luaL_error(L, "park.wait must be called from the handler itself");
+    if (!(r->wait_key = malloc(kl + 1))) return luaL_error(L, "not enough memory");
+    memcpy(r->wait_key, key, kl + 1);
+    host_plugin *p = r->plugin;
+    r->notified = false;
+    r->prev_waiter = NULL;
+    r->next_waiter = p->waiters;
+    if (p->waiters) p->waiters->prev_waiter = r;
+    p->waiters = r;
+    if (!r->timer_open) {
+        uv_timer_init(r->host->loop, &r->timer);
+        r->timer.data = r;
+        r->timer_open = true;
+    }
+    uv_timer_start(&r->timer, api__on_wait, (uint64_t)ms, 0);
+    r->state = REQ_SLEEPING;
+    return lua_yield(L, 0);
+}
+
+/* park.notify(key) -> how many waiters it wakes (on the loop's next turn) */
+static int l_park_notify(lua_State *L)
+{
+    const char *key = luaL_checkstring(L, 1);
+    lua_Integer n = 0;
+    for (host_req *r = lua__plugin_of(L)->waiters; r; r = r->next_waiter) {
+        if (r->notified || strcmp(r->wait_key, key) != 0) continue;
+        r->notified = true;
+        uv_timer_start(&r->timer, api__on_wait, 0, 0);
+        n++;
+    }
+    lua_pushinteger(L, n);
+    return 1;
+}
+
 /* park.html/text/json return status, body, content type: the third value
  * may be a Content-Type string instead of a table of headers, which spares a
  * table per response. The type is the function's upvalue. */
@@ -1058,6 +1132,7 @@ void lua__api_push_res(lua_State *co, host_req *r)
  * until the coroutine is reset. */
 void lua__api_close(host_req *r)
 {
+    api__unwait(r);
     ph_buf_free(&r->uploads);
     if (r->res_obj) ((api_obj *)r->res_obj)->r = NULL;
     if (!r->req_obj) return;
@@ -1110,7 +1185,8 @@ static int l_park_token(lua_State *L)
 }
 
 static const luaL_Reg api__park[] = {
-    {"sleep", l_park_sleep},           {"token", l_park_token},
+    {"sleep", l_park_sleep},           {"wait", l_park_wait},
+    {"notify", l_park_notify},         {"token", l_park_token},
     {"redirect", l_park_redirect},     {"escape", l_park_escape},
     {"url_encode", l_park_url_encode}, {"url_decode", l_park_url_decode},
     {"render", l_park_render},         {NULL, NULL},

@@ -74,6 +74,7 @@ struct host_plugin {
     lua_db_cache *stmts; /* park.db's prepared statements (db.c) */
     int pool_ref;
     int *idle, *empty;
+    host_req *waiters; /* requests in park.wait (api.c) */
     size_t nidle, nempty, cap_idle, cap_empty, pool_size;
     /* Failures in the current window; maintenance mode until a time. */
     unsigned failures;
@@ -146,6 +147,11 @@ struct host_req {
     ph_buf res_headers; /* "Name\0Value\0" pairs */
     size_t nres_headers;
     host_req *next_streaming, *prev_streaming;
+    /* Waiting in park.wait: the key (malloc'd; NULL when not waiting),
+     * whether park.notify woke it, and its place in the plugin's list. */
+    char *wait_key;
+    bool notified;
+    host_req *next_waiter, *prev_waiter;
     /* A scheduled job instead of a request (route and http are NULL). */
     bool is_job;
     int64_t job_id, job_started_ms, job_renewed_ms;

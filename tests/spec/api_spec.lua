@@ -56,6 +56,44 @@ describe("the park API", function()
     end)
   end)
 
+  describe("park.wait and park.notify", function()
+    local function start_wait(query)
+      local c = assert(socket.tcp())
+      c:settimeout(10)
+      assert(c:connect("127.0.0.1", site.port))
+      assert(c:send("GET /apikit/wait?" .. query
+        .. " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
+      return c
+    end
+    local function body_of(c)
+      local data = c:receive("*a")
+      c:close()
+      return cjson.decode(data:match("\r\n\r\n(.*)$"))
+    end
+    local function notify(key)
+      return decode(site:request("POST", "/apikit/notify?key=" .. key)).woken
+    end
+
+    it("wakes every waiter on the key, and only them", function()
+      local a, b = start_wait("key=news"), start_wait("key=news")
+      local other = start_wait("key=else&ms=300")
+      socket.sleep(0.2) -- the three are waiting
+      assert.are.equal(2, notify("news"))
+      assert.is_true(body_of(a).notified)
+      assert.is_true(body_of(b).notified)
+      assert.is_false(body_of(other).notified, "its time ran out")
+      assert.are.equal(0, notify("news"), "nobody waits any more")
+    end)
+
+    it("forgets a waiter whose client has left", function()
+      local c = start_wait("key=gone&ms=10000")
+      socket.sleep(0.2)
+      c:close()
+      testing.eventually(function() return notify("gone") == 0 end, 5, "the waiter gone")
+      assert.are.equal(200, site:request("GET", "/apikit/info").status)
+    end)
+  end)
+
   describe("config", function()
     it("reaches the handler validated, with defaults filled in", function()
       assert.are.same({ title = "自定义", page_size = 10, tags = { "a" } },
