@@ -1,12 +1,9 @@
--- interview_store: the interviews' tables (sql/001_interview.sql), and the
--- worker's note of the newest public event of each interview (watchers
--- wait on it instead of asking the database five times a second).
+-- interview_store: the interviews' tables (sql/001_interview.sql).
 local park = require("park")
 local cjson = require("cjson")
 
 local db = park.db
 local store = {}
-local latest = {}
 
 local function check(ok, msg, code)
   if ok == nil and msg then error(("%s (%s)"):format(msg, tostring(code)), 0) end
@@ -132,13 +129,16 @@ function store.questions(id, status)
     .. " (? IS NULL OR status = ?) ORDER BY id", id, status, status))
 end
 
--- A public event: residents watching get it at once.
+-- What watchers of an interview wait on (park.wait).
+function store.key(id)
+  return "events:" .. id
+end
+
+-- A public event: the interview's watchers are woken for it.
 local function publish(id, kind, speaker, body, qid, login, now)
-  local _, eid = check(db.exec([[INSERT INTO interview_events (interview_id, kind, speaker,
-    body, question_id, posted_by, at) VALUES (?, ?, ?, ?, ?, ?, ?)]], id, kind, speaker, body,
-    qid, login, now))
-  latest[id] = (latest[id] or 0) + 1
-  return eid
+  check(db.exec([[INSERT INTO interview_events (interview_id, kind, speaker, body, question_id,
+    posted_by, at) VALUES (?, ?, ?, ?, ?, ?, ?)]], id, kind, speaker, body, qid, login, now))
+  park.notify(store.key(id))
 end
 
 -- Moderation: approve (the question shows), reject (with a reason residents
@@ -172,11 +172,6 @@ function store.events(id, after)
     q.body AS question FROM interview_events e LEFT JOIN interview_questions q
     ON q.id = e.question_id AND e.kind = 'entry' WHERE e.interview_id = ? AND e.id > ?
     ORDER BY e.id LIMIT 2000]], id, after))
-end
-
--- The worker's count of events posted here (a change tells watchers to look).
-function store.latest(id)
-  return latest[id] or 0
 end
 
 -- End: approved questions not answered live are due in writing.

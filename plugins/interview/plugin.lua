@@ -114,9 +114,9 @@ local function ask(req)
 end
 
 -- Server-sent events: every public event since Last-Event-ID, then each new
--- one as it is posted. A watcher waits on the worker's memory (what this
--- worker posted) and looks at the database every few seconds (what another
--- worker did); it is stopped by the host when the client leaves.
+-- one as it is posted. A watcher waits (park.wait) until a post on this
+-- worker notifies it, and looks at the database every 3 s anyway (what
+-- another worker posted); the host stops it when the client leaves.
 local function events(req, res)
   local it = interview_of(req)
   if not it then return not_found(req) end
@@ -131,16 +131,14 @@ local function events(req, res)
     end
     return true
   end
-  if not send_new() then return end
-  local seen, ticks = store.latest(it.id), 0
-  while true do
-    park.sleep(200)
-    ticks = ticks + 1
-    local now_latest = store.latest(it.id)
-    if now_latest ~= seen or ticks % 15 == 0 then
-      seen = now_latest
-      if not send_new() then return end
-      if ticks % 75 == 0 and not res:comment("ping") then return end
+  local quiet = 0
+  while send_new() do
+    if park.wait(store.key(it.id), 3000) then
+      quiet = 0
+    else
+      quiet = quiet + 1
+      -- A comment now and then keeps proxies from closing a quiet stream.
+      if quiet % 5 == 0 and not res:comment("ping") then return end
     end
   end
 end
