@@ -5,6 +5,8 @@ local cjson = require("cjson")
 local db = park.db
 local store = {}
 
+-- A park.db result: its first value, or an error with the message (so a
+-- caller that needs the second value, an inserted id, checks on its own).
 local function check(ok, msg, code)
   if ok == nil and msg then error(("%s (%s)"):format(msg, tostring(code)), 0) end
   return ok
@@ -134,11 +136,52 @@ function store.key(id)
   return "events:" .. id
 end
 
+-- The newest events each interview had posted on this worker, with their
+-- JSON made once: 2,000 watchers woken for one entry send it from here
+-- instead of asking the database 2,000 times.
+local RING = 64
+local rings = {}
+
+local function event_json(e)
+  return cjson.encode({ id = e.id, kind = e.kind, speaker = e.speaker, body = e.body,
+                        question = e.question, at = e.at })
+end
+store.event_json = event_json
+
 -- A public event: the interview's watchers are woken for it.
 local function publish(id, kind, speaker, body, qid, login, now)
-  check(db.exec([[INSERT INTO interview_events (interview_id, kind, speaker, body, question_id,
-    posted_by, at) VALUES (?, ?, ?, ?, ?, ?, ?)]], id, kind, speaker, body, qid, login, now))
+  local changed, eid, code = db.exec([[INSERT INTO interview_events (interview_id, kind,
+    speaker, body, question_id, posted_by, at) VALUES (?, ?, ?, ?, ?, ?, ?)]], id, kind, speaker,
+    body, qid, login, now)
+  check(changed, eid, code)
+  local e = { id = eid, kind = kind, speaker = speaker, body = body, at = now }
+  if kind == "entry" and qid then
+    e.question = check(db.first("SELECT body FROM interview_questions WHERE id = ?", qid)).body
+  end
+  e.data = event_json(e)
+  local ring = rings[id] or {}
+  ring[#ring + 1] = e
+  if #ring > RING then table.remove(ring, 1) end
+  rings[id] = ring
   park.notify(store.key(id))
+end
+
+-- The events after `after` from this worker's ring, when it holds all of
+-- them (consecutive ids from after + 1: none posted elsewhere between);
+-- nil when the database must be asked.
+function store.recent(id, after)
+  local ring = rings[id]
+  if not ring or #ring == 0 or ring[#ring].id <= after then return ring and {} or nil end
+  local out, want = {}, after + 1
+  for _, e in ipairs(ring) do
+    if e.id > after then
+      if e.id ~= want then return nil end
+      out[#out + 1] = e
+      want = want + 1
+    end
+  end
+  if #out == 0 or out[1].id ~= after + 1 then return nil end
+  return out
 end
 
 -- Moderation: approve (the question shows), reject (with a reason residents

@@ -1,6 +1,5 @@
 -- interview_view: what the interview's pages share.
 local park = require("park")
-local cjson = require("cjson")
 
 local view = {}
 
@@ -18,12 +17,6 @@ function view.page(req, name, ctx, status)
     or ctx.site_name
   ctx.datetime = view.datetime
   return park.html(park.render(name, ctx), status)
-end
-
--- The data of a server-sent event: one line of JSON.
-function view.event_json(e)
-  return cjson.encode({ id = e.id, kind = e.kind, speaker = e.speaker, body = e.body,
-                        question = e.question, at = e.at })
 end
 
 return view

@@ -43,8 +43,12 @@ local function not_found(req)
   return view.page(req, "notice.html", { title = "未找到", message = "没有这场访谈。" }, 404)
 end
 
+-- The list is the same for everyone (no form on it): kept a second per
+-- worker and query, so a crowd arriving at a live interview costs little.
+local list_cache, cached = {}, 0
+
 -- Upcoming, live and past interviews; the past ones by unit and year.
-local function list(req)
+local function list_page(req)
   local unit, year = req.query.unit, math.tointeger(tonumber(req.query.year or ""))
   local groups, units, years = { live = {}, announced = {}, ended = {} }, {}, {}
   for _, it in ipairs(store.list(req.column)) do
@@ -63,6 +67,21 @@ local function list(req)
   table.sort(year_list, function(a, b) return a > b end)
   return view.page(req, "list.html", { groups = groups, units = unit_list, years = year_list,
     unit = unit or "", year = year })
+end
+
+local function list(req)
+  local key, now = req.column .. " " .. req.target, park.now()
+  local e = list_cache[key]
+  if e and e.at == now then return 200, e.body, e.ctype end
+  local status, body, ctype = list_page(req)
+  if status == 200 and #req.target <= 512 then
+    if not e then
+      if cached >= 100 then list_cache, cached = {}, 0 end -- bounded: start again
+      cached = cached + 1
+    end
+    list_cache[key] = { at = now, body = body, ctype = ctype }
+  end
+  return status, body, ctype
 end
 
 local function show(req, ctx, status)
@@ -122,18 +141,21 @@ local function events(req, res)
   if not it then return not_found(req) end
   local last = math.tointeger(tonumber(req:header("last-event-id") or req.query.after or "")) or 0
   res:sse()
-  local function send_new()
-    for _, e in ipairs(store.events(it.id, last)) do
-      if not res:event({ id = e.id, event = e.kind, data = view.event_json(e) }) then
+  -- From this worker's ring when woken by a post here, else the database.
+  local function send_new(woken)
+    local batch = woken and store.recent(it.id, last) or store.events(it.id, last)
+    for _, e in ipairs(batch) do
+      if not res:event({ id = e.id, event = e.kind, data = e.data or store.event_json(e) }) then
         return false
       end
       last = e.id
     end
     return true
   end
-  local quiet = 0
-  while send_new() do
-    if park.wait(store.key(it.id), 3000) then
+  local quiet, woken = 0, false
+  while send_new(woken) do
+    woken = park.wait(store.key(it.id), 3000)
+    if woken then
       quiet = 0
     else
       quiet = quiet + 1
