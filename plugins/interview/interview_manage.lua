@@ -297,8 +297,18 @@ local function entry(req)
   if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
   if it.state ~= "live" then return show(req, { it = it, error = "访谈不在直播中。" }, 409) end
   local body, speaker = trim(req.form.body), trim(req.form.speaker)
-  if body == "" or speaker == "" then
-    return show(req, { it = it, error = "请填写发言人和内容。" }, 422)
+  local up = req.files and req.files.image and req.files.image[1]
+  if up and up.filename == "" and up.size == 0 then up = nil end
+  if (body == "" and not up) or speaker == "" then
+    return show(req, { it = it, error = "请填写发言人和内容（或图片）。" }, 422)
+  end
+  local image, image_type
+  if up then
+    image_type = PHOTO_TYPES[(up.filename:match("%.(%w+)$") or ""):lower()]
+    if not image_type or up.size > 5 * 1024 * 1024 then
+      return show(req, { it = it, error = "图片须为 jpg 或 png，且不超过 5 MB。" }, 422)
+    end
+    image = park.files.keep(up)
   end
   local qid = math.tointeger(tonumber(req.form.question or ""))
   if qid then
@@ -307,7 +317,7 @@ local function entry(req)
       return show(req, { it = it, error = "只能答复已通过审核的问题。" }, 422)
     end
   end
-  store.post(it.id, speaker, body, qid, user, park.now())
+  store.post(it.id, speaker, body, qid, user, park.now(), image, image_type)
   return park.redirect(req.column .. "/manage/" .. it.id)
 end
 
@@ -327,7 +337,7 @@ local function followup(req)
   return park.redirect(req.column .. "/manage/" .. it.id)
 end
 
--- A guest's photo, on a public interview's pages.
+-- A guest's photo or an entry's image, on a public interview's pages.
 function manage.photo(req)
   local id = math.tointeger(tonumber(req.params.id or ""))
   local it = id and store.get(id)
@@ -339,6 +349,10 @@ function manage.photo(req)
       return park.files.send(g.photo, { name = g.name .. ".jpg", type = g.photo_type,
                                         inline = true })
     end
+  end
+  local e = store.image(it.id, req.params.file)
+  if e then
+    return park.files.send(e.image, { name = "image", type = e.image_type, inline = true })
   end
   return park.html("", 404)
 end

@@ -144,17 +144,17 @@ local rings = {}
 
 local function event_json(e)
   return cjson.encode({ id = e.id, kind = e.kind, speaker = e.speaker, body = e.body,
-                        question = e.question, at = e.at })
+                        question = e.question, image = e.image, at = e.at })
 end
 store.event_json = event_json
 
 -- A public event: the interview's watchers are woken for it.
-local function publish(id, kind, speaker, body, qid, login, now)
+local function publish(id, kind, speaker, body, qid, login, now, image, image_type)
   local changed, eid, code = db.exec([[INSERT INTO interview_events (interview_id, kind,
-    speaker, body, question_id, posted_by, at) VALUES (?, ?, ?, ?, ?, ?, ?)]], id, kind, speaker,
-    body, qid, login, now)
+    speaker, body, question_id, posted_by, at, image, image_type) VALUES (?, ?, ?, ?, ?, ?, ?,
+    ?, ?)]], id, kind, speaker, body, qid, login, now, image, image_type)
   check(changed, eid, code)
-  local e = { id = eid, kind = kind, speaker = speaker, body = body, at = now }
+  local e = { id = eid, kind = kind, speaker = speaker, body = body, at = now, image = image }
   if kind == "entry" and qid then
     e.question = check(db.first("SELECT body FROM interview_questions WHERE id = ?", qid)).body
   end
@@ -201,9 +201,9 @@ function store.moderate(q, decision, who, now, reason, into)
 end
 
 -- An entry by the host or a guest; with a question, the answer to it.
-function store.post(id, speaker, body, qid, who, now)
+function store.post(id, speaker, body, qid, who, now, image, image_type)
   check(db.transaction(function()
-    publish(id, "entry", speaker, body, qid, who.login, now)
+    publish(id, "entry", speaker, body, qid, who.login, now, image, image_type)
     if qid then
       check(db.exec("UPDATE interview_questions SET answered_live = 1 WHERE id = ?", qid))
     end
@@ -212,7 +212,7 @@ end
 
 function store.events(id, after)
   return check(db.query([[SELECT e.id, e.kind, e.speaker, e.body, e.question_id, e.at,
-    q.body AS question FROM interview_events e LEFT JOIN interview_questions q
+    e.image, q.body AS question FROM interview_events e LEFT JOIN interview_questions q
     ON q.id = e.question_id AND e.kind = 'entry' WHERE e.interview_id = ? AND e.id > ?
     ORDER BY e.id LIMIT 2000]], id, after))
 end
@@ -223,6 +223,12 @@ function store.finish(id, due, now)
     AND status = 'approved' AND answered_live = 0 AND answer = '']], due, id))
   check(db.exec("UPDATE interview_interviews SET state = 'ended', ended_at = ?, updated_at = ?"
     .. " WHERE id = ?", now, now, id))
+end
+
+-- An entry's image: its file id and type, when `file` is one.
+function store.image(id, file)
+  return check(db.first("SELECT image, image_type FROM interview_events WHERE interview_id = ?"
+    .. " AND image = ?", id, file))
 end
 
 function store.answer(qid, text, who, now)
