@@ -132,10 +132,11 @@ local function ask(req)
   return show(req, { asked_ok = true })
 end
 
--- Server-sent events: every public event since Last-Event-ID, then each new
--- one as it is posted. A watcher waits (park.wait) until a post on this
--- worker notifies it, and looks at the database every 3 s anyway (what
--- another worker posted); the host stops it when the client leaves.
+-- Server-sent events: every public event since Last-Event-ID, then, while
+-- the interview is live, each new one as it is posted. A watcher waits
+-- (park.wait) until a post on this worker notifies it, and looks at the
+-- database every 3 s anyway (what another worker posted); the host stops it
+-- when the client leaves.
 local function events(req, res)
   local it = interview_of(req)
   if not it then return not_found(req) end
@@ -153,14 +154,18 @@ local function events(req, res)
     return true
   end
   local quiet, woken = 0, false
-  while send_new(woken) do
+  while send_new(woken) and it.state == "live" do
     woken = park.wait(store.key(it.id), 3000)
     if woken then
       quiet = 0
     else
       quiet = quiet + 1
-      -- A comment now and then keeps proxies from closing a quiet stream.
-      if quiet % 5 == 0 and not res:comment("ping") then return end
+      -- Every 15 s of quiet: a comment keeps proxies from closing the
+      -- stream, and a look at the state ends it when the interview ended.
+      if quiet % 5 == 0 then
+        if not res:comment("ping") then return end
+        it = store.get(it.id)
+      end
     end
   end
 end
