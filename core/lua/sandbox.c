@@ -15,7 +15,7 @@ enum { SANDBOX__HOOK_EVERY = 1000, SANDBOX__BYTES_PER_INSTRUCTION = 64 };
 
 /* Host Lua libraries a plugin may require, found under the lualib dir. */
 static const char *const sandbox__host_libs[] = {"park.template", "park.schema", "park.review",
-                                                 NULL};
+                                                 "park.content", NULL};
 /* Host C modules loaded by the host itself before the sandbox closes. */
 static const char *const sandbox__c_modules[] = {"cjson", "cjson.safe", NULL};
 

@@ -4,6 +4,7 @@
 -- may do what asks park.auth.can (the core's one table); every decision is
 -- recorded with its step (articles_steps) and in the audit log.
 local park = require("park")
+local content = require("park.content")
 local store = require("articles_store")
 local flow = require("articles_flow")
 local text = require("articles_text")
@@ -48,19 +49,11 @@ local function forbidden(req, why)
   return notice(req, 403, "没有权限", why or "您没有权限执行此操作。")
 end
 
--- The logged-in user allowed `action` on the request's column; otherwise
--- nil and the answer (to the console's login, or 403).
+-- The logged-in user allowed `action` on the request's column, or nil and
+-- the answer; a site-wide binding has no articles to manage.
 local function staff(req, action)
-  local user = park.auth.user()
-  if not user then
-    if req.method == "GET" then
-      return nil, park.redirect("/admin/login?next=" .. park.url_encode(req.target))
-    end
-    return nil, forbidden(req, "请先登录。")
-  end
   if req.config.scope == "site" then return nil, forbidden(req, "全站检索栏目不发布文章。") end
-  if action and not park.auth.can(action, req.column) then return nil, forbidden(req) end
-  return user
+  return content.staff(req, action, notice)
 end
 
 -- The item of the route's :id at this column, or nil.
@@ -74,23 +67,7 @@ end
 -- The edit form
 ---------------------------------------------------------------------------
 
-local function trim(s)
-  return ((s or ""):gsub("^%s+", ""):gsub("%s+$", ""))
-end
-
--- "2026-12-01" or "2026-12-01 09:30" in the site's time, or nil; "" is none.
-local function parse_time(s, field, errors)
-  s = trim(s)
-  if s == "" then return nil end
-  local y, m, d, rest = s:match("^(%d%d%d%d)%-(%d%d?)%-(%d%d?)(.*)$")
-  local hh, mm = (rest or ""):match("^[ T](%d%d?):(%d%d)$")
-  if not y or (rest ~= "" and not hh) then
-    errors[#errors + 1] = field .. "：日期格式应为 2026-12-01 或 2026-12-01 09:30"
-    return nil
-  end
-  return os.time({ year = tonumber(y), month = tonumber(m), day = tonumber(d),
-                   hour = tonumber(hh) or 0, min = tonumber(mm) or 0 })
-end
+local trim, parse_time = content.trim, content.time
 
 local function extension(name)
   return (name:match("%.([%w]+)$") or ""):lower()

@@ -2,6 +2,7 @@
 -- revisions, the record of steps, and the search index. Every write that
 -- belongs with another runs in one park.db.transaction.
 local park = require("park")
+local content = require("park.content")
 local cjson = require("cjson")
 local text = require("articles_text")
 local sanitize = require("articles_sanitize")
@@ -9,21 +10,12 @@ local sanitize = require("articles_sanitize")
 local db = park.db
 local store = {}
 
-local function check(ok, msg, code)
-  if ok == nil and msg then error(("%s (%s)"):format(msg, tostring(code)), 0) end
-  return ok
-end
+local check, decode = content.check, content.decode
+store.decode = decode
 
 local function json(v)
   return cjson.encode(v)
 end
-
-local function decode(s, default)
-  local ok, v = pcall(cjson.decode, s or "")
-  if ok and type(v) == "table" then return v end
-  return default
-end
-store.decode = decode
 
 -- Integers come back from SQLite as integers; JSON ones as floats.
 local function int(v)

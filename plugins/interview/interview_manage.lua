@@ -5,6 +5,7 @@
 -- live session (start, entries, answers, end), and answer in writing what
 -- was not answered live, by the working-day due date.
 local park = require("park")
+local content = require("park.content")
 local review = require("park.review")
 local store = require("interview_store")
 local view = require("interview_view")
@@ -34,17 +35,7 @@ local function notice(req, status, title, message)
 end
 
 local function staff(req, action)
-  local user = park.auth.user()
-  if not user then
-    if req.method == "GET" then
-      return nil, park.redirect("/admin/login?next=" .. park.url_encode(req.target))
-    end
-    return nil, notice(req, 403, "没有权限", "请先登录。")
-  end
-  if action and not park.auth.can(action, req.column) then
-    return nil, notice(req, 403, "没有权限", "您没有权限执行此操作。")
-  end
-  return user
+  return content.staff(req, action, notice)
 end
 
 local function interview_of(req)
@@ -53,9 +44,7 @@ local function interview_of(req)
   if it and it.column_path == req.column then return it end
 end
 
-local function trim(s)
-  return ((s or ""):gsub("^%s+", ""):gsub("%s+$", ""))
-end
+local trim = content.trim
 
 local PHOTO_TYPES = { jpg = "image/jpeg", jpeg = "image/jpeg", png = "image/png" }
 

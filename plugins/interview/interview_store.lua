@@ -1,24 +1,13 @@
 -- interview_store: the interviews' tables (sql/001_interview.sql).
 local park = require("park")
+local content = require("park.content")
 local cjson = require("cjson")
 
 local db = park.db
 local store = {}
 
--- A park.db result: its first value, or an error with the message (so a
--- caller that needs the second value, an inserted id, checks on its own).
-local function check(ok, msg, code)
-  if ok == nil and msg then error(("%s (%s)"):format(msg, tostring(code)), 0) end
-  return ok
-end
-store.check = check
-
-local function decode(s, default)
-  local ok, v = pcall(cjson.decode, s or "")
-  if ok and type(v) == "table" then return v end
-  return default
-end
-store.decode = decode
+local check, decode = content.check, content.decode
+store.check, store.decode = check, decode
 
 function store.get(id)
   local it = check(db.first("SELECT * FROM interview_interviews WHERE id = ?", id))
@@ -86,20 +75,8 @@ function store.update(id, now, f)
     v[5], v[6], v[7], v[8], now, id))
 end
 
--- Set some columns (names are this module's callers', never input).
 function store.set(id, fields, now)
-  local names = {}
-  for k in pairs(fields) do names[#names + 1] = k end
-  table.sort(names)
-  local sets, args = {}, {}
-  for i, k in ipairs(names) do
-    sets[i] = k .. " = ?"
-    args[i] = k == "chain" and cjson.encode(fields[k]) or fields[k]
-  end
-  args[#args + 1] = now
-  args[#args + 1] = id
-  check(db.exec("UPDATE interview_interviews SET " .. table.concat(sets, ", ")
-    .. ", updated_at = ? WHERE id = ?", table.unpack(args)))
+  content.set("interview_interviews", id, fields, now)
 end
 
 ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 -- (hidden until it closes unless the column says otherwise), export them
 -- as CSV, and publish the outcome (征集结果反馈).
 local park = require("park")
+local content = require("park.content")
 local review = require("park.review")
 local store = require("survey_store")
 local questions = require("survey_questions")
@@ -38,17 +39,7 @@ local function notice(req, status, title, message)
 end
 
 local function staff(req, action)
-  local user = park.auth.user()
-  if not user then
-    if req.method == "GET" then
-      return nil, park.redirect("/admin/login?next=" .. park.url_encode(req.target))
-    end
-    return nil, notice(req, 403, "没有权限", "请先登录。")
-  end
-  if action and not park.auth.can(action, req.column) then
-    return nil, notice(req, 403, "没有权限", "您没有权限执行此操作。")
-  end
-  return user
+  return content.staff(req, action, notice)
 end
 
 local function survey_of(req)
@@ -57,23 +48,14 @@ local function survey_of(req)
   if s and s.column_path == req.column then return s end
 end
 
-local function trim(s)
-  return ((s or ""):gsub("^%s+", ""):gsub("%s+$", ""))
-end
+local trim = content.trim
 
+-- A required time of the form (content.time), "<label>不能为空" when empty.
 local function parse_time(s, label, errors)
-  s = trim(s)
-  local y, m, d, hh, mm = s:match("^(%d%d%d%d)%-(%d%d?)%-(%d%d?)[ T](%d%d?):(%d%d)$")
-  if not y then
-    y, m, d = s:match("^(%d%d%d%d)%-(%d%d?)%-(%d%d?)$")
-    hh, mm = 0, 0
-  end
-  if not y then
-    errors[#errors + 1] = label .. "：格式应为 2026-12-01 09:00"
-    return nil
-  end
-  return os.time({ year = tonumber(y), month = tonumber(m), day = tonumber(d),
-                   hour = tonumber(hh), min = tonumber(mm) })
+  local n = #errors
+  local t = content.time(s, label, errors)
+  if not t and #errors == n then errors[#errors + 1] = label .. "不能为空" end
+  return t
 end
 
 local FILE_TYPES = { pdf = "application/pdf", doc = "application/msword", ofd = "application/ofd",

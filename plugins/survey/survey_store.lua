@@ -1,22 +1,13 @@
 -- survey_store: the surveys' tables (sql/001_survey.sql).
 local park = require("park")
+local content = require("park.content")
 local cjson = require("cjson")
 
 local db = park.db
 local store = {}
 
-local function check(ok, msg, code)
-  if ok == nil and msg then error(("%s (%s)"):format(msg, tostring(code)), 0) end
-  return ok
-end
-store.check = check
-
-local function decode(s, default)
-  local ok, v = pcall(cjson.decode, s or "")
-  if ok and type(v) == "table" then return v end
-  return default
-end
-store.decode = decode
+local check, decode = content.check, content.decode
+store.check, store.decode = check, decode
 
 function store.get(id)
   local s = check(db.first("SELECT * FROM survey_surveys WHERE id = ?", id))
@@ -92,20 +83,8 @@ function store.update(id, now, f)
     table.unpack(args)))
 end
 
--- Set some columns of a survey (names are this module's callers', never input).
 function store.set(id, fields, now)
-  local names = {}
-  for k in pairs(fields) do names[#names + 1] = k end
-  table.sort(names)
-  local sets, args = {}, {}
-  for i, k in ipairs(names) do
-    sets[i] = k .. " = ?"
-    args[i] = k == "chain" and cjson.encode(fields[k]) or fields[k]
-  end
-  args[#args + 1] = now
-  args[#args + 1] = id
-  check(db.exec("UPDATE survey_surveys SET " .. table.concat(sets, ", ") .. ", updated_at = ?"
-    .. " WHERE id = ?", table.unpack(args)))
+  content.set("survey_surveys", id, fields, now)
 end
 
 -- One answer of a participant: inserted, or the one they gave before.
