@@ -15,7 +15,7 @@ enum { SANDBOX__HOOK_EVERY = 1000, SANDBOX__BYTES_PER_INSTRUCTION = 64 };
 
 /* Host Lua libraries a plugin may require, found under the lualib dir. */
 static const char *const sandbox__host_libs[] = {"park.template", "park.schema", "park.review",
-                                                 "park.content", NULL};
+                                                 "park.content",  "park.text",   NULL};
 /* Host C modules loaded by the host itself before the sandbox closes. */
 static const char *const sandbox__c_modules[] = {"cjson", "cjson.safe", NULL};
 
@@ -426,7 +426,8 @@ static int sandbox__require(lua_State *L)
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return luaL_error(L,
                           "module '%s' not found: no file %s (a plugin may require its own "
-                          "modules, park, park.template, park.schema, park.review and cjson)",
+                          "modules, park, park.template, park.schema, park.review, park.content, "
+                          "park.text and cjson)",
                           name, path);
     lua_pushlightuserdata(L, (void *)SANDBOX__LOADED); /* "loading" marker */
     lua_setfield(L, 2, name);

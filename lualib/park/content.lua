@@ -10,6 +10,7 @@
 --   -- "2026-12-01" or "2026-12-01 09:30" in the site's zone
 local park = require("park")
 local cjson = require("cjson")
+local ptext = require("park.text")
 
 local content = {}
 
@@ -27,8 +28,9 @@ function content.decode(s, default)
   return default
 end
 
+--- s without white space at either end, Chinese spaces included ("" for nil).
 function content.trim(s)
-  return ((s or ""):gsub("^%s+", ""):gsub("%s+$", ""))
+  return ptext.trim(s or "")
 end
 
 --- A time typed in a form, "2026-12-01" or "2026-12-01 09:30" (also with a

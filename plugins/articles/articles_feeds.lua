@@ -19,6 +19,7 @@
 -- never makes a feed unparseable.
 
 local cjson = require("cjson")
+local ptext = require("park.text")
 
 local feeds = {}
 
@@ -37,46 +38,6 @@ local XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 -- Text -------------------------------------------------------------------
 
--- One character that UTF-8 allows and XML 1.0 does not: C0 controls other
--- than tab, LF and CR; U+FFFE and U+FFFF (EF BF BE, EF BF BF).
-local FORBIDDEN = "[\0-\8\11\12\14-\31]"
-
--- The byte length of a UTF-8 sequence by its lead byte (0: not a lead byte).
-local function seq_len(b)
-  if b < 0x80 then
-    return 1
-  elseif b >= 0xC2 and b <= 0xDF then
-    return 2
-  elseif b >= 0xE0 and b <= 0xEF then
-    return 3
-  elseif b >= 0xF0 and b <= 0xF4 then
-    return 4
-  end
-  return 0
-end
-
--- The slow path: walk the string and keep each well-formed character that
--- XML allows. utf8.len (strict in Lua 5.4) refuses overlong forms,
--- surrogates and code points past U+10FFFF.
-local function clean_slow(s)
-  local out, n, i, len = {}, 0, 1, #s
-  while i <= len do
-    local b = s:byte(i)
-    local k = seq_len(b)
-    local ch = k > 0 and s:sub(i, i + k - 1) or nil
-    if ch and #ch == k and (k == 1 or (ch:find("^.[\128-\191]+$") and utf8.len(ch) == 1)) then
-      if not ch:find(FORBIDDEN) and ch ~= "\239\191\190" and ch ~= "\239\191\191" then
-        n = n + 1
-        out[n] = ch
-      end
-      i = i + k
-    else
-      i = i + 1 -- a byte that starts no character: dropped
-    end
-  end
-  return table.concat(out)
-end
-
 -- s as text XML 1.0 accepts (nil gives ""; numbers are turned into text).
 function feeds.clean(s)
   if s == nil then
@@ -87,21 +48,14 @@ function feeds.clean(s)
   elseif type(s) ~= "string" then
     error("feeds: expected a string, got " .. type(s), 3)
   end
-  -- Fast path, all in C: valid UTF-8, no forbidden control, no U+FFFE/FFFF.
-  if utf8.len(s) and not s:find(FORBIDDEN) and not s:find("\239\191[\190\191]") then
-    return s
-  end
-  return clean_slow(s)
+  return ptext.xml_clean(s)
 end
 
 local clean = feeds.clean
 
-local ESCAPES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;",
-  ["'"] = "&apos;" }
-
 -- s cleaned and escaped, for XML text or an attribute value.
 function feeds.escape(s)
-  return (clean(s):gsub("[&<>\"']", ESCAPES))
+  return ptext.xml_escape(clean(s))
 end
 
 local esc = feeds.escape

@@ -16,9 +16,10 @@
 -- Case: Latin letters A-Z match a-z, and the full-width digits and letters
 -- (０-９, Ａ-Ｚ, ａ-ｚ) match their ASCII forms. Other scripts are compared as
 -- they are.
+local ptext = require("park.text")
 local text = {}
 
-local byte, char, find, sub, gsub = string.byte, string.char, string.find, string.sub, string.gsub
+local char, find, sub, gsub = string.char, string.find, string.sub, string.gsub
 local concat, sort = table.concat, table.sort
 local ulen, uoffset, uchar, ucodes = utf8.len, utf8.offset, utf8.char, utf8.codes
 local ult = math.ult
@@ -67,34 +68,7 @@ local function fold(s)
 end
 
 -- Whitespace at either end: ASCII, U+3000 (ideographic space), U+00A0.
-local function trim(s)
-  local i, j = 1, #s
-  while i <= j do
-    local c = byte(s, i)
-    if c == 32 or (c >= 9 and c <= 13) then
-      i = i + 1
-    elseif c == 0xE3 and sub(s, i, i + 2) == "\u{3000}" then
-      i = i + 3
-    elseif c == 0xC2 and byte(s, i + 1) == 0xA0 then
-      i = i + 2
-    else
-      break
-    end
-  end
-  while j >= i do
-    local c = byte(s, j)
-    if c == 32 or (c >= 9 and c <= 13) then
-      j = j - 1
-    elseif c == 0x80 and j - 2 >= i and sub(s, j - 2, j) == "\u{3000}" then
-      j = j - 3
-    elseif c == 0xA0 and j - 1 >= i and byte(s, j - 1) == 0xC2 then
-      j = j - 2
-    else
-      break
-    end
-  end
-  return sub(s, i, j)
-end
+local trim = ptext.trim
 
 -- Letters of Han, Hiragana, Katakana and Hangul (with 々 〆 〇 and the
 -- Hangzhou numerals, but no CJK punctuation or symbols).

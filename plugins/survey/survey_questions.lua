@@ -29,6 +29,7 @@
 --
 -- Every function here takes the questions as parse gives them or as they
 -- come back from JSON (numbers as floats with integral values).
+local ptext = require("park.text")
 local questions = {}
 
 local byte, sub, find, match, format, gsub, lower =
@@ -78,34 +79,7 @@ local SECTION_NAME = { rows = "“行:”", columns = "“列:”" }
 ---------------------------------------------------------------------------
 
 -- Whitespace at either end: ASCII, U+3000 (ideographic space), U+00A0.
-local function trim(s)
-  local i, j = 1, #s
-  while i <= j do
-    local c = byte(s, i)
-    if c == 32 or (c >= 9 and c <= 13) then
-      i = i + 1
-    elseif c == 0xE3 and sub(s, i, i + 2) == "\u{3000}" then
-      i = i + 3
-    elseif c == 0xC2 and byte(s, i + 1) == 0xA0 then
-      i = i + 2
-    else
-      break
-    end
-  end
-  while j >= i do
-    local c = byte(s, j)
-    if c == 32 or (c >= 9 and c <= 13) then
-      j = j - 1
-    elseif c == 0x80 and j - 2 >= i and sub(s, j - 2, j) == "\u{3000}" then
-      j = j - 3
-    elseif c == 0xA0 and j - 1 >= i and byte(s, j - 1) == 0xC2 then
-      j = j - 2
-    else
-      break
-    end
-  end
-  return sub(s, i, j)
-end
+local trim = ptext.trim
 
 -- The integer a value stands for: an integer, a float with an integral
 -- value (from JSON), or a string in canonical decimal form ("3", "-2"; not

@@ -29,6 +29,7 @@
 -- list (multiple, ranking), a grid with no row answered and a text that is
 -- empty or only white space count as not answered.
 
+local ptext = require("park.text")
 local results = {}
 
 -- Numbers ----------------------------------------------------------------
@@ -60,56 +61,18 @@ end
 
 -- Text -------------------------------------------------------------------
 
--- One character XML 1.0 forbids: C0 controls other than tab, LF and CR.
-local FORBIDDEN = "[\0-\8\11\12\14-\31]"
-
--- The byte length of a UTF-8 sequence by its lead byte (0: not a lead byte).
-local function seq_len(b)
-  if b < 0x80 then
-    return 1
-  elseif b >= 0xC2 and b <= 0xDF then
-    return 2
-  elseif b >= 0xE0 and b <= 0xEF then
-    return 3
-  elseif b >= 0xF0 and b <= 0xF4 then
-    return 4
-  end
-  return 0
-end
-
 -- s as text XML 1.0 accepts: bytes that are not UTF-8, forbidden controls,
 -- U+FFFE and U+FFFF removed. nil gives "", a number its text.
 local function clean(s)
   if s == nil then
     return ""
   end
-  s = tostring(s)
-  if utf8.len(s) and not s:find(FORBIDDEN) and not s:find("\239\191[\190\191]") then
-    return s
-  end
-  local out, n, i, len = {}, 0, 1, #s
-  while i <= len do
-    local k = seq_len(s:byte(i))
-    local ch = k > 0 and s:sub(i, i + k - 1) or nil
-    if ch and #ch == k and (k == 1 or (ch:find("^.[\128-\191]+$") and utf8.len(ch) == 1)) then
-      if not ch:find(FORBIDDEN) and ch ~= "\239\191\190" and ch ~= "\239\191\191" then
-        n = n + 1
-        out[n] = ch
-      end
-      i = i + k
-    else
-      i = i + 1
-    end
-  end
-  return table.concat(out)
+  return ptext.xml_clean(tostring(s))
 end
-
-local ESCAPES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;",
-  ["'"] = "&apos;" }
 
 -- s cleaned and escaped for XML text or an attribute value.
 local function esc(s)
-  return (clean(s):gsub("[&<>\"']", ESCAPES))
+  return ptext.xml_escape(clean(s))
 end
 
 -- s cleaned and cut to at most max characters: a longer text keeps its

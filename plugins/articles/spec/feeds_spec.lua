@@ -563,7 +563,7 @@ end)
 
 -- Loads the module as the plugin sandbox would: only the globals it gives,
 -- reading an undefined global raises, setting one is caught, and require
--- finds only cjson.
+-- finds only cjson and the host's park.text.
 describe("articles_feeds in a sandbox-like environment", function()
   it("needs nothing the sandbox lacks, sets no globals and gives the same output", function()
     local env = {}
@@ -575,6 +575,7 @@ describe("articles_feeds in a sandbox-like environment", function()
     end
     env.os = { time = os.time, date = os.date, clock = os.clock, difftime = os.difftime }
     env.require = function(name)
+      if name == "park.text" then return require("park.text") end
       assert(name == "cjson", "the sandbox has no module " .. tostring(name))
       return cjson
     end
