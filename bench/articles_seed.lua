@@ -3,7 +3,7 @@
 -- a small vocabulary of park notices, search tokens from the plugin's own
 -- articles_text.tokens so that the index is what publishing would write.
 -- Run with lua5.4 from the repository's root.
-package.path = "plugins/articles/?.lua;" .. package.path
+package.path = "plugins/articles/?.lua;lualib/?.lua;" .. package.path
 local text = require("articles_text")
 
 local n = math.tointeger(tonumber(arg[1] or "100000"))

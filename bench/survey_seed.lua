@@ -1,7 +1,7 @@
 -- Writes SQL for one open ten-question survey at /myzj (bench/survey), with
 -- its questions parsed by the plugin's own survey_questions. Run with lua5.4
 -- from the repository's root: lua5.4 bench/survey_seed.lua NOW
-package.path = "plugins/survey/?.lua;" .. package.path
+package.path = "plugins/survey/?.lua;lualib/?.lua;" .. package.path
 local questions = require("survey_questions")
 local cjson = require("cjson")
 
