@@ -136,6 +136,7 @@ int app_serve(const ph_conf *c)
         goto out;
     }
     if (applied) log_msg(LOG_INFO, "core: %d migration(s) applied", applied);
+    lua_host_install_crash_report();
     int hrc = lua_host_new(&w.lua, &w.loop, c, w.db);
     if (hrc) {
         log_msg(LOG_ERROR, "%s",

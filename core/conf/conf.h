@@ -46,6 +46,33 @@ typedef struct {
        "the window in which plugin failures are counted")                                          \
     XX(INT, plugin_maintenance_s, "plugin-maintenance-s", "60", 1, 86400,                          \
        "how long a failing plugin's columns show the maintenance page")                            \
+    XX(INT, plugin_max_hold_ms, "plugin-max-hold-ms", "1000", 5, 3600000,                          \
+       "a plugin's code that holds the loop this long without waiting is stopped: 503")            \
+    XX(INT, plugin_kill_ms, "plugin-kill-ms", "10000", 100, 3600000,                               \
+       "a plugin stuck this long inside one C call ends the worker (logged; a supervisor "         \
+       "replaces it) and its plugin goes into maintenance")                                        \
+    XX(INT, plugin_cpu_percent, "plugin-cpu-percent", "50", 1, 100,                                \
+       "CPU a plugin (requests and jobs) may use, in percent of one core over "                    \
+       "plugin-cpu-window-s; past it: throttled (503), then maintenance")                          \
+    XX(INT, plugin_cpu_window_s, "plugin-cpu-window-s", "10", 1, 3600,                             \
+       "the sliding window of plugin-cpu-percent")                                                 \
+    XX(LIST, secret_cookies, "secret-cookies", "", 0, 0,                                           \
+       "a cookie plugins never see nor set, besides the host's own; repeat for more")              \
+    XX(LIST, secret_headers, "secret-headers", "", 0, 0,                                           \
+       "a request header plugins never see, besides Authorization and Proxy-Authorization; "       \
+       "repeat for more")                                                                          \
+    XX(INT, max_response_header_bytes, "max-response-header-bytes", "32768", 256, 1048576,         \
+       "response headers a plugin may set, in bytes; past it: 500")                                \
+    XX(INT, stream_buffer_bytes, "stream-buffer-bytes", "1048576", 65536, 1073741824,              \
+       "bytes of a stream the client has not taken yet; writes wait past 64 KiB, and past this "   \
+       "the stream is ended")                                                                      \
+    XX(INT, plugin_db_value_bytes, "plugin-db-value-bytes", "16777216", 1024, 1073741824,          \
+       "largest string or blob a plugin's SQL may make or read")                                   \
+    XX(INT, plugin_sql_bytes, "plugin-sql-bytes", "65536", 1024, 1000000000,                       \
+       "longest SQL statement a plugin may prepare, in bytes")                                     \
+    XX(INT, plugin_log_lines, "plugin-log-lines", "100", 1, 1000000,                               \
+       "log lines (print, park.log) a plugin may write per second, in bursts of as many; the "     \
+       "rest are dropped and counted")                                                             \
     XX(INT, max_form_fields, "max-form-fields", "1000", 1, 1000000,                                \
        "fields in one form or query string; past it: 413")                                         \
     XX(STR, upload_dir, "upload-dir", "var/uploads", 0, 0,                                         \

@@ -18,7 +18,7 @@ static const char API__REQ[] = "park.request";
 static const char API__RES[] = "park.response";
 static const char API__PARK[] = "park.module";   /* registry: the park table */
 static const char API__ENGINE[] = "park.engine"; /* registry: template engine */
-enum { API__DRAIN_BYTES = 64 * 1024 };
+enum { API__DRAIN_BYTES = 64 * 1024, API__MAX_TEMPLATE = 4 * 1024 * 1024 };
 
 /* Both objects are this userdata; r is NULL once the request ended. The
  * user value of a request is a table caching what was parsed. */
@@ -253,9 +253,92 @@ static void api__parse_form(lua_State *L, int obj)
     lua_pop(L, 1);
 }
 
+/* ---- credentials ----------------------------------------------------------
+ * The staff session, the CSRF cookie, Authorization and whatever the center
+ * lists in secret-cookies and secret-headers never reach plugin code: a
+ * plugin that could read them could act as any logged-in visitor. Identity
+ * is available through park.auth alone. */
+
+static bool api__listed(const conf_list *l, const char *n, size_t nl)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strlen(l->v[i]) == nl && !strncasecmp(l->v[i], n, nl)) return true;
+    return false;
+}
+
+bool lua__secret_cookie(const lua_host *h, const char *n, size_t nl)
+{
+    static const char *const own[] = {"ph_session", "ph_csrf", NULL};
+    for (const char *const *o = own; *o; o++)
+        if (strlen(*o) == nl && !strncasecmp(*o, n, nl)) return true;
+    return api__listed(&h->conf->secret_cookies, n, nl);
+}
+
+bool lua__secret_header(const lua_host *h, const char *n, size_t nl)
+{
+    static const char *const own[] = {"authorization", "proxy-authorization", NULL};
+    for (const char *const *o = own; *o; o++)
+        if (strlen(*o) == nl && !strncasecmp(*o, n, nl)) return true;
+    return api__listed(&h->conf->secret_headers, n, nl);
+}
+
+/* Push a Cookie header's value without the secret cookies (the pairs kept
+ * as they came, joined by "; "), or nil when none is left. */
+static void api__push_cookie_header(lua_State *L, const lua_host *h, const char *v, size_t vl)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    size_t kept = 0;
+    const char *s = v, *e = v + vl;
+    while (s < e) {
+        const char *semi = memchr(s, ';', (size_t)(e - s));
+        const char *pe = semi ? semi : e;
+        while (s < pe && (*s == ' ' || *s == '\t'))
+            s++;
+        const char *te = pe;
+        while (te > s && (te[-1] == ' ' || te[-1] == '\t'))
+            te--;
+        const char *eq = memchr(s, '=', (size_t)(te - s));
+        const char *ne = eq ? eq : te;
+        while (ne > s && (ne[-1] == ' ' || ne[-1] == '\t'))
+            ne--;
+        if (te > s && !lua__secret_cookie(h, s, (size_t)(ne - s))) {
+            if (kept++) luaL_addstring(&b, "; ");
+            luaL_addlstring(&b, s, (size_t)(te - s));
+        }
+        s = semi ? semi + 1 : e;
+    }
+    luaL_pushresult(&b);
+    if (!kept) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+}
+
+/* Push what a plugin may see of the request header `name` (its first
+ * value): nil for a secret header, the Cookie header without the secret
+ * cookies. */
+static void api__push_header(lua_State *L, const host_req *r, const char *name, size_t nl,
+                             const char *v, size_t vl)
+{
+    if (!v || lua__secret_header(r->host, name, nl))
+        lua_pushnil(L);
+    else if (nl == 6 && !strncasecmp(name, "cookie", 6))
+        api__push_cookie_header(L, r->host, v, vl);
+    else
+        lua_pushlstring(L, v, vl);
+}
+
+typedef struct {
+    lua_State *L;
+    const lua_host *h;
+} api_cookies;
+
 static int api__on_cookie(void *ud, const char *n, size_t nl, const char *v, size_t vl)
 {
-    lua_State *L = ud;
+    api_cookies *c = ud;
+    lua_State *L = c->L;
+    if (lua__secret_cookie(c->h, n, nl)) return 0;
     lua_pushlstring(L, n, nl);
     if (lua_rawget(L, -2) == LUA_TNIL) { /* the first, most specific, wins */
         lua_pop(L, 1);
@@ -374,11 +457,12 @@ static int l_req_index(lua_State *L)
                 lua_rawgeti(L, LUA_REGISTRYINDEX, r->binding->config_ref);
             } else {
                 lua_newtable(L);
+                api_cookies c = {L, r->host};
                 for (size_t i = 0; i < q->nheaders; i++)
                     if (q->headers[i].name_len == 6 &&
                         !strncasecmp(q->headers[i].name, "cookie", 6))
                         form_parse_cookies(q->headers[i].value, q->headers[i].value_len,
-                                           api__on_cookie, L);
+                                           api__on_cookie, &c);
             }
             api__cache(L, 1, k);
             return 1;
@@ -414,7 +498,8 @@ static int l_req_index(lua_State *L)
                 if (lua_rawget(L, -2) == LUA_TNIL) {
                     lua_pop(L, 1);
                     lua_pushlstring(L, d, q->headers[i].name_len);
-                    lua_pushlstring(L, q->headers[i].value, q->headers[i].value_len);
+                    api__push_header(L, r, q->headers[i].name, q->headers[i].name_len,
+                                     q->headers[i].value, q->headers[i].value_len);
                     lua_rawset(L, -3);
                 } else {
                     lua_pop(L, 1);
@@ -492,11 +577,10 @@ static int l_req_newindex(lua_State *L)
 static int l_req_header(lua_State *L)
 {
     host_req *r = api__check(L, 1, API__REQ);
-    const char *v = http_request_header(r->http, luaL_checkstring(L, 2));
-    if (v)
-        lua_pushstring(L, v);
-    else
-        lua_pushnil(L);
+    size_t nl;
+    const char *name = luaL_checklstring(L, 2, &nl);
+    const char *v = http_request_header(r->http, name);
+    api__push_header(L, r, name, nl, v, v ? strlen(v) : 0);
     return 1;
 }
 
@@ -559,27 +643,77 @@ static int l_req_json(lua_State *L)
 
 /* ---- the response ------------------------------------------------------- */
 
-static bool api__header_ok(const char *s, size_t n, bool name)
+/* RFC 9110 5.1 and 5.5: a name is a token; a value is visible ASCII,
+ * obs-text, and spaces and tabs inside it, never at its ends. */
+static bool api__token_char(unsigned char c)
 {
-    if (name && n == 0) return false;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+bool lua__header_name_ok(const char *s, size_t n)
+{
+    if (n == 0) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!api__token_char((unsigned char)s[i])) return false;
+    return true;
+}
+
+bool lua__header_value_ok(const char *s, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '\r' || c == '\n' || c == 0) return false;
-        if (name && (c <= ' ' || c == ':' || c >= 0x7f)) return false;
+        if (c == ' ' || c == '\t') {
+            if (i == 0 || i + 1 == n) return false;
+        } else if (c < 0x21 || c == 0x7f) {
+            return false;
+        }
     }
     return true;
+}
+
+const char *lua__header_refusal(const lua_host *h, const char *n, size_t nl, const char *v,
+                                size_t vl)
+{
+    if (!lua__header_name_ok(n, nl))
+        return "bad response header name (RFC 9110: a token of letters, digits and "
+               "!#$%&'*+-.^_`|~)";
+    if (!lua__header_value_ok(v, vl))
+        return "bad response header value (RFC 9110: no control characters, no DEL, no "
+               "space or tab at either end)";
+    if (nl == 10 && !strncasecmp(n, "set-cookie", 10)) {
+        size_t k = 0;
+        while (k < vl && v[k] != '=' && v[k] != ';')
+            k++;
+        while (k > 0 && (v[k - 1] == ' ' || v[k - 1] == '\t'))
+            k--;
+        if (lua__secret_cookie(h, v, k)) return "plugins may not set the host's cookies";
+    }
+    return NULL;
+}
+
+/* Append a header to r's response, its bytes bounded by
+ * max-response-header-bytes. No check of the name or value. */
+static void api__append_header(lua_State *L, host_req *r, const char *n, size_t nl, const char *v,
+                               size_t vl)
+{
+    if (r->nres_headers >= LUA_MAX_RES_HEADERS)
+        luaL_error(L, "too many response headers (at most %d)", LUA_MAX_RES_HEADERS);
+    if (r->res_headers.len + nl + vl + 2 > (size_t)r->host->conf->max_response_header_bytes)
+        luaL_error(L, "response headers exceed max-response-header-bytes (%d bytes) with '%s'",
+                   (int)r->host->conf->max_response_header_bytes, n);
+    if (ph_buf_append(&r->res_headers, n, nl) || ph_buf_append(&r->res_headers, "", 1) ||
+        ph_buf_append(&r->res_headers, v, vl) || ph_buf_append(&r->res_headers, "", 1))
+        luaL_error(L, "not enough memory");
+    r->nres_headers++;
 }
 
 void lua__api_add_header(lua_State *L, host_req *r, const char *n, size_t nl, const char *v,
                          size_t vl)
 {
-    if (!api__header_ok(n, nl, true)) luaL_error(L, "bad response header name '%s'", n);
-    if (!api__header_ok(v, vl, false))
-        luaL_error(L, "bad value for response header '%s': CR, LF and NUL are not allowed", n);
-    if (ph_buf_append(&r->res_headers, n, nl) || ph_buf_append(&r->res_headers, "", 1) ||
-        ph_buf_append(&r->res_headers, v, vl) || ph_buf_append(&r->res_headers, "", 1))
-        luaL_error(L, "not enough memory");
-    r->nres_headers++;
+    const char *why = lua__header_refusal(r->host, n, nl, v, vl);
+    if (why) luaL_error(L, "response header '%s': %s", n, why);
+    api__append_header(L, r, n, nl, v, vl);
 }
 
 static int l_res_status(lua_State *L)
@@ -613,6 +747,8 @@ static int l_res_cookie(lua_State *L)
     memset(&c, 0, sizeof c);
     c.name = luaL_checklstring(L, 2, &c.name_len);
     c.value = luaL_checklstring(L, 3, &c.value_len);
+    if (lua__secret_cookie(r->host, c.name, c.name_len))
+        return luaL_error(L, "plugins may not set the host's cookie '%s'", c.name);
     c.max_age = -1;
     c.http_only = 1;
     c.same_site = FORM_SAMESITE_LAX;
@@ -655,7 +791,7 @@ void lua__api_set_cookie(lua_State *L, host_req *r, const form_cookie *c)
     lua_pushlstring(L, out.data, out.len);
     ph_buf_free(&out);
     if (r->streaming) luaL_error(L, "cookies cannot be set once a stream has started");
-    lua__api_add_header(L, r, "Set-Cookie", 10, lua_tostring(L, -1), lua_rawlen(L, -1));
+    api__append_header(L, r, "Set-Cookie", 10, lua_tostring(L, -1), lua_rawlen(L, -1));
     lua_pop(L, 1);
 }
 
@@ -717,6 +853,21 @@ static int api__write_done(lua_State *L, int status, lua_KContext ctx)
 static int api__write(lua_State *L, host_req *r, const char *s, size_t n)
 {
     if (!r->streaming) return luaL_error(L, "call res:stream() or res:sse() before writing");
+    if (r->http && http_stream_buffered(r->http) + n > (size_t)r->host->conf->stream_buffer_bytes) {
+        /* The client takes nothing (or the plugin writes where it cannot
+         * wait): what it has not taken is bounded, and the stream ends. */
+        log_msg(LOG_WARN,
+                "plugin %s: %s %s rid=%s: the client does not take the stream: ended past "
+                "stream-buffer-bytes (%lld)",
+                r->plugin->name, r->http->method, r->http->path, r->http->id,
+                (long long)r->host->conf->stream_buffer_bytes);
+        http_stream_end(r->http);
+        r->http = NULL;
+        lua_pushnil(L);
+        lua_pushliteral(L, "the stream was ended: the client did not take it "
+                           "(stream-buffer-bytes)");
+        return 2;
+    }
     if (!r->http || http_stream_write(r->http, s, n) != 0) {
         lua_pushnil(L);
         lua_pushliteral(L, "the client has gone away");
@@ -742,7 +893,6 @@ static int l_res_write(lua_State *L)
 static int l_res_event(lua_State *L)
 {
     host_req *r = api__check(L, 1, API__RES);
-    luaL_Buffer b;
     if (lua_type(L, 2) == LUA_TSTRING) {
         lua_createtable(L, 0, 1);
         lua_pushvalue(L, 2);
@@ -750,58 +900,54 @@ static int l_res_event(lua_State *L)
         lua_replace(L, 2);
     }
     luaL_checktype(L, 2, LUA_TTABLE);
-    luaL_buffinit(L, &b);
-    static const char *const fields[] = {"id", "event", NULL};
-    for (const char *const *f = fields; *f; f++) {
-        if (lua_getfield(L, 2, *f) != LUA_TNIL) {
-            size_t n;
-            const char *v = luaL_tolstring(L, -1, &n);
-            if (strpbrk(v, "\r\n") || memchr(v, 0, n))
-                return luaL_error(L, "event %s must be one line", *f);
-            lua_pop(L, 2);
-            luaL_addstring(&b, *f);
-            luaL_addstring(&b, ": ");
-            luaL_addlstring(&b, v, n);
-            luaL_addchar(&b, '\n');
-        } else {
-            lua_pop(L, 1);
-        }
-    }
-    if (lua_getfield(L, 2, "retry") != LUA_TNIL) {
-        lua_Integer ms = luaL_checkinteger(L, -1);
-        lua_pop(L, 1);
-        luaL_addstring(&b, "retry: ");
-        lua_pushinteger(L, ms);
-        luaL_addvalue(&b);
-        luaL_addchar(&b, '\n');
-    } else {
-        lua_pop(L, 1);
-    }
-    if (lua_getfield(L, 2, "data") != LUA_TNIL) {
+    lua_settop(L, 2);
+    /* Every piece as a string in slots 3 (id), 4 (event), 5 (data) first:
+     * nothing may be pushed while the buffer below is being filled. */
+    static const char *const fields[] = {"id", "event", "data", NULL};
+    for (int i = 0; fields[i]; i++) {
+        if (lua_getfield(L, 2, fields[i]) == LUA_TNIL) continue;
+        luaL_tolstring(L, -1, NULL);
+        lua_replace(L, -2);
         size_t n;
-        const char *d = luaL_tolstring(L, -1, &n);
-        lua_remove(L, -2);
-        /* One data: line per line of the text. */
-        const char *s = d, *e = d + n;
-        for (;;) {
-            const char *nl = memchr(s, '\n', (size_t)(e - s));
-            size_t len = nl ? (size_t)(nl - s) : (size_t)(e - s);
-            if (len && s[len - 1] == '\r') len--;
-            luaL_addstring(&b, "data: ");
-            luaL_addlstring(&b, s, len);
-            luaL_addchar(&b, '\n');
-            if (!nl) break;
-            s = nl + 1;
-        }
-        lua_pop(L, 1);
-    } else {
-        lua_pop(L, 1);
+        const char *v = lua_tolstring(L, -1, &n);
+        if (i < 2 && (strpbrk(v, "\r\n") || memchr(v, 0, n)))
+            return luaL_error(L, "event %s must be one line", fields[i]);
+    }
+    char retry[32] = "";
+    if (lua_getfield(L, 2, "retry") != LUA_TNIL)
+        snprintf(retry, sizeof retry, "retry: %lld\n", (long long)luaL_checkinteger(L, -1));
+    lua_pop(L, 1);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 0; i < 2; i++) {
+        size_t n;
+        const char *v = lua_tolstring(L, 3 + i, &n);
+        if (!v) continue;
+        luaL_addstring(&b, fields[i]);
+        luaL_addstring(&b, ": ");
+        luaL_addlstring(&b, v, n);
+        luaL_addchar(&b, '\n');
+    }
+    luaL_addstring(&b, retry);
+    size_t n;
+    const char *d = lua_tolstring(L, 5, &n);
+    /* One data: line per line of the text, lines ending in CRLF, LF or a
+     * lone CR (all three end a line for the browser's parser, so a CR left
+     * in would let the data start a field of its own). */
+    for (const char *s = d, *e = d + n; d;) {
+        const char *nl = s;
+        while (nl < e && *nl != '\n' && *nl != '\r')
+            nl++;
+        luaL_addstring(&b, "data: ");
+        luaL_addlstring(&b, s, (size_t)(nl - s));
+        luaL_addchar(&b, '\n');
+        if (nl == e) break;
+        s = nl + (nl[0] == '\r' && nl + 1 < e && nl[1] == '\n' ? 2 : 1);
     }
     luaL_addchar(&b, '\n');
     luaL_pushresult(&b);
-    size_t n;
-    const char *s = lua_tolstring(L, -1, &n);
-    return api__write(L, r, s, n);
+    const char *ev = lua_tolstring(L, -1, &n);
+    return api__write(L, r, ev, n);
 }
 
 /* A comment line (": text"), e.g. a heartbeat that keeps proxies from
@@ -838,7 +984,10 @@ static int l_park_sleep(lua_State *L)
         r->timer.data = r;
         r->timer_open = true;
     }
-    uv_timer_start(&r->timer, api__on_sleep, (uint64_t)ms, 0);
+    /* At least 1 ms: libuv (before 1.45) runs a timer started at 0 from a
+     * timer's callback in the same pass, so a loop of park.sleep(0) would
+     * never let the loop poll for I/O again. */
+    uv_timer_start(&r->timer, api__on_sleep, ms ? (uint64_t)ms : 1, 0);
     r->state = REQ_SLEEPING;
     return lua_yield(L, 0);
 }
@@ -897,7 +1046,7 @@ static int l_park_wait(lua_State *L)
         r->timer.data = r;
         r->timer_open = true;
     }
-    uv_timer_start(&r->timer, api__on_wait, (uint64_t)ms, 0);
+    uv_timer_start(&r->timer, api__on_wait, ms ? (uint64_t)ms : 1, 0); /* see park.sleep */
     r->state = REQ_SLEEPING;
     return lua_yield(L, 0);
 }
@@ -910,7 +1059,7 @@ static int l_park_notify(lua_State *L)
     for (host_req *r = lua__plugin_of(L)->waiters; r; r = r->next_waiter) {
         if (r->notified || strcmp(r->wait_key, key) != 0) continue;
         r->notified = true;
-        uv_timer_start(&r->timer, api__on_wait, 0, 0);
+        uv_timer_start(&r->timer, api__on_wait, 1, 0); /* the next turn, see park.sleep */
         n++;
     }
     lua_pushinteger(L, n);
@@ -943,6 +1092,23 @@ static int l_park_json(lua_State *L)
     return 3;
 }
 
+/* http: and https: URLs, and relative ones: a path, never "//host" (a
+ * scheme-relative URL leaves the site) nor a backslash (which browsers read
+ * as a slash). */
+static bool api__redirect_ok(const char *u, size_t n)
+{
+    if (memchr(u, '\\', n)) return false;
+    if (n >= 7 && !strncasecmp(u, "http://", 7)) return n > 7;
+    if (n >= 8 && !strncasecmp(u, "https://", 8)) return n > 8;
+    if (n >= 2 && u[0] == '/' && u[1] == '/') return false;
+    /* A relative reference: no scheme before the first / ? or #. */
+    for (size_t i = 0; i < n; i++) {
+        if (u[i] == '/' || u[i] == '?' || u[i] == '#') break;
+        if (u[i] == ':') return false;
+    }
+    return true;
+}
+
 static int l_park_redirect(lua_State *L)
 {
     size_t n;
@@ -951,7 +1117,13 @@ static int l_park_redirect(lua_State *L)
     luaL_argcheck(L,
                   status == 301 || status == 302 || status == 303 || status == 307 || status == 308,
                   2, "a redirect status (301, 302, 303, 307, 308)");
-    if (!api__header_ok(url, n, false)) return luaL_error(L, "bad redirect target");
+    if (!lua__header_value_ok(url, n) || n == 0)
+        return luaL_error(L, "bad redirect target (a URL of one line)");
+    if (!api__redirect_ok(url, n))
+        return luaL_error(L,
+                          "bad redirect target '%s': only http, https and relative URLs "
+                          "(\"/path\", \"page?x=1\")",
+                          url);
     lua_pushinteger(L, status);
     lua_pushliteral(L, "");
     lua_createtable(L, 0, 1);
@@ -1018,7 +1190,11 @@ static int api__log(lua_State *L, log_level lvl)
 {
     host_plugin *p = lua__plugin_of(L);
     host_req *r = p->cur;
+    unsigned dropped;
+    if (!lua__log_allowed(p, &dropped)) return 0;
     lua__join_args(L, ' ');
+    if (dropped)
+        log_msg(LOG_WARN, "plugin %s: %u log lines dropped (plugin-log-lines)", p->name, dropped);
     log_msg(lvl, "plugin %s: %.4000s%s%s", p->name, lua_tostring(L, -1),
             r && r->http ? " rid=" : "", r && r->http ? r->http->id : "");
     return 0;
@@ -1039,14 +1215,22 @@ static int l_park_log_error(lua_State *L)
     return api__log(L, LOG_ERROR);
 }
 
+static int api__pushl(lua_State *L)
+{
+    lua_pushlstring(L, lua_touserdata(L, 1), (size_t)lua_tointeger(L, 2));
+    return 1;
+}
+
 /* The template loader: a file of the plugin's templates/ folder, or, for
  * a name under "park/", of the host's (lualib/park/templates: the site's
  * layout, shared by every plugin's pages). */
 static int l_park_read_template(lua_State *L)
 {
     host_plugin *p = lua__plugin_of(L);
-    const char *name = luaL_checkstring(L, 1);
-    bool ok = name[0] && name[0] != '/' && !strstr(name, "..");
+    size_t nlen;
+    const char *name = luaL_checklstring(L, 1, &nlen);
+    bool ok =
+        name[0] && name[0] != '/' && !strstr(name, "..") && strlen(name) == nlen && nlen <= 255;
     for (const char *c = name; *c && ok; c++)
         ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
              *c == '_' || *c == '-' || *c == '.' || *c == '/';
@@ -1055,31 +1239,30 @@ static int l_park_read_template(lua_State *L)
         lua_pushfstring(L, "bad template name '%s'", name);
         return 2;
     }
-    if (strncmp(name, "park/", 5) == 0)
-        lua_pushfstring(L, "%s/park/templates/%s", p->host->conf->lualib, name + 5);
-    else
-        lua_pushfstring(L, "%s/templates/%s", p->dir, name);
-    const char *path = lua_tostring(L, -1);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 4 * 1024 * 1024) {
-        if (fd >= 0) close(fd);
+    bool host = strncmp(name, "park/", 5) == 0;
+    const char *root = host ? p->host->conf->lualib : p->dir;
+    lua_pushfstring(L, host ? "park/templates/%s" : "templates/%s", host ? name + 5 : name);
+    const char *rel = lua_tostring(L, -1);
+    char *data;
+    size_t len;
+    int rc = lua__slurp_beneath(root, rel, API__MAX_TEMPLATE, &data, &len);
+    if (rc) {
         lua_pushnil(L);
-        lua_pushfstring(L, "template not found: %s", path);
+        lua_pushfstring(L, "template %s: %s/%s",
+                        rc == -ELOOP   ? "leads through a symbolic link"
+                        : rc == -EFBIG ? "is larger than 4 MiB"
+                                       : "not found",
+                        root, rel);
         return 2;
     }
-    luaL_Buffer b;
-    char *d = luaL_buffinitsize(L, &b, (size_t)st.st_size + 1);
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, d + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += (size_t)n;
-    }
-    close(fd);
-    luaL_pushresultsize(&b, got);
-    lua_pushvalue(L, -2); /* the display path */
+    /* Pushed in a protected call: a memory error must not leak data. */
+    lua_pushcfunction(L, api__pushl);
+    lua_pushlightuserdata(L, data);
+    lua_pushinteger(L, (lua_Integer)len);
+    int st = lua_pcall(L, 2, 1, 0);
+    free(data);
+    if (st != LUA_OK) return lua_error(L);
+    lua_pushfstring(L, "%s/%s", root, rel); /* the display path */
     return 2;
 }
 

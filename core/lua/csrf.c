@@ -138,6 +138,7 @@ int lua__l_park_csrf(lua_State *L)
                          .path_len = 1,
                          .max_age = -1,
                          .http_only = 1,
+                         .secure = lua__via_https(r),
                          .same_site = FORM_SAMESITE_LAX};
         lua__api_set_cookie(L, r, &c);
     }

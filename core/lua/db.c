@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { DB__CACHE = 64, DB__STEP_COST = 1000 };
+enum {
+    DB__CACHE = 64,
+    DB__STEP_COST = 1000,
+    DB__QUOTE_MAX = 300 /* bytes of SQL quoted in an error */
+};
 
 typedef struct db_cached {
     char *sql;
@@ -80,7 +84,9 @@ static sqlite3_stmt *db__prepare(lua_State *L, host_plugin *p, const char *sql, 
         const char *why = store_refusal(s)[0] ? store_refusal(s) : sqlite3_errmsg(db);
         lua_pushstring(L, why); /* keep it: the next call may overwrite the buffer */
         sqlite3_finalize(st);
-        luaL_error(L, "park.db: %s (in: %s)", lua_tostring(L, -1), sql);
+        lua_pushlstring(L, sql, len > DB__QUOTE_MAX ? DB__QUOTE_MAX : len);
+        luaL_error(L, "park.db: %s (in: %s%s)", lua_tostring(L, -2), lua_tostring(L, -1),
+                   len > DB__QUOTE_MAX ? " ..." : "");
     }
     while (tail &&
            (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' || *tail == ';'))
@@ -173,6 +179,7 @@ static int db__progress(void *ud)
     if (!r) return 0;
     r->instructions += DB__STEP_COST;
     if (r->instructions > r->budget) r->budget_exceeded = true;
+    if (lua__watch_expired()) r->budget_exceeded = r->held = true;
     return r->budget_exceeded;
 }
 

@@ -26,7 +26,9 @@
  * Ids are FILES__ID_LEN characters of [A-Za-z0-9_-] (132 random bits).
  * Anything else names no file, so an id can neither climb out of the
  * folder nor name another plugin's, and a malformed id never reaches the
- * file system.
+ * file system. A kept file is opened beneath the plugin's folder
+ * (lua__open_beneath), never through a symbolic link: a link put there in
+ * place of a file is no file.
  */
 #include "auth/auth.h"
 #include "log/log.h"
@@ -174,13 +176,18 @@ static bool files__path(const host_plugin *p, const char *id, size_t n, char *bu
 
 /* ---- the file system (on the thread pool, or inline) ------------------- */
 
-static int files__sync_path(const char *path, int flags)
+static int files__sync_fd(int fd)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
-    if (fd < 0) return -errno;
+    if (fd < 0) return fd;
     int rc = fsync(fd) ? -errno : 0;
     close(fd);
     return rc;
+}
+
+static int files__sync_path(const char *path, int flags)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+    return files__sync_fd(fd < 0 ? -errno : fd);
 }
 
 /* Make `dir` and its missing parents (mode 0700), each one made fsynced
@@ -219,17 +226,17 @@ static int files__mkdirs(const char *dir)
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
-/* Copy src to the new file dest (mode 0600) and fsync it. Returns 0 or
- * -errno (-EEXIST: dest was taken); dest is gone after a failure. */
-static int files__copy(const char *src, const char *dest)
+/* Copy src to the new file id (mode 0600) in dir (whose path with id is
+ * dest) and fsync it. Returns 0 or -errno (-EEXIST: id was taken); the new
+ * file is gone after a failure. */
+static int files__copy(const char *src, const char *dir, const char *id, const char *dest)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0) return -errno;
-    int out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int out = lua__open_beneath(dir, id, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (out < 0) {
-        int e = errno;
         close(in);
-        return -e;
+        return out;
     }
     char buf[32768];
     int rc = 0;
@@ -271,7 +278,7 @@ static void files__keep_run(files__work *w)
         w->step = "link the upload";
         if (link(w->src, dest) == 0) {
             w->step = "sync the file";
-            rc = files__sync_path(dest, 0);
+            rc = files__sync_fd(lua__open_beneath(w->dir, w->id, O_RDONLY, 0));
             if (rc) unlink(dest);
             continue;
         }
@@ -280,7 +287,7 @@ static void files__keep_run(files__work *w)
         if (rc == -EXDEV || rc == -EPERM || rc == -ENOTSUP || rc == -EOPNOTSUPP || rc == -EMLINK ||
             rc == -ENOSYS) {
             w->step = "copy the upload";
-            rc = files__copy(w->src, dest);
+            rc = files__copy(w->src, w->dir, w->id, dest);
         }
     }
     if (!rc) {
@@ -294,12 +301,10 @@ static void files__keep_run(files__work *w)
 
 static void files__send_run(files__work *w)
 {
-    char path[PATH_MAX];
-    files__join(path, w->dir, w->id);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = lua__open_beneath(w->dir, w->id, O_RDONLY, 0);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = fd < 0 ? errno : 0;
+        int e = fd < 0 ? -fd : 0;
         if (fd >= 0) close(fd);
         /* Missing (or not a plain file, never made by keep): not found. */
         w->status = e == 0 || e == ENOENT || e == ENOTDIR || e == ELOOP ? 404 : 500;
@@ -654,13 +659,19 @@ static int l_files_info(lua_State *L)
 {
     size_t n;
     const char *id = luaL_checklstring(L, 1, &n);
-    char path[PATH_MAX];
+    host_plugin *p = lua__plugin_of(L);
+    char path[PATH_MAX], dir[PATH_MAX];
     struct stat st;
-    if (!files__path(lua__plugin_of(L), id, n, path)) {
+    if (!files__path(p, id, n, path)) {
         lua_pushnil(L);
         return 1;
     }
-    int e = lstat(path, &st) == 0 ? 0 : errno;
+    files__dir(p, dir);
+    /* O_PATH: the details without reading the file. */
+    int fd = lua__open_beneath(dir, id, O_PATH, 0);
+    int e = fd < 0 ? -fd : fstat(fd, &st) == 0 ? 0 : errno;
+    if (fd >= 0) close(fd);
+    if (e == ELOOP) e = ENOENT; /* a link: no kept file */
     if (e && e != ENOENT && e != ENOTDIR) {
         lua_pushfstring(L, "cannot read the file's details: %s", strerror(e));
         return files__error(L, lua_tostring(L, -1), "ERROR");

@@ -149,6 +149,30 @@ static int host__read_routes(host_plugin *p, char *why, size_t whylen)
     return rc;
 }
 
+static int host__load_main_cf(lua_State *L)
+{
+    host_plugin *p = lua_touserdata(L, 1);
+    int rc = lua__load_beneath(L, p->dir, "plugin.lua");
+    if (rc) lua_pushinteger(L, rc);
+    return 1;
+}
+
+/* Push the plugin's plugin.lua as a function: 0; a negative errno when it
+ * cannot be read (nothing pushed); 1 with the syntax error pushed. */
+static int host__load_main(host_plugin *p)
+{
+    lua_State *L = p->L;
+    lua_pushcfunction(L, host__load_main_cf);
+    lua_pushlightuserdata(L, p);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) return 1;
+    if (lua_isinteger(L, -1)) {
+        int rc = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        return rc;
+    }
+    return 0;
+}
+
 /* Load one plugin; NULL (and a log line) when it cannot be loaded. */
 static host_plugin *host__load_plugin(lua_host *h, const char *dir, const char *folder)
 {
@@ -165,13 +189,22 @@ static host_plugin *host__load_plugin(lua_host *h, const char *dir, const char *
     if (!p->name || !p->dir || !p->file) goto fail;
     snprintf(p->dir, dl + fl + 2, "%s/%s", dir, folder);
     snprintf(p->file, dl + fl + sizeof "/plugin.lua" + 1, "%s/plugin.lua", p->dir);
+    char why[512] = "";
+    /* A link leading out of the folder would let the plugin serve, render
+     * or run what is not its own. */
+    if (lua__tree_check(p->dir, why, sizeof why)) {
+        log_msg(LOG_ERROR, "plugin %s not loaded: %s", p->name, why);
+        goto fail;
+    }
+    why[0] = 0;
     if (lua__sandbox_open(p, h->conf->lualib)) goto fail;
     lua_State *L = p->L;
     lua_newtable(L);
     p->pool_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    char why[512] = "";
-    if (luaL_loadfilex(L, p->file, "t") != LUA_OK) {
-        log_msg(LOG_ERROR, "plugin %s not loaded: %s", p->name, lua_tostring(L, -1));
+    int lrc = host__load_main(p);
+    if (lrc) {
+        log_msg(LOG_ERROR, "plugin %s not loaded: %s", p->name,
+                lrc < 0 ? strerror(-lrc) : lua_tostring(L, -1));
         goto fail;
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->env_ref);
@@ -748,6 +781,9 @@ int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct st
     if (!h) return PH_ENOMEM;
     h->loop = loop;
     h->db = db;
+    if (db)
+        store_set_namespace_limits(db, (int)conf->plugin_db_value_bytes,
+                                   (int)conf->plugin_sql_bytes);
     h->conf = conf;
     int rc = host__gen_build(h, NULL, &h->gen);
     if (rc) {
@@ -759,6 +795,7 @@ int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct st
     h->grace_open = true;
     lua__csrf_init(h);
     lua__jobs_init(h);
+    lua__watch_start(conf);
     *out = h;
     return 0;
 }
@@ -953,7 +990,9 @@ static const char *host__respond(host_req *r, int base, int nres)
     if (nres >= 1 && lua_type(co, base) == LUA_TSTRING) {
         body = lua_tolstring(co, base, &blen);
     } else if (nres >= 1 && lua_isinteger(co, base)) {
-        status = (int)lua_tointeger(co, base);
+        lua_Integer st = lua_tointeger(co, base);
+        if (st < 100 || st > 599) return "a status must be from 100 to 599";
+        status = (int)st;
         if (nres >= 2 && !lua_isnil(co, base + 1)) {
             if (lua_type(co, base + 1) != LUA_TSTRING) return "the response body must be a string";
             body = lua_tolstring(co, base + 1, &blen);
@@ -972,6 +1011,7 @@ static const char *host__respond(host_req *r, int base, int nres)
     bool has_type = false;
     /* Headers set through res first, then the returned table. */
     size_t nh = lua__res_headers(r, hs, HOST__MAX_RESPONSE_HEADERS, &has_type);
+    size_t hbytes = r->res_headers.len;
     if (hidx) {
         lua_pushnil(co);
         while (lua_next(co, hidx)) {
@@ -995,6 +1035,18 @@ static const char *host__respond(host_req *r, int base, int nres)
                 lua_tostring(co, -1); /* numbers become strings in place */
                 hs[nh].name = lua_tolstring(co, -2 - (vt == LUA_TTABLE), &hs[nh].name_len);
                 hs[nh].value = lua_tolstring(co, -1, &hs[nh].value_len);
+                const char *why = lua__header_refusal(r->host, hs[nh].name, hs[nh].name_len,
+                                                      hs[nh].value, hs[nh].value_len);
+                hbytes += hs[nh].name_len + hs[nh].value_len + 2;
+                if (!why && hbytes > (size_t)r->host->conf->max_response_header_bytes)
+                    why = "response headers exceed max-response-header-bytes";
+                if (why) {
+                    /* The message stays on co's stack until the request ends. */
+                    why = lua_pushfstring(co, "response header '%s': %s", hs[nh].name, why);
+                    lua_insert(co, base);
+                    lua_pop(co, vt == LUA_TTABLE ? 3 : 2);
+                    return why;
+                }
                 if (hs[nh].name_len == 12 && !strncasecmp(hs[nh].name, "content-type", 12))
                     has_type = true;
                 nh++;
@@ -1003,6 +1055,8 @@ static const char *host__respond(host_req *r, int base, int nres)
             lua_pop(co, 1);
         }
     }
+    if (ctype && !lua__header_value_ok(lua_tostring(co, ctype), lua_rawlen(co, ctype)))
+        return "bad Content-Type (RFC 9110: no control characters)";
     if (ctype && nh < HOST__MAX_RESPONSE_HEADERS && !has_type) {
         hs[nh].name = "Content-Type";
         hs[nh].name_len = 12;
@@ -1045,14 +1099,60 @@ void lua__req_end(host_req *r)
     host__req_free(r);
 }
 
-/* The message of the error object on top of co (a string, or one made). */
+/* The message of the error object on top of co: a string (or number), or
+ * its type. No __tostring is called: that would run the plugin's code
+ * outside any budget. */
 static const char *host__error_message(lua_State *co)
 {
-    const char *msg = lua_tostring(co, -1);
-    if (msg) return msg;
-    if (luaL_callmeta(co, -1, "__tostring") && lua_type(co, -1) == LUA_TSTRING)
-        return lua_tostring(co, -1);
+    if (lua_type(co, -1) == LUA_TSTRING) return lua_tostring(co, -1);
+    if (lua_type(co, -1) == LUA_TNUMBER) return lua_pushfstring(co, "%s", lua_tostring(co, -1));
     return lua_pushfstring(co, "(error object is a %s value)", luaL_typename(co, -1));
+}
+
+static int host__traceback_cf(lua_State *L)
+{
+    luaL_traceback(L, lua_tothread(L, 1), lua_tostring(L, 2), 0);
+    return 1;
+}
+
+/* Push onto p->L the traceback of r's coroutine under `msg`, made in a
+ * protected call (the state may be at its memory cap): at worst the
+ * message alone. */
+static const char *host__traceback(host_req *r, const char *msg)
+{
+    lua_State *L = r->plugin->L;
+    lua_pushcfunction(L, host__traceback_cf);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->plugin->pool_ref);
+    lua_rawgeti(L, -1, r->co_slot);
+    lua_remove(L, -2);
+    lua__push_loggable(L, msg);
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        lua_pushstring(L, msg);
+    }
+    return lua_tostring(L, -1);
+}
+
+/* Why a run was stopped from outside its code. */
+static const char *host__stop_reason(const host_req *r, bool job)
+{
+    if (r->mem_exceeded && r->budget_exceeded && !r->held && !r->over_quota)
+        return "memory limit exceeded (plugin-memory-mb), then the instruction budget "
+               "(plugin-instructions) retrying";
+    if (r->over_quota)
+        return "CPU quota exceeded (plugin-cpu-percent): the plugin used more CPU than its "
+               "share over plugin-cpu-window-s";
+    if (r->held)
+        return job ? "held the loop past plugin-max-hold-ms: the job ran too long without "
+                     "waiting"
+                   : "held the loop past plugin-max-hold-ms: the handler ran too long without "
+                     "waiting";
+    if (r->budget_exceeded)
+        return job ? "instruction budget exceeded (plugin-instructions): the job ran too long "
+                     "without waiting"
+                   : "instruction budget exceeded (plugin-instructions): the handler ran too "
+                     "long without waiting";
+    return "memory limit exceeded (plugin-memory-mb)";
 }
 
 /* A job's coroutine stopped for good: record how, then free it. */
@@ -1062,22 +1162,100 @@ static void host__job_ended(host_req *r, int st)
     lua_State *co = r->co;
     bool failed = st != LUA_OK && st != LUA_YIELD;
     if (r->budget_exceeded || (r->mem_exceeded && failed)) {
-        luaL_traceback(p->L, co,
-                       r->budget_exceeded
-                           ? "instruction budget exceeded (plugin-instructions): the job ran "
-                             "too long without waiting"
-                           : "memory limit exceeded (plugin-memory-mb)",
-                       0);
+        host__traceback(r, host__stop_reason(r, true));
     } else if (st == LUA_YIELD) {
         lua_pushliteral(p->L, "coroutine.yield() in a job: only park's waiting functions may wait");
     } else if (failed) {
-        luaL_traceback(p->L, co, host__error_message(co), 0);
+        host__traceback(r, host__error_message(co));
     } else {
         lua_pushnil(p->L);
     }
-    lua__job_ended(r, lua_tostring(p->L, -1));
+    lua__job_ended(r, lua_tostring(p->L, -1), r->budget_exceeded);
     lua_pop(p->L, 1);
     lua__req_end(r);
+}
+
+/* ---- the CPU quota -------------------------------------------------------
+ * Each plugin's CPU time (requests and jobs alike) is summed over a sliding
+ * window of plugin-cpu-window-s, kept as HOST__CPU_SLOTS slots. Past
+ * plugin-cpu-percent of one core over the window the plugin is throttled:
+ * its runs in progress are stopped (503, or a failed job), new requests get
+ * 503 with Retry-After and its jobs wait, until the window has room again.
+ * A second overrun within plugin-failure-window-s puts it into
+ * maintenance. */
+
+static uint64_t host__cpu_slot_ms(const lua_host *h)
+{
+    uint64_t ms = (uint64_t)h->conf->plugin_cpu_window_s * 1000 / HOST_CPU_SLOTS;
+    return ms ? ms : 1;
+}
+
+/* Age the slots to `now`; returns the CPU used in the window, in ns. */
+static uint64_t host__cpu_used(host_plugin *p, uint64_t now)
+{
+    uint64_t slot_ms = host__cpu_slot_ms(p->host);
+    if (now - p->cpu_slot_start_ms >= slot_ms * HOST_CPU_SLOTS) {
+        memset(p->cpu_ns, 0, sizeof p->cpu_ns);
+        p->cpu_slot_start_ms = now;
+    }
+    while (now - p->cpu_slot_start_ms >= slot_ms) {
+        p->cpu_slot = (p->cpu_slot + 1) % HOST_CPU_SLOTS;
+        p->cpu_ns[p->cpu_slot] = 0;
+        p->cpu_slot_start_ms += slot_ms;
+    }
+    uint64_t sum = 0;
+    for (int i = 0; i < HOST_CPU_SLOTS; i++)
+        sum += p->cpu_ns[i];
+    return sum;
+}
+
+static uint64_t host__cpu_limit_ns(const lua_host *h)
+{
+    return (uint64_t)h->conf->plugin_cpu_window_s * 10000000u *
+           (uint64_t)h->conf->plugin_cpu_percent;
+}
+
+bool lua__over_quota(host_plugin *p)
+{
+    return host__cpu_used(p, uv_now(p->host->loop)) > host__cpu_limit_ns(p->host);
+}
+
+/* Bill a run of `ns` to p; true when the plugin is now past its quota. */
+static bool host__cpu_bill(host_plugin *p, uint64_t ns)
+{
+    lua_host *h = p->host;
+    uint64_t now = uv_now(h->loop);
+    uint64_t used = host__cpu_used(p, now);
+    p->cpu_ns[p->cpu_slot] += ns;
+    used += ns;
+    bool over = used > host__cpu_limit_ns(h);
+    if (over && !p->throttled) {
+        p->throttled = true;
+        uint64_t window = (uint64_t)h->conf->plugin_failure_window_s * 1000;
+        if (now - p->overrun_start_ms > window) {
+            p->overrun_start_ms = now;
+            p->overruns = 0;
+        }
+        if (++p->overruns >= 2) {
+            p->overruns = 0;
+            p->maintenance_until_ms = now + (uint64_t)h->conf->plugin_maintenance_s * 1000;
+            log_msg(LOG_ERROR,
+                    "plugin %s went past its CPU quota twice within %lld s: its columns show "
+                    "the maintenance page for %lld s",
+                    p->name, (long long)h->conf->plugin_failure_window_s,
+                    (long long)h->conf->plugin_maintenance_s);
+        } else {
+            log_msg(LOG_WARN,
+                    "plugin %s used %llu ms of CPU in the last %lld s, past plugin-cpu-percent "
+                    "(%lld%%): throttled",
+                    p->name, (unsigned long long)(used / 1000000),
+                    (long long)h->conf->plugin_cpu_window_s,
+                    (long long)h->conf->plugin_cpu_percent);
+        }
+    } else if (!over && p->throttled) {
+        p->throttled = false;
+    }
+    return over;
 }
 
 static void host__on_gone(void *ud, http_request *q);
@@ -1092,9 +1270,16 @@ void lua__req_resume(host_req *r, int nargs)
     r->state = REQ_RUNNING;
     lua__budget_arm(p, r, (uint64_t)r->host->conf->plugin_instructions);
     int nres = 0;
+    lua__watch_begin(p, r, co);
     int st = lua_resume(co, p->L, nargs, &nres);
+    uint64_t ns = lua__watch_end();
     p->cur = NULL;
     if (st != LUA_OK && st != LUA_YIELD) lua__db_settle(p);
+    if (host__cpu_bill(p, ns) && st == LUA_YIELD && !r->budget_exceeded) {
+        /* A run that waits while its plugin is past its quota ends here: a
+         * loop of short waits is what the quota is for. */
+        r->budget_exceeded = r->over_quota = true;
+    }
     if (st == LUA_YIELD && !r->budget_exceeded &&
         (r->state == REQ_SLEEPING || r->state == REQ_DRAINING)) {
         lua_pop(co, nres);
@@ -1106,18 +1291,13 @@ void lua__req_resume(host_req *r, int nargs)
     }
     if (r->budget_exceeded || (r->mem_exceeded && st != LUA_OK && st != LUA_YIELD)) {
         /* Where it was stopped helps the author find the loop or the hoard. */
-        luaL_traceback(p->L, co,
-                       r->budget_exceeded
-                           ? "instruction budget exceeded (plugin-instructions): the handler "
-                             "ran too long without waiting"
-                           : "memory limit exceeded (plugin-memory-mb)",
-                       0);
-        host__log_failure(r, "stopped", lua_tostring(p->L, -1));
+        host__log_failure(r, "stopped", host__traceback(r, host__stop_reason(r, false)));
         lua_pop(p->L, 1);
         host__fail(r, 503);
     } else if (r->client_status && st != LUA_OK && st != LUA_YIELD) {
         log_msg(LOG_WARN, "plugin %s: %s %s rid=%s: %s", p->name, r->http ? r->http->method : "-",
-                r->http ? r->http->path : "-", r->http ? r->http->id : "-", lua_tostring(co, -1));
+                r->http ? r->http->path : "-", r->http ? r->http->id : "-",
+                host__error_message(co));
         if (r->http && !r->streaming)
             http_respond_error(r->http, r->client_status, NULL, 0);
         else if (r->http)
@@ -1138,12 +1318,10 @@ void lua__req_resume(host_req *r, int nargs)
         const char *msg;
         if (st == LUA_YIELD) {
             msg = "coroutine.yield() in a handler: only park's waiting functions may wait";
-            lua_pushstring(co, msg);
         } else {
             msg = host__error_message(co);
         }
-        luaL_traceback(p->L, co, msg, 0);
-        host__log_failure(r, "failed", lua_tostring(p->L, -1));
+        host__log_failure(r, "failed", host__traceback(r, msg));
         lua_pop(p->L, 1);
         host__fail(r, 500);
     }
@@ -1236,6 +1414,10 @@ void lua_host_handle(void *host, http_request *q)
     uint64_t now = uv_now(h->loop);
     if (p->maintenance_until_ms > now) {
         host__maintenance(q, (p->maintenance_until_ms - now + 999) / 1000);
+        return;
+    }
+    if (p->throttled && lua__over_quota(p)) {
+        host__maintenance(q, (host__cpu_slot_ms(h) + 999) / 1000);
         return;
     }
     const char *sub = q->path + b->column_len;
@@ -1401,9 +1583,15 @@ void lua_host_stop(lua_host *h)
     }
 }
 
+void lua_host_install_crash_report(void)
+{
+    lua__crash_report_install();
+}
+
 void lua_host_free(lua_host *h)
 {
     if (!h) return;
+    lua__watch_stop();
     while (h->nspare)
         free(h->spare[--h->nspare]);
     host__gen_unref(h->gen);

@@ -60,5 +60,10 @@ int lua_host_check_config(lua_host *h, const char *plugin, struct lua_State *fro
  * the loop has closed the host's handles, lua_host_free(). */
 void lua_host_stop(lua_host *h);
 void lua_host_free(lua_host *h);
+/* Make a fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) log the
+ * plugin and request that were running and a backtrace before the process
+ * dies, the handler there before (the default, or a sanitizer's) running
+ * after it. For the serving process. */
+void lua_host_install_crash_report(void);
 
 #endif

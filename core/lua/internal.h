@@ -24,7 +24,12 @@
 #include <time.h>
 #include <uv.h>
 
-enum { HOST_MAX_PARAMS = 16 }; /* segments of a route pattern */
+enum {
+    HOST_MAX_PARAMS = 16,          /* segments of a route pattern */
+    LUA_MAX_RES_HEADERS = 60,      /* response headers a plugin may set */
+    HOST_CPU_SLOTS = 16,           /* slots of the CPU quota's sliding window */
+    LUA_MAX_LOGGED_MESSAGE = 4000, /* bytes of a plugin's error message logged */
+};
 
 typedef struct host_plugin host_plugin;
 typedef struct host_req host_req;
@@ -79,6 +84,16 @@ struct host_plugin {
     /* Failures in the current window; maintenance mode until a time. */
     unsigned failures;
     uint64_t window_start_ms, maintenance_until_ms;
+    /* CPU used over plugin-cpu-window-s, in HOST_CPU_SLOTS slots (host.c),
+     * whether it is throttled now, and its overruns of the quota. */
+    uint64_t cpu_ns[HOST_CPU_SLOTS];
+    uint64_t cpu_slot_start_ms, overrun_start_ms;
+    unsigned cpu_slot, overruns;
+    bool throttled;
+    /* Its log lines: a token bucket of plugin-log-lines a second. */
+    double log_tokens;
+    uint64_t log_ms;
+    unsigned log_dropped;
 };
 
 typedef struct {
@@ -136,6 +151,10 @@ struct host_req {
     host_req_state state;
     uint64_t instructions, budget;
     bool budget_exceeded, mem_exceeded, streaming, timer_open;
+    /* Why budget_exceeded was set, when not by the instruction count: the
+     * run held the loop past plugin-max-hold-ms (the watchdog), or the
+     * plugin went past its CPU quota (plugin-cpu-percent). */
+    bool held, over_quota;
     uv_timer_t timer;
     int client_status; /* a 4xx the API chose for a bad request body */
     /* The files spooled from this request's multipart body (api.c), each
@@ -188,8 +207,30 @@ struct lua_host {
 int lua__sandbox_open(host_plugin *p, const char *lualib_dir);
 /* The plugin whose state L (any thread of it) belongs to. */
 host_plugin *lua__plugin_of(lua_State *L);
+/* Load the Lua text file `rel` beneath `root` (never through a symbolic
+ * link) as the chunk "@root/rel": 0 and the function pushed, or -errno and
+ * nothing pushed; raises on a syntax error. */
+int lua__load_beneath(lua_State *L, const char *root, const char *rel);
+/* Push msg, cut to LUA_MAX_LOGGED_MESSAGE bytes with a note of how much
+ * more there was: what a log line quotes of a plugin's message. */
+void lua__push_loggable(lua_State *L, const char *msg);
+/* Whether plugin p may write one more log line now (plugin-log-lines a
+ * second, in bursts of as many). A refused line is counted; *dropped says
+ * how many were refused before an allowed one. */
+bool lua__log_allowed(host_plugin *p, unsigned *dropped);
 /* Push the arguments on L's stack as strings (tostring) joined by sep. */
 void lua__join_args(lua_State *L, char sep);
+/* Bill `units` instructions for work done inside a C function (a pattern
+ * match, string.rep) to the code running now on L's plugin, if any. True
+ * while within the budget; false once over it, after which the budget hook
+ * stops that code at its next instruction, so a pcall that catches the
+ * caller's error cannot carry on. lua__bill_check raises "instruction
+ * budget exceeded (<what>)" instead of returning false. */
+bool lua__bill(lua_State *L, uint64_t units);
+void lua__bill_check(lua_State *L, uint64_t units, const char *what);
+/* Make the budget hook of co run at its next instruction (async-signal
+ * safe, as lua_sethook is). */
+void lua__sandbox_hook_now(lua_State *co);
 /* Put the budget hook of thread co back to its normal pace. */
 void lua__sandbox_rehook(lua_State *co);
 /* Arm the budget for code about to run for `r` on plugin p. */
@@ -198,6 +239,45 @@ void lua__budget_arm(host_plugin *p, host_req *r, uint64_t budget);
  * under `budget` instructions with a traceback handler. Returns the
  * lua_pcall status; on failure the message (with traceback) is on top. */
 int lua__pcall_budget(host_plugin *p, int nargs, int nres, uint64_t budget);
+
+/* pattern.c: Lua 5.4's string.find, string.match, string.gmatch and
+ * string.gsub, written for the host with a step budget: every
+ * PATTERN_STEPS_PER_BILL matcher steps are billed through bill(L, units),
+ * and a false return raises "instruction budget exceeded (pattern)".
+ * Replaces those four fields of the table at idx. */
+typedef bool (*lua_pattern_bill_fn)(lua_State *L, uint64_t units);
+void lua__pattern_open(lua_State *L, int idx, lua_pattern_bill_fn bill);
+
+/* beneath.c: files opened beneath a folder, never through a symbolic link.
+ * lua__open_beneath opens `rel` (a relative path; no "..", no leading /)
+ * beneath the directory `root` with openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS), or an equivalent walk where openat2 is missing.
+ * Returns a file descriptor, or -errno (-ELOOP for a link, -EXDEV for a
+ * path leaving root, -ENOENT). lua__slurp_beneath reads a regular file of
+ * at most `max` bytes so opened into *data (malloc'd, NUL-terminated) and
+ * *len; 0 or -errno (-EFBIG when larger). lua__tree_check walks the folder
+ * `dir` and fails (PH_EINVAL, why naming the link and its target) on the
+ * first symbolic link whose target leaves dir. */
+int lua__open_beneath(const char *root, const char *rel, int flags, unsigned mode);
+int lua__slurp_beneath(const char *root, const char *rel, size_t max, char **data, size_t *len);
+int lua__tree_check(const char *dir, char *why, size_t whylen);
+/* For the unit tests: open_beneath takes the walk even where openat2 works. */
+void lua__beneath_force_fallback(bool on);
+
+/* watch.c: the watchdog thread (plugin-max-hold-ms, plugin-kill-ms) and
+ * the report of a fatal signal. lua__watch_begin/_end bracket every run of
+ * plugin code on the loop's thread; _end returns the run's time in ns.
+ * lua__watch_expired says whether the current run is past
+ * plugin-max-hold-ms (the budget hook asks). lua__crash_report_install
+ * makes SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT log the plugin and
+ * request running and a backtrace before the process dies. */
+int lua__watch_start(const ph_conf *c);
+void lua__watch_stop(void);
+void lua__watch_begin(host_plugin *p, host_req *r, lua_State *co);
+uint64_t lua__watch_end(void);
+bool lua__watch_active(void);
+bool lua__watch_expired(void);
+void lua__crash_report_install(void);
 
 /* api.c */
 /* Register require("park") in the plugin's state. */
@@ -212,7 +292,20 @@ void lua__api_close(host_req *r);
  * from now on, as they do once the request ended; the uploads stay until
  * lua__api_close. */
 void lua__api_answered(host_req *r);
-/* Add a response header to r (raises on a bad name or value). */
+/* Credentials plugins never see nor set: the host's cookies (ph_session,
+ * ph_csrf) and secret-cookies; Authorization, Proxy-Authorization and
+ * secret-headers. Names compare without regard to case. */
+bool lua__secret_cookie(const lua_host *h, const char *n, size_t nl);
+bool lua__secret_header(const lua_host *h, const char *n, size_t nl);
+/* RFC 9110's grammar of a field name (a token) and a field value. */
+bool lua__header_name_ok(const char *s, size_t n);
+bool lua__header_value_ok(const char *s, size_t n);
+/* Why a plugin may not send this response header (a bad name or value, a
+ * Set-Cookie of a host cookie), or NULL. */
+const char *lua__header_refusal(const lua_host *h, const char *n, size_t nl, const char *v,
+                                size_t vl);
+/* Add a response header to r (raises on a bad name or value, a host
+ * cookie, too many headers or past max-response-header-bytes). */
 void lua__api_add_header(lua_State *L, host_req *r, const char *n, size_t nl, const char *v,
                          size_t vl);
 /* Add the Set-Cookie header of c to r (form_set_cookie's checks; raises on
@@ -281,8 +374,11 @@ void lua__jobs_free(host_plugin *p);
  * and give back the jobs that wait (their leases released). */
 void lua__jobs_init(lua_host *h);
 void lua__jobs_stop(lua_host *h);
-/* A job's coroutine ended: error NULL or why it failed. Records it. */
-void lua__job_ended(host_req *r, const char *error);
+/* A job's coroutine ended: error NULL or why it failed; `stopped` when the
+ * host stopped it (budget, hold, quota, memory): such failures are not
+ * forgiven by the job's regular schedule, and past job-retries the job is
+ * stopped for good (not run again, after a restart either). */
+void lua__job_ended(host_req *r, const char *error, bool stopped);
 /* Take a finished job off the host's list (from lua__req_end). */
 void lua__job_unlink(host_req *r);
 /* Push the JSON text of the value at idx (nil: "null") and return it;
@@ -299,6 +395,8 @@ void lua__http_date(char *buf, size_t n, time_t t);
 time_t lua__http_parse_date(const char *s);
 
 /* host.c */
+/* Whether plugin p is past its CPU quota now (plugin-cpu-percent). */
+bool lua__over_quota(host_plugin *p);
 /* The live plugin named `name`, or NULL. */
 host_plugin *lua__plugin_find(lua_host *h, const char *name);
 /* A request context for plugin p on the current generation, its budget

@@ -264,19 +264,23 @@ static void jobs__tick(uv_timer_t *t);
 
 static void jobs__kick(lua_host *h)
 {
-    if (h->jobs_open && !h->jobs_stopping) uv_timer_start(&h->jobs_timer, jobs__tick, 0, 0);
+    /* 1 ms, not 0: a timer started at 0 from a timer's callback would run
+     * in the same pass (libuv before 1.45), and a chain of jobs would keep
+     * the loop from polling for I/O. */
+    if (h->jobs_open && !h->jobs_stopping) uv_timer_start(&h->jobs_timer, jobs__tick, 1, 0);
 }
 
 static bool jobs__runnable(void *ud, const char *plugin)
 {
-    return plugin && lua__plugin_find(ud, plugin) != NULL;
+    host_plugin *p = plugin ? lua__plugin_find(ud, plugin) : NULL;
+    return p && !(p->throttled && lua__over_quota(p)); /* past its CPU quota: later */
 }
 
 static void jobs__finish(lua_host *h, int64_t id, const char *plugin, const char *label,
-                         const char *error, int64_t started_ms)
+                         const char *error, int64_t started_ms, bool stopped)
 {
     sched_policy pol = {h->conf->job_retries, h->conf->job_retry_base_s, h->conf->job_retry_max_s,
-                        jobs__offset(h)};
+                        jobs__offset(h), stopped && error};
     sched_outcome out;
     int64_t when;
     char err[JOBS__ERROR_MAX + 1];
@@ -304,6 +308,14 @@ static void jobs__finish(lua_host *h, int64_t id, const char *plugin, const char
                 label, ms, next + 9, error);
         break;
     case SCHED_GAVE_UP:
+        if (pol.stopped) {
+            log_msg(LOG_ERROR,
+                    "plugin %s: job %s was stopped %lld times in a row: it is stopped for good "
+                    "and not run again (after a restart either) until its schedule in the "
+                    "manifest changes: %s",
+                    plugin, label, (long long)h->conf->job_retries + 1, error);
+            break;
+        }
         log_msg(LOG_ERROR,
                 "plugin %s: job %s failed %lld times in a row, not retried (job-retries); %s: "
                 "%s",
@@ -353,7 +365,7 @@ static void jobs__start(lua_host *h, const sched_job *j)
         snprintf(why, sizeof why, "plugin %s has no job handler '%s' (in its manifest's jobs)",
                  j->plugin, j->name);
         log_msg(LOG_ERROR, "plugin %s: job %s: %s", j->plugin, label, why);
-        jobs__finish(h, j->id, j->plugin, label, why, lua__now_ms(h));
+        jobs__finish(h, j->id, j->plugin, label, why, lua__now_ms(h), false);
         return;
     }
     host_req *r = lua__req_new(h, p);
@@ -379,7 +391,7 @@ static void jobs__start(lua_host *h, const sched_job *j)
         char why[512];
         snprintf(why, sizeof why, "its payload cannot be read: %s", lua_tostring(co, -1));
         log_msg(LOG_ERROR, "plugin %s: job %s: %s", p->name, label, why);
-        jobs__finish(h, j->id, p->name, label, why, r->job_started_ms);
+        jobs__finish(h, j->id, p->name, label, why, r->job_started_ms, false);
         p->cur = NULL; /* armed by lua__req_new for a run that never starts */
         lua__req_end(r);
         return;
@@ -389,12 +401,12 @@ static void jobs__start(lua_host *h, const sched_job *j)
     lua__req_resume(r, 2);
 }
 
-void lua__job_ended(host_req *r, const char *error)
+void lua__job_ended(host_req *r, const char *error, bool stopped)
 {
     lua_host *h = r->host;
     if (!h->db) return;
     jobs__finish(h, r->job_id, r->plugin->name, r->job_label ? r->job_label : "?", error,
-                 r->job_started_ms);
+                 r->job_started_ms, stopped);
     if (h->jobs_open && !h->jobs_stopping) jobs__kick(h); /* a slot is free */
 }
 

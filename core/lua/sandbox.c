@@ -6,12 +6,19 @@
 #include "calendar/calendar.h"
 #include "lua/internal.h"
 
+#include <errno.h>
 #include <lualib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-enum { SANDBOX__HOOK_EVERY = 1000, SANDBOX__BYTES_PER_INSTRUCTION = 64 };
+enum {
+    SANDBOX__HOOK_EVERY = 1000,
+    SANDBOX__BYTES_PER_INSTRUCTION = 64,
+    SANDBOX__ELEMENTS_PER_INSTRUCTION = 16, /* table slots moved inside one C call */
+    SANDBOX__HOST_SLACK = 1024 * 1024,
+    SANDBOX__MAX_SOURCE = 16 * 1024 * 1024, /* a plugin's Lua file */
+};
 
 /* Host Lua libraries a plugin may require, found under the lualib dir. */
 static const char *const sandbox__host_libs[] = {"park.template", "park.schema", "park.review",
@@ -31,7 +38,11 @@ host_plugin *lua__plugin_of(lua_State *L)
 }
 
 /* Every allocation of the plugin's state is counted against its cap. A
- * refusal makes Lua raise "not enough memory" in the code that asked. */
+ * refusal makes Lua raise "not enough memory" in the code that asked. The
+ * host's own work in the state outside any run of plugin code (a
+ * traceback after the code stopped at its cap, a config copied in) may go
+ * SANDBOX__HOST_SLACK past the cap: a failure there would have no
+ * protected call to land in. */
 static void *sandbox__alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     host_plugin *p = ud;
@@ -42,8 +53,15 @@ static void *sandbox__alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     host_req *r = p->cur;
-    if (nsize > old && p->mem_used + (nsize - old) > p->mem_cap) {
-        if (r) r->mem_exceeded = true;
+    if (nsize > old && p->mem_used + (nsize - old) > p->mem_cap + (r ? 0 : SANDBOX__HOST_SLACK)) {
+        if (r) {
+            r->mem_exceeded = true;
+            /* Lua answers a refusal with a full collection and asks again:
+             * bill that work too, or a pcall loop of refusals spins in
+             * collections for free. */
+            r->instructions += p->mem_used / SANDBOX__BYTES_PER_INSTRUCTION;
+            if (r->instructions > r->budget) r->budget_exceeded = true;
+        }
         return NULL;
     }
     if (nsize > old && r) {
@@ -64,11 +82,12 @@ static void *sandbox__alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 }
 
 /* Called every SANDBOX__HOOK_EVERY instructions in every thread of the
- * state. Past the budget the request's coroutine yields from inside the hook
- * (no pcall stands between a hook's yield and lua_resume), and the host never
- * resumes it. Where it cannot yield (the main thread while loading, or inside
- * a C call) the hook raises an error on every following instruction, so a
- * pcall that catches it is hit again at once. */
+ * state. Past the budget, or once the watchdog says the run has held the
+ * loop too long, the request's coroutine yields from inside the hook (no
+ * pcall stands between a hook's yield and lua_resume), and the host never
+ * resumes it. Where it cannot yield (the main thread while loading, or
+ * inside a C call) the hook raises an error on every following
+ * instruction, so a pcall that catches it is hit again at once. */
 static void sandbox__hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
@@ -77,13 +96,18 @@ static void sandbox__hook(lua_State *L, lua_Debug *ar)
     if (!r) return;
     if (!r->budget_exceeded) {
         if (lua_gethookcount(L) == 1) {
-            /* A thread left at full pace by an earlier overrun. */
+            /* A thread left at full pace by an earlier overrun, or hurried
+             * by the watchdog. */
             lua_sethook(L, sandbox__hook, LUA_MASKCOUNT, SANDBOX__HOOK_EVERY);
             r->instructions += 1;
         } else {
             r->instructions += SANDBOX__HOOK_EVERY;
         }
-        if (r->instructions <= r->budget) return;
+        if (lua__watch_expired()) {
+            r->held = true;
+        } else if (r->instructions <= r->budget) {
+            return;
+        }
         r->budget_exceeded = true;
     }
     if (L == r->co && lua_isyieldable(L)) {
@@ -91,7 +115,36 @@ static void sandbox__hook(lua_State *L, lua_Debug *ar)
         return;
     }
     lua_sethook(L, sandbox__hook, LUA_MASKCOUNT, 1);
-    luaL_error(L, "instruction budget exceeded");
+    luaL_error(L, "%s",
+               r->held         ? "held the loop past plugin-max-hold-ms"
+               : r->over_quota ? "CPU quota exceeded (plugin-cpu-percent)"
+                               : "instruction budget exceeded");
+}
+
+void lua__sandbox_hook_now(lua_State *co)
+{
+    lua_sethook(co, sandbox__hook, LUA_MASKCOUNT, 1);
+}
+
+bool lua__bill(lua_State *L, uint64_t units)
+{
+    host_req *r = lua__plugin_of(L)->cur;
+    if (!r) return true;
+    r->instructions += units;
+    /* Long C work asks the watchdog too, as the hook does between
+     * instructions. */
+    if (!r->budget_exceeded && lua__watch_expired()) r->held = true;
+    if (!r->budget_exceeded && !r->held && r->instructions <= r->budget) return true;
+    r->budget_exceeded = true;
+    /* Whatever catches the caller's error meets the hook at its next
+     * instruction. */
+    lua_sethook(L, sandbox__hook, LUA_MASKCOUNT, 1);
+    return false;
+}
+
+void lua__bill_check(lua_State *L, uint64_t units, const char *what)
+{
+    if (!lua__bill(L, units)) luaL_error(L, "instruction budget exceeded (%s)", what);
 }
 
 void lua__sandbox_rehook(lua_State *co)
@@ -107,8 +160,25 @@ void lua__budget_arm(host_plugin *p, host_req *r, uint64_t budget)
     p->cur = r;
 }
 
+void lua__push_loggable(lua_State *L, const char *msg)
+{
+    size_t n = strlen(msg);
+    if (n <= LUA_MAX_LOGGED_MESSAGE) {
+        lua_pushstring(L, msg);
+        return;
+    }
+    lua_pushlstring(L, msg, LUA_MAX_LOGGED_MESSAGE);
+    lua_pushfstring(L, "%s ... (%d bytes more)", lua_tostring(L, -1),
+                    (int)(n - LUA_MAX_LOGGED_MESSAGE));
+    lua_remove(L, -2);
+}
+
 static int sandbox__msgh(lua_State *L)
 {
+    if (lua_type(L, 1) == LUA_TSTRING && lua_rawlen(L, 1) > LUA_MAX_LOGGED_MESSAGE) {
+        lua__push_loggable(L, lua_tostring(L, 1));
+        lua_replace(L, 1);
+    }
     const char *msg = lua_tostring(L, 1);
     if (!msg) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
@@ -127,14 +197,20 @@ int lua__pcall_budget(host_plugin *p, int nargs, int nres, uint64_t budget)
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, sandbox__msgh);
     lua_insert(L, base);
+    /* Code run from inside another run (a config checked by the console)
+     * stays under that run's watch. */
+    bool watched = !lua__watch_active();
+    if (watched) lua__watch_begin(p, &load, L);
     int st = lua_pcall(L, nargs, nres, base);
+    if (watched) lua__watch_end();
     lua_remove(L, base);
     /* Put the hook back to its normal pace after a budget overrun. */
     lua_sethook(L, sandbox__hook, LUA_MASKCOUNT, SANDBOX__HOOK_EVERY);
     if (st != LUA_OK && (load.budget_exceeded || load.mem_exceeded)) {
         lua_pushfstring(L, "%s (%s)", lua_tostring(L, -1),
-                        load.budget_exceeded ? "instruction budget exceeded"
-                                             : "memory limit exceeded");
+                        load.held              ? "held the loop past plugin-max-hold-ms"
+                        : load.budget_exceeded ? "instruction budget exceeded"
+                                               : "memory limit exceeded");
         lua_remove(L, -2);
     }
     p->cur = saved;
@@ -161,11 +237,33 @@ void lua__join_args(lua_State *L, char sep)
     luaL_pushresult(&b);
 }
 
+bool lua__log_allowed(host_plugin *p, unsigned *dropped)
+{
+    uint64_t now = uv_now(p->host->loop);
+    double rate = (double)p->host->conf->plugin_log_lines;
+    p->log_tokens += (double)(now - p->log_ms) * rate / 1000.0;
+    if (p->log_tokens > rate) p->log_tokens = rate;
+    p->log_ms = now;
+    if (p->log_tokens < 1) {
+        p->log_dropped++;
+        return false;
+    }
+    p->log_tokens -= 1;
+    *dropped = p->log_dropped;
+    p->log_dropped = 0;
+    return true;
+}
+
 /* print() writes to the log, marked with the plugin's name. */
 static int sandbox__print(lua_State *L)
 {
+    host_plugin *p = lua__plugin_of(L);
+    unsigned dropped;
+    if (!lua__log_allowed(p, &dropped)) return 0;
     lua__join_args(L, '\t');
-    log_msg(LOG_INFO, "plugin %s: print: %.2000s", lua__plugin_of(L)->name, lua_tostring(L, -1));
+    if (dropped)
+        log_msg(LOG_WARN, "plugin %s: %u log lines dropped (plugin-log-lines)", p->name, dropped);
+    log_msg(LOG_INFO, "plugin %s: print: %.2000s", p->name, lua_tostring(L, -1));
     return 0;
 }
 
@@ -180,6 +278,7 @@ static int sandbox__load(lua_State *L)
     if (!lua_isnoneornil(L, 3) && strcmp(luaL_checkstring(L, 3), "t") != 0)
         return luaL_error(L, "load: plugins may load text chunks only (mode \"t\")");
     if (!s) return luaL_argerror(L, 1, "plugins may load strings only");
+    lua__bill_check(L, len / 16, "load"); /* the parser's work */
     int st = luaL_loadbufferx(L, s, len, name, "t");
     if (st != LUA_OK) {
         lua_pushnil(L);
@@ -293,7 +392,9 @@ static int sandbox__os_time(lua_State *L)
  * server's TZ; "!fmt" is UTC, as in Lua. t defaults to the park clock. */
 static int sandbox__os_date(lua_State *L)
 {
-    const char *fmt = luaL_optstring(L, 1, "%c");
+    size_t fl;
+    const char *fmt = luaL_optlstring(L, 1, "%c", &fl);
+    lua__bill_check(L, fl * 32, "os.date"); /* a conversion is a strftime call */
     int64_t t = lua_isnoneornil(L, 2) ? lua__now(lua__plugin_of(L)->host)
                                       : (int64_t)luaL_checkinteger(L, 2);
     lua_settop(L, 0);
@@ -375,11 +476,31 @@ static bool sandbox__in(const char *const *list, const char *name)
     return false;
 }
 
-/* Load the Lua file at path with the environment at env_idx and call it. */
-static int sandbox__run_file(lua_State *L, const char *path, const char *name, int env_idx)
+/* Load the Lua text file `rel` beneath `root` (never through a symbolic
+ * link) as the chunk "@root/rel". Returns 0 and pushes the function, or
+ * -errno (nothing pushed) when the file cannot be read; raises on a syntax
+ * error. */
+int lua__load_beneath(lua_State *L, const char *root, const char *rel)
+{
+    char *data;
+    size_t len;
+    lua_pushfstring(L, "@%s/%s", root, rel); /* first: nothing can raise past the read */
+    int rc = lua__slurp_beneath(root, rel, SANDBOX__MAX_SOURCE, &data, &len);
+    if (rc) {
+        lua_pop(L, 1);
+        return rc;
+    }
+    int st = luaL_loadbufferx(L, data, len, lua_tostring(L, -1), "t");
+    free(data);
+    lua_remove(L, -2);
+    if (st != LUA_OK) lua_error(L);
+    return 0;
+}
+
+/* Call the loaded chunk on top with the environment at env_idx. */
+static int sandbox__run_chunk(lua_State *L, const char *name, int env_idx)
 {
     env_idx = lua_absindex(L, env_idx);
-    if (luaL_loadfilex(L, path, "t") != LUA_OK) return lua_error(L);
     lua_pushvalue(L, env_idx);
     lua_setupvalue(L, -2, 1);
     lua_pushstring(L, name);
@@ -390,7 +511,9 @@ static int sandbox__run_file(lua_State *L, const char *path, const char *name, i
 static int sandbox__require(lua_State *L)
 {
     host_plugin *p = lua__plugin_of(L);
-    const char *name = luaL_checkstring(L, 1);
+    size_t nlen;
+    const char *name = luaL_checklstring(L, 1, &nlen);
+    if (strlen(name) != nlen) return luaL_error(L, "module name with a NUL byte");
     lua_settop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX__LOADED);
     if (lua_getfield(L, 2, name) != LUA_TNIL) {
@@ -410,32 +533,30 @@ static int sandbox__require(lua_State *L)
         return luaL_error(L, "module '%s' not found: the host has no such library", name);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    if (host_lib) {
-        lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX__LUALIB);
-        luaL_addvalue(&b);
-    } else {
-        luaL_addstring(&b, p->dir);
-    }
-    luaL_addchar(&b, '/');
     for (const char *c = name; *c; c++)
         luaL_addchar(&b, *c == '.' ? '/' : *c);
     luaL_addstring(&b, ".lua");
     luaL_pushresult(&b);
-    const char *path = lua_tostring(L, -1);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    const char *rel = lua_tostring(L, -1);
+    if (host_lib) lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX__LUALIB);
+    const char *root = host_lib ? lua_tostring(L, -1) : p->dir;
+    int rc = lua__load_beneath(L, root, rel);
+    if (rc)
         return luaL_error(L,
-                          "module '%s' not found: no file %s (a plugin may require its own "
+                          "module '%s' not found: no file %s/%s%s (a plugin may require its own "
                           "modules, park, park.template, park.schema, park.review, park.content, "
                           "park.text and cjson)",
-                          name, path);
+                          name, root, rel,
+                          rc == -ELOOP ? ", or it leads through a symbolic link" : "");
     lua_pushlightuserdata(L, (void *)SANDBOX__LOADED); /* "loading" marker */
     lua_setfield(L, 2, name);
     if (host_lib)
         lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX__HOSTENV);
     else
         lua_rawgeti(L, LUA_REGISTRYINDEX, p->env_ref);
-    sandbox__run_file(L, path, name, -1);
+    lua_insert(L, -2);
+    sandbox__run_chunk(L, name, -2);
+    lua_remove(L, -2); /* the environment */
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         lua_pushboolean(L, 1);
@@ -446,6 +567,140 @@ static int sandbox__require(lua_State *L)
 }
 
 /* ---- opening a state ---------------------------------------------------- */
+
+/* ---- C work billed by its size -------------------------------------------
+ * A library function costs one instruction to the count hook however much
+ * it does inside C. Those whose work is not bounded by what they allocate
+ * (which the allocator bills) are wrapped: the wrapper bills the work the
+ * arguments ask for, then calls the real function. The pattern functions
+ * count their steps themselves (pattern.c). */
+
+static double sandbox__num(lua_State *L, int i, double dflt)
+{
+    return lua_isnoneornil(L, i) ? dflt : lua_tonumber(L, i);
+}
+
+static double sandbox__len(lua_State *L, int i)
+{
+    return lua_type(L, i) == LUA_TSTRING || lua_type(L, i) == LUA_TTABLE ? (double)lua_rawlen(L, i)
+                                                                         : 0;
+}
+
+/* How many elements from i to j (both numbers, i default 1, j default the
+ * raw length of the table at t). */
+static double sandbox__span(lua_State *L, int t, int i, int j)
+{
+    double a = sandbox__num(L, i, 1), b = sandbox__num(L, j, sandbox__len(L, t));
+    return b >= a ? b - a + 1 : 0;
+}
+
+static double sandbox__cost(lua_State *L, int which)
+{
+    const double B = SANDBOX__BYTES_PER_INSTRUCTION, E = SANDBOX__ELEMENTS_PER_INSTRUCTION;
+    switch (which) {
+    case 0: { /* string.rep(s, n, sep): n turns, even of "" (the bytes are
+               * the allocator's to bill, and to refuse past the cap) */
+        double n = sandbox__num(L, 2, 0);
+        host_plugin *p = lua__plugin_of(L);
+        if (n > 0 && p->cur &&
+            n * (sandbox__len(L, 1) + sandbox__len(L, 3)) > (double)(p->mem_cap - p->mem_used)) {
+            p->cur->mem_exceeded = true;
+            luaL_error(L, "not enough memory (string.rep of more than plugin-memory-mb)");
+        }
+        return n > 0 ? n / (E * 4) : 0;
+    }
+    case 1: /* table.move(a1, f, e, t): e - f + 1 slots */ return sandbox__span(L, 1, 2, 3) / E;
+    case 2: /* table.concat(t, sep, i, j) */ return sandbox__span(L, 1, 3, 4) / E;
+    case 3: /* table.insert(t, pos, v): the slots after pos move */
+        return lua_gettop(L) >= 3 ? (sandbox__len(L, 1) - sandbox__num(L, 2, 0)) / E : 0;
+    case 4: /* table.remove(t, pos) */
+        return lua_gettop(L) >= 2 ? (sandbox__len(L, 1) - sandbox__num(L, 2, 0)) / E : 0;
+    case 5: /* table.unpack(t, i, j) */ return sandbox__span(L, 1, 2, 3) / E;
+    case 6: { /* table.sort(t): n log n comparisons */
+        double n = sandbox__len(L, 1), lg = 1;
+        for (double m = n; m > 1; m /= 2)
+            lg++;
+        return n * lg / 4;
+    }
+    case 7: /* utf8.len, utf8.codepoint, utf8.offset, string.pack, string.unpack,
+             * string.packsize: the bytes of the string or format walked */
+        return sandbox__len(L, 1) / B;
+    case 8: /* tonumber(s), string.byte(s, i, j), string.char(...) */
+        return sandbox__len(L, 1) / B + lua_gettop(L) / E;
+    }
+    return 0;
+}
+
+static const struct {
+    const char *lib, *name;
+    int cost;
+} sandbox__billed_fns[] = {
+    {"string", "rep", 0},    {"table", "move", 1},      {"table", "concat", 2},
+    {"table", "insert", 3},  {"table", "remove", 4},    {"table", "unpack", 5},
+    {"table", "sort", 6},    {"utf8", "len", 7},        {"utf8", "codepoint", 7},
+    {"utf8", "offset", 7},   {"utf8", "char", 8},       {NULL, "tonumber", 8},
+    {"string", "byte", 8},   {"string", "char", 8},     {"string", "pack", 7},
+    {"string", "unpack", 7}, {"string", "packsize", 7}, {NULL, NULL, 0},
+};
+
+/* upvalues: the real function, the index of its row above */
+static int sandbox__billed(lua_State *L)
+{
+    int k = (int)lua_tointeger(L, lua_upvalueindex(2));
+    double units = sandbox__cost(L, sandbox__billed_fns[k].cost);
+    if (!(units < 1e15)) units = 1e15; /* NaN and huge alike */
+    if (units >= 1) lua__bill_check(L, (uint64_t)units, sandbox__billed_fns[k].name);
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static void sandbox__bill_libs(lua_State *L)
+{
+    for (int k = 0; sandbox__billed_fns[k].name; k++) {
+        if (sandbox__billed_fns[k].lib)
+            lua_getglobal(L, sandbox__billed_fns[k].lib);
+        else
+            lua_pushglobaltable(L);
+        lua_getfield(L, -1, sandbox__billed_fns[k].name);
+        lua_pushinteger(L, k);
+        lua_pushcclosure(L, sandbox__billed, 2);
+        lua_setfield(L, -2, sandbox__billed_fns[k].name);
+        lua_pop(L, 1);
+    }
+    lua_getglobal(L, "string");
+    lua__pattern_open(L, lua_gettop(L), lua__bill);
+    lua_pop(L, 1);
+}
+
+/* An error outside any protected call: a bug of the host, never a plugin's
+ * doing. Say so in the log; Lua aborts when this returns, and the crash
+ * report names the plugin and request. */
+static int sandbox__panic(lua_State *L)
+{
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+    log_msg(LOG_ERROR, "plugin %s: Lua panic (an error outside any protected call): %s",
+            lua__plugin_of(L)->name, msg);
+    log_flush();
+    return 0;
+}
+
+/* Replace the lua-cjson module on top of the stack with a table of a fresh
+ * instance's encode, decode and null alone: its functions read their
+ * settings from the instance they were made with, so without the setters
+ * (decode_max_depth, encode_max_depth, ...) a plugin cannot raise the
+ * depth limits that bound cjson's C recursion (1000 levels). */
+static void sandbox__fixed_cjson(lua_State *L)
+{
+    static const char *const keep[] = {"encode", "decode", "null", "_NAME", "_VERSION", NULL};
+    lua_getfield(L, -1, "new");
+    lua_call(L, 0, 1);
+    sandbox__copy(L, lua_gettop(L), keep);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+}
 
 static int sandbox__open(lua_State *L)
 {
@@ -474,16 +729,23 @@ static int sandbox__open(lua_State *L)
         lua_getglobal(L, "require");
         lua_pushstring(L, *m);
         if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
+            sandbox__fixed_cjson(L);
             lua_setfield(L, loaded, *m);
         } else {
             lua_pop(L, 1); /* not installed: require() will say not found */
         }
     }
     lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX__LOADED);
+    sandbox__bill_libs(L);
     lua_pushstring(L, lualib);
     lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX__LUALIB);
 
-    /* Strings keep their real library as methods; the table is hidden. */
+    /* Strings keep their real library as methods; the table is hidden, and
+     * has no dump (a function's bytecode is not for plugins to see). */
+    lua_getglobal(L, "string");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
     lua_pushliteral(L, "");
     lua_getmetatable(L, -1);
     lua_pushliteral(L, "string");
@@ -521,6 +783,7 @@ int lua__sandbox_open(host_plugin *p, const char *lualib_dir)
     lua_State *L = lua_newstate(sandbox__alloc, p);
     if (!L) return PH_ENOMEM;
     p->L = L;
+    lua_atpanic(L, sandbox__panic);
     lua_pushcfunction(L, sandbox__open);
     lua_pushlightuserdata(L, p);
     lua_pushstring(L, lualib_dir);

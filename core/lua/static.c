@@ -1,6 +1,8 @@
 /* Static files of plugins: /static/<plugin>/<path> from the plugin's own
  * static/ folder, with ETag, Last-Modified and Cache-Control, never a byte
- * from outside that folder. */
+ * from outside that folder: the file is opened beneath the plugin's folder
+ * (lua__open_beneath), so neither it nor static/ nor a folder between may
+ * be a symbolic link. */
 #include "log/log.h"
 #include "lua/internal.h"
 
@@ -101,7 +103,7 @@ bool lua__static_serve(lua_host *h, http_request *q)
     }
     /* /static/park/ is the host's own (the site's stylesheet, lualib/park/
      * static); "park" is no plugin's name. */
-    const char *dir = NULL;
+    const char *dir = NULL, *owner = "park";
     char host_dir[PATH_MAX];
     if (slash - name == 4 && !memcmp(name, "park", 4)) {
         snprintf(host_dir, sizeof host_dir, "%s/park", h->conf->lualib);
@@ -109,24 +111,25 @@ bool lua__static_serve(lua_host *h, http_request *q)
     }
     for (size_t i = 0; !dir && h->gen && i < h->gen->nplugins; i++) {
         const char *n = h->gen->plugins[i]->name;
-        if (strlen(n) == (size_t)(slash - name) && !memcmp(n, name, (size_t)(slash - name)))
+        if (strlen(n) == (size_t)(slash - name) && !memcmp(n, name, (size_t)(slash - name))) {
             dir = h->gen->plugins[i]->dir;
+            owner = n;
+        }
     }
     const char *rel = slash + 1;
-    char root[PATH_MAX], want[PATH_MAX * 2], folder[PATH_MAX + 8], real[PATH_MAX];
-    if (!dir || !static__path_ok(rel)) {
+    char want[PATH_MAX];
+    if (!dir || !static__path_ok(rel) ||
+        (size_t)snprintf(want, sizeof want, "static/%s", rel) >= sizeof want) {
         http_respond_error(q, 404, NULL, 0);
         return true;
     }
-    snprintf(want, sizeof want, "%s/static/%s", dir, rel);
-    snprintf(folder, sizeof folder, "%s/static", dir);
-    /* Symbolic links must not lead out of the folder either. */
-    if (!realpath(folder, root) || !realpath(want, real) ||
-        strncmp(real, root, strlen(root)) != 0 || real[strlen(root)] != '/') {
-        http_respond_error(q, 404, NULL, 0);
-        return true;
-    }
-    int fd = open(real, O_RDONLY | O_CLOEXEC);
+    /* Opened beneath the plugin's folder, so no name on the way may be a
+     * symbolic link: not the file, not static/ itself. O_NONBLOCK: a FIFO
+     * must not hold the loop at the open (it is no regular file: 404). */
+    int fd = lua__open_beneath(dir, want, O_RDONLY | O_NONBLOCK, 0);
+    if (fd == -ELOOP || fd == -EXDEV)
+        log_msg(LOG_WARN, "plugin %s: %s/%s leads through a symbolic link: not served rid=%s",
+                owner, dir, want, q->id);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0) close(fd);
@@ -135,7 +138,7 @@ bool lua__static_serve(lua_host *h, http_request *q)
     }
     if (st.st_size > STATIC__MAX_BYTES) {
         close(fd);
-        log_msg(LOG_WARN, "static file %s is larger than %d bytes: not served", real,
+        log_msg(LOG_WARN, "static file %s/%s is larger than %d bytes: not served", dir, want,
                 STATIC__MAX_BYTES);
         http_respond_error(q, 404, NULL, 0);
         return true;
@@ -145,7 +148,7 @@ bool lua__static_serve(lua_host *h, http_request *q)
              (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec);
     lua__http_date(modified, sizeof modified, st.st_mtim.tv_sec);
     snprintf(cache, sizeof cache, "public, max-age=%lld", (long long)h->conf->static_max_age_s);
-    const char *type = static__type(real);
+    const char *type = static__type(rel);
     http_header hs[] = {
         {"Content-Type", 12, type, strlen(type)},
         {"ETag", 4, etag, strlen(etag)},

@@ -353,7 +353,9 @@ int sched_put(store *s, const char *plugin, const char *name, const char *key, s
            " declared, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)"
            " ON CONFLICT (plugin, name, key) DO UPDATE SET"
            "  payload = excluded.payload, declared = excluded.declared,"
-           "  next_run = CASE WHEN park_jobs.kind IN ('every', 'cron')"
+           "  next_run = CASE WHEN park_jobs.stopped"
+           "   AND park_jobs.kind = excluded.kind AND park_jobs.spec = excluded.spec THEN NULL"
+           "   WHEN park_jobs.kind IN ('every', 'cron')"
            "   AND park_jobs.kind = excluded.kind AND park_jobs.spec = excluded.spec"
            "   AND park_jobs.next_run IS NOT NULL THEN park_jobs.next_run"
            "   ELSE excluded.next_run END,"
@@ -369,6 +371,8 @@ int sched_put(store *s, const char *plugin, const char *name, const char *key, s
            "   THEN park_jobs.lease_until END,"
            "  attempts = CASE WHEN park_jobs.kind = excluded.kind"
            "   AND park_jobs.spec = excluded.spec THEN park_jobs.attempts ELSE 0 END,"
+           "  stopped = park_jobs.stopped AND park_jobs.kind = excluded.kind"
+           "   AND park_jobs.spec = excluded.spec,"
            "  kind = excluded.kind, spec = excluded.spec");
     if (!st) return PH_EDB;
     sched__bind_job(st, plugin, name, key);
@@ -622,8 +626,13 @@ int sched_finish(store *s, int64_t id, const char *owner, int64_t now, const cha
             if (wait > pol->retry_max_s) wait = pol->retry_max_s;
             next = now + wait;
             int64_t regular = sched__regular_next(j, now, pol->offset);
-            if (regular && regular < next) next = regular, attempts = 0;
+            if (regular && regular < next && !pol->stopped) next = regular, attempts = 0;
             *outcome = SCHED_RETRY;
+        } else if (pol->stopped) {
+            status = "failed";
+            attempts = j->attempts + 1;
+            next = 0;
+            *outcome = SCHED_GAVE_UP;
         } else {
             status = "failed";
             next = sched__regular_next(j, now, pol->offset);
@@ -632,7 +641,7 @@ int sched_finish(store *s, int64_t id, const char *owner, int64_t now, const cha
         st = store_prepare(
             s, ours ? "UPDATE park_jobs SET last_run = ?2, last_status = ?3, last_error = ?4,"
                       " runs = runs + 1, next_run = ?5, attempts = ?6, lease_owner = NULL,"
-                      " lease_until = NULL WHERE id = ?1"
+                      " lease_until = NULL, stopped = ?7 WHERE id = ?1"
                     : "UPDATE park_jobs SET last_run = ?2, last_status = ?3, last_error = ?4,"
                       " runs = runs + 1 WHERE id = ?1");
         if (!st) {
@@ -648,6 +657,7 @@ int sched_finish(store *s, int64_t id, const char *owner, int64_t now, const cha
                 else
                     sqlite3_bind_null(st, 5);
                 sqlite3_bind_int64(st, 6, attempts);
+                sqlite3_bind_int(st, 7, *outcome == SCHED_GAVE_UP && pol->stopped);
             }
             rc = sched__done(st, sqlite3_step(st));
         }

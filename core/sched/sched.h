@@ -134,6 +134,11 @@ typedef struct {
     int64_t retry_base_s; /* the first retry waits this; each next one twice as long */
     int64_t retry_max_s;  /* ... but never longer than this */
     int offset;           /* the site's offset from UTC, for cron */
+    bool stopped;         /* the run was stopped by the host (its budget, its CPU
+                             quota): the regular schedule forgives nothing, and
+                             past `retries` the job stops for good (failed, no
+                             next run, park_jobs.stopped set, and kept so by
+                             sched_put until its kind or spec changes) */
 } sched_policy;
 
 typedef enum {

@@ -16,13 +16,17 @@ struct store {
     sqlite3 *db;
     const char *ns; /* the namespace in force, or NULL */
     size_t ns_len;
-    bool in_ddl; /* the statement being prepared is an authorized CREATE/DROP/ALTER */
+    bool in_ddl;   /* the statement being prepared is an authorized CREATE/DROP/ALTER */
+    bool in_alter; /* ... an authorized ALTER TABLE, whose SQLite-made SQL calls printf() */
     char refusal[256];
     int (*progress)(void *);
     void *progress_ud;
     bool group_commit, dirty; /* commits since the last store_sync */
     void (*on_commit)(void *);
     void *on_commit_ud;
+    /* SQLITE_LIMIT_LENGTH and SQLITE_LIMIT_SQL_LENGTH under a namespace
+     * (0: none), and the connection's own. */
+    int ns_max_length, ns_max_sql, max_length, max_sql;
 };
 
 static int store__commit_hook(void *ud);
@@ -85,7 +89,19 @@ static int store__authorize(void *ud, int action, const char *a, const char *b, 
     case SQLITE_RECURSIVE: return SQLITE_OK;
     case SQLITE_READ:
         if (store__owned(s, a) || store__public(a)) return SQLITE_OK;
-        /* No database: a common table expression or a subquery, not a table. */
+        /* A table that is named but none of whose columns is read
+         * (SELECT count(*) FROM t) comes with an empty column and no
+         * database, as does a common table expression so read. Every
+         * table of the database has a '_' in its name (park_*, sqlite_*,
+         * <plugin>_*): a name without one can only be a CTE. */
+        if (b && !b[0] && !db) {
+            if (!strchr(a ? a : "_", '_')) return SQLITE_OK;
+            return store__deny(s,
+                               "plugin %s may not read table %s (a common table expression "
+                               "read without its columns needs a name without '_' or with "
+                               "the plugin's prefix)",
+                               a);
+        }
         if (!db) return SQLITE_OK;
         /* SQLite's own code for an authorized DDL statement reads the schema. */
         if (s->in_ddl && store__internal(a)) return SQLITE_OK;
@@ -123,8 +139,10 @@ static int store__authorize(void *ud, int action, const char *a, const char *b, 
     case SQLITE_ALTER_TABLE:
     case SQLITE_ANALYZE:
     case SQLITE_REINDEX:
-        if (store__owned(s, action == SQLITE_ALTER_TABLE ? b : a))
+        if (store__owned(s, action == SQLITE_ALTER_TABLE ? b : a)) {
+            s->in_alter = action == SQLITE_ALTER_TABLE;
             return s->in_ddl = true, SQLITE_OK;
+        }
         return store__deny(s, "plugin %s may alter only its own tables, not %s",
                            action == SQLITE_ALTER_TABLE ? b : a);
     case SQLITE_CREATE_VTABLE:
@@ -135,6 +153,11 @@ static int store__authorize(void *ud, int action, const char *a, const char *b, 
     case SQLITE_FUNCTION:
         if (b && strcasecmp(b, "load_extension") == 0)
             return store__deny(s, "plugin %s may not call %s", b);
+        /* printf('%.*c', 400000000, 'x') works for seconds inside one call,
+         * where no progress handler or watchdog can stop it, before the
+         * length limit refuses its result. Plugins format in Lua. */
+        if (b && (!strcasecmp(b, "printf") || !strcasecmp(b, "format")) && !s->in_alter)
+            return store__deny(s, "plugin %s may not call %s() (format in Lua: string.format)", b);
         return SQLITE_OK;
     case SQLITE_PRAGMA:
         /* FTS5 reads this one for itself; reading it changes nothing. */
@@ -154,9 +177,13 @@ static int store__authorize(void *ud, int action, const char *a, const char *b, 
 
 void store_set_namespace(store *s, const char *ns)
 {
+    if (s->ns_max_length && !ns != !s->ns) {
+        sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, ns ? s->ns_max_length : s->max_length);
+        sqlite3_limit(s->db, SQLITE_LIMIT_SQL_LENGTH, ns ? s->ns_max_sql : s->max_sql);
+    }
     s->ns = ns;
     s->ns_len = ns ? strlen(ns) : 0;
-    s->in_ddl = false;
+    s->in_ddl = s->in_alter = false;
     if (ns) s->refusal[0] = 0; /* a refusal stays readable after the reset to NULL */
 }
 
@@ -169,6 +196,20 @@ sqlite3_stmt *store_prepare(store *s, const char *sql)
         return NULL;
     }
     return st;
+}
+
+void store_set_namespace_limits(store *s, int max_length, int max_sql)
+{
+    if (!s->max_length) {
+        s->max_length = sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, -1);
+        s->max_sql = sqlite3_limit(s->db, SQLITE_LIMIT_SQL_LENGTH, -1);
+    }
+    s->ns_max_length = max_length;
+    s->ns_max_sql = max_sql;
+    if (s->ns) {
+        sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, max_length);
+        sqlite3_limit(s->db, SQLITE_LIMIT_SQL_LENGTH, max_sql);
+    }
 }
 
 const char *store_refusal(const store *s)

@@ -61,6 +61,12 @@ sqlite3_stmt *store_prepare(store *s, const char *sql);
 /* Set the namespace ("survey": tables survey_*) for what is prepared or
  * stepped next; NULL for the core. `ns` is borrowed until the next call. */
 void store_set_namespace(store *s, const char *ns);
+/* Under a namespace, no string or blob may be longer than max_length
+ * bytes (SQLITE_LIMIT_LENGTH: "string or blob too big"), and no statement's
+ * text longer than max_sql (SQLITE_LIMIT_SQL_LENGTH: preparing one is work
+ * that nothing can interrupt); the core's own statements keep SQLite's
+ * limits. */
+void store_set_namespace_limits(store *s, int max_length, int max_sql);
 /* Why the authorizer refused the last statement ("" if it did not). */
 const char *store_refusal(const store *s);
 

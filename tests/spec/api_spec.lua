@@ -214,7 +214,8 @@ describe("the park API", function()
       res = site:request("GET", "/apikit/bad-header")
       assert.are.equal(500, res.status)
       assert.is_nil(res.headers["injected"])
-      site:wait_log("rid=" .. res.headers["x-request-id"] .. "[^\n]*a bad status or header")
+      site:wait_log("rid=" .. res.headers["x-request-id"]
+        .. "[^\n]*response header 'X%-Bad': bad response header value")
     end)
 
     it("lets print and park.log write to the server's log, marked with the plugin", function()

@@ -155,3 +155,27 @@ describe("the plugin sandbox", function()
     assert.are.equal(15, good)
   end)
 end)
+
+describe("a crash of the worker", function()
+  it("is logged with the plugin and request that were running, and a backtrace", function()
+    local site = testing.start_site({
+      plugins = { "plugins", "tests/fixtures/hostile" },
+      site = "tests/fixtures/hostile_site.lua",
+      args = { "--plugin-instructions", "100000000000", "--plugin-max-hold-ms", "600000",
+               "--plugin-kill-ms", "600000" },
+    })
+    -- A request that keeps its plugin's code running, then a real SIGSEGV.
+    local c = assert(socket.tcp())
+    c:settimeout(10)
+    assert(c:connect("127.0.0.1", site.port))
+    assert(c:send("GET /h/loop HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
+    socket.sleep(0.3) -- the loop runs now (its budget and hold are out of reach)
+    os.execute("kill -SEGV " .. site.pid)
+    local code = site:halt()
+    c:close()
+    assert.are_not.equal(0, code)
+    local log = site:log()
+    assert.matches("ERROR fatal signal 11 %([^)]*%) while plugin loop rid=%x+; backtrace:", log)
+    assert.matches("parkhost", log:match("backtrace:\n(.*)$") or "")
+  end)
+end)

@@ -198,7 +198,7 @@ describe("park.sched", function()
     local site = start({ "--plugin-instructions", "100000", "--job-retries", "0" })
     finally(function() site:stop() end)
     schedule(site, "after", { spec = 0, name = "spin" })
-    local log = site:wait_log("job spin failed 1 times in a row")
+    local log = site:wait_log("job spin was stopped 1 times in a row: it is stopped for good")
     assert.matches("instruction budget exceeded", log)
     assert.matches("chores/plugin%.lua:%d+", log)
     -- The site still answers.

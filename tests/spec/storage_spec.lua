@@ -120,6 +120,16 @@ describe("park.db", function()
       ["SELECT load_extension('/tmp/evil.so')"] = "may not call load_extension",
       ["BEGIN"] = "may not control transactions",
       ["COMMIT"] = "may not control transactions",
+      -- A table named but none of its columns read.
+      ["SELECT count(*) FROM park_users"] = "may not read table park_users",
+      ["SELECT 1 FROM park_sessions LIMIT 1"] = "may not read table park_sessions",
+      ["SELECT (SELECT count(*) FROM other_items)"] = "may not read table other_items",
+      ["SELECT count(*) FROM (SELECT secret FROM other_items)"] = "may not read table other_items",
+      ["SELECT count(*) FROM sqlite_master"] = "may not read table sqlite_master",
+      ["WITH leak_x AS (SELECT 1) SELECT count(*) FROM leak_x"] = "may not read table leak_x",
+      -- Work inside one SQLite call that nothing can interrupt.
+      ["SELECT printf('%.*c', 400000000, 'x')"] = "may not call printf()",
+      ["SELECT format('%d', 1)"] = "may not call format()",
     }
     for sql, why in pairs(refused) do
       it(sql, function()
@@ -128,6 +138,19 @@ describe("park.db", function()
         assert.truthy(cjson.decode(res.body).error:find(why, 1, true), res.body)
       end)
     end
+
+    it("while a common table expression without '_' reads as a table", function()
+      local res = site:request("POST", "/ledger/sql", {},
+        "WITH x AS (SELECT 1 UNION ALL SELECT 2) SELECT count(*) AS n FROM x")
+      assert.are.equal(200, res.status, res.body)
+      assert.are.equal(2, cjson.decode(res.body).rows[1].n)
+    end)
+
+    it("and no string it makes may be longer than plugin-db-value-bytes", function()
+      local res = site:request("POST", "/ledger/sql", {}, "SELECT zeroblob(500000000) AS z")
+      assert.are.equal(403, res.status, res.body)
+      assert.matches("too big", cjson.decode(res.body).error)
+    end)
 
     it("while its own tables are its to use", function()
       local res = site:request("POST", "/ledger/sql", {},

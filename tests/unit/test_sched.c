@@ -239,7 +239,7 @@ void test_sched_finish_retry(void)
     u_db f;
     u_db_open(&f);
     int64_t t = 1800000000;
-    sched_policy pol = {2, 30, 3600, CST};
+    sched_policy pol = {2, 30, 3600, CST, false};
     put(f.s, "a", "k", SCHED_AT, "1800000100", t);
     sched_jobs js, keep;
     sched_outcome out;
@@ -277,7 +277,7 @@ void test_sched_finish_recurring(void)
     u_db f;
     u_db_open(&f);
     int64_t t = 1800000000;
-    sched_policy pol = {5, 30, 3600, CST};
+    sched_policy pol = {5, 30, 3600, CST, false};
     put(f.s, "e", "", SCHED_EVERY, "3600", t);
     sched_jobs js, keep;
     sched_outcome out;
@@ -318,12 +318,55 @@ void test_sched_finish_recurring(void)
     u_db_close(&f);
 }
 
+/* A recurring job the host keeps stopping (its budget, its CPU quota): the
+ * regular schedule forgives nothing, and past the retries it stops for good,
+ * also when the plugin declares it again at the next start. */
+void test_sched_finish_stopped(void)
+{
+    u_db f;
+    u_db_open(&f);
+    int64_t t = 1800000000;
+    sched_policy pol = {1, 30, 3600, CST, true};
+    put(f.s, "e", "", SCHED_EVERY, "1", t);
+    sched_jobs js, keep;
+    sched_outcome out;
+    int64_t when, now = t + 1;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        CHECK_INT(sched_claim(f.s, now, "w", 60, 8, NULL, NULL, &js), ==, 0);
+        CHECK_INT(js.n, ==, 1);
+        int64_t id = js.v[0].id;
+        sched_jobs_free(&js);
+        CHECK_INT(sched_finish(f.s, id, "w", now, "stopped", &pol, &out, &when), ==, 0);
+        CHECK_INT(out, ==, attempt == 0 ? SCHED_RETRY : SCHED_GAVE_UP);
+        CHECK_INT(when, ==, attempt == 0 ? now + 30 : 0); /* not the regular 1 s */
+        now += 30;
+    }
+    sched_job j = one(f.s, "e", "", &keep);
+    CHECK_STR(j.last_status, "failed");
+    CHECK_INT(j.next_run, ==, 0);
+    sched_jobs_free(&keep);
+    /* Declared again with the same schedule (a restart): still stopped. */
+    put(f.s, "e", "", SCHED_EVERY, "1", now);
+    j = one(f.s, "e", "", &keep);
+    CHECK_INT(j.next_run, ==, 0);
+    sched_jobs_free(&keep);
+    CHECK_INT(sched_claim(f.s, now + 3600, "w", 60, 8, NULL, NULL, &js), ==, 0);
+    CHECK_INT(js.n, ==, 0);
+    sched_jobs_free(&js);
+    /* A new schedule starts it again. */
+    put(f.s, "e", "", SCHED_EVERY, "60", now);
+    j = one(f.s, "e", "", &keep);
+    CHECK_INT(j.next_run, ==, now + 60);
+    sched_jobs_free(&keep);
+    u_db_close(&f);
+}
+
 void test_sched_finish_lost(void)
 {
     u_db f;
     u_db_open(&f);
     int64_t t = 1800000000;
-    sched_policy pol = {5, 30, 3600, CST};
+    sched_policy pol = {5, 30, 3600, CST, false};
     put(f.s, "a", "", SCHED_AFTER, "0", t);
     sched_jobs js, keep;
     CHECK_INT(sched_claim(f.s, t, "w", 60, 8, NULL, NULL, &js), ==, 0);

@@ -77,8 +77,12 @@
     X(sched_claim_runnable)                                                                        \
     X(sched_finish_retry)                                                                          \
     X(sched_finish_recurring)                                                                      \
+    X(sched_finish_stopped)                                                                        \
     X(sched_finish_lost)                                                                           \
     X(sched_cancel_prune)                                                                          \
+    /* test_watch.c */                                                                             \
+    X(watch_kill)                                                                                  \
+    X(watch_hold)                                                                                  \
     /* test_store.c */                                                                             \
     X(store_group_commit)                                                                          \
     /* test_auth.c */                                                                              \
@@ -93,7 +97,18 @@
     X(audit_record_list)                                                                           \
     /* test_site.c */                                                                              \
     X(site_permissions)                                                                            \
-    X(site_columns)
+    X(site_columns)                                                                                \
+    /* test_beneath.c */                                                                           \
+    X(beneath_open)                                                                                \
+    X(beneath_open_walk)                                                                           \
+    X(beneath_slurp)                                                                               \
+    X(beneath_slurp_walk)                                                                          \
+    X(beneath_tree_check)                                                                          \
+    /* test_pattern.c */                                                                           \
+    X(pattern_differential)                                                                        \
+    X(pattern_edge_cases)                                                                          \
+    X(pattern_budget)                                                                              \
+    X(pattern_billing)
 
 #define UNIT_TEST_DECLARE(name) void test_##name(void);
 UNIT_TEST_LIST(UNIT_TEST_DECLARE)
