@@ -52,8 +52,8 @@ typedef struct {
        "a plugin stuck this long inside one C call ends the worker (logged; a supervisor "         \
        "replaces it) and its plugin goes into maintenance")                                        \
     XX(INT, plugin_cpu_percent, "plugin-cpu-percent", "50", 1, 100,                                \
-       "CPU a plugin (requests and jobs) may use, in percent of one core over "                    \
-       "plugin-cpu-window-s; past it: throttled (503), then maintenance")                          \
+       "CPU a plugin may use in the background (jobs, requests after their first wait), in "       \
+       "percent of one core over plugin-cpu-window-s; past it: throttled (503), then maintenance") \
     XX(INT, plugin_cpu_window_s, "plugin-cpu-window-s", "10", 1, 3600,                             \
        "the sliding window of plugin-cpu-percent")                                                 \
     XX(LIST, secret_cookies, "secret-cookies", "", 0, 0,                                           \

@@ -1176,8 +1176,9 @@ static void host__job_ended(host_req *r, int st)
 }
 
 /* ---- the CPU quota -------------------------------------------------------
- * Each plugin's CPU time (requests and jobs alike) is summed over a sliding
- * window of plugin-cpu-window-s, kept as HOST__CPU_SLOTS slots. Past
+ * Each plugin's CPU time in the background (its jobs, and its requests'
+ * runs after their first wait) is summed over a sliding window of
+ * plugin-cpu-window-s, kept as HOST_CPU_SLOTS slots. Past
  * plugin-cpu-percent of one core over the window the plugin is throttled:
  * its runs in progress are stopped (503, or a failed job), new requests get
  * 503 with Retry-After and its jobs wait, until the window has room again.
@@ -1275,7 +1276,13 @@ void lua__req_resume(host_req *r, int nargs)
     uint64_t ns = lua__watch_end();
     p->cur = NULL;
     if (st != LUA_OK && st != LUA_YIELD) lua__db_settle(p);
-    if (host__cpu_bill(p, ns) && st == LUA_YIELD && !r->budget_exceeded) {
+    /* The quota is for work in the background (jobs, and requests that
+     * waited: streams, polls, loops of short waits). A page made in one run
+     * is bounded by the budget and the hold time instead, so a column is
+     * never throttled for being busy. */
+    bool background = r->is_job || r->resumed;
+    r->resumed = true;
+    if (background && host__cpu_bill(p, ns) && st == LUA_YIELD && !r->budget_exceeded) {
         /* A run that waits while its plugin is past its quota ends here: a
          * loop of short waits is what the quota is for. */
         r->budget_exceeded = r->over_quota = true;

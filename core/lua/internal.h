@@ -155,6 +155,7 @@ struct host_req {
      * run held the loop past plugin-max-hold-ms (the watchdog), or the
      * plugin went past its CPU quota (plugin-cpu-percent). */
     bool held, over_quota;
+    bool resumed; /* it ran before: this run comes after a wait */
     uv_timer_t timer;
     int client_status; /* a 4xx the API chose for a bad request body */
     /* The files spooled from this request's multipart body (api.c), each
