@@ -6,6 +6,7 @@
 #include "lua/internal.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -1132,24 +1133,59 @@ static int l_park_redirect(lua_State *L)
     return 3;
 }
 
+/* Make room for an output of `out` bytes from an input of `n`: billed by
+ * the input's size, and refused at once past the plugin's memory cap, so
+ * that neither the loop below nor the buffer's growth is work for free. */
+static char *api__room(lua_State *L, luaL_Buffer *b, size_t n, size_t out, const char *what)
+{
+    host_plugin *p = lua__plugin_of(L);
+    lua__bill_check(L, n / 16, what);
+    if (p->cur && out > p->mem_cap - (p->mem_used < p->mem_cap ? p->mem_used : p->mem_cap)) {
+        p->cur->mem_exceeded = true;
+        luaL_error(L, "not enough memory (%s of %d bytes)", what, (int)n);
+    }
+    return luaL_buffinitsize(L, b, out ? out : 1);
+}
+
 static int l_park_escape(lua_State *L)
 {
     size_t n;
     const char *s = luaL_tolstring(L, 1, &n);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
+    size_t out = n;
     for (size_t i = 0; i < n; i++) {
         switch (s[i]) {
-        case '&': luaL_addstring(&b, "&amp;"); break;
-        case '<': luaL_addstring(&b, "&lt;"); break;
-        case '>': luaL_addstring(&b, "&gt;"); break;
-        case '"': luaL_addstring(&b, "&quot;"); break;
-        case '\'': luaL_addstring(&b, "&#39;"); break;
-        default: luaL_addchar(&b, s[i]);
+        case '&': out += 4; break; /* &amp; */
+        case '<':
+        case '>': out += 3; break;  /* &lt; &gt; */
+        case '"': out += 5; break;  /* &quot; */
+        case '\'': out += 4; break; /* &#39; */
         }
     }
-    luaL_pushresult(&b);
+    luaL_Buffer b;
+    char *d = api__room(L, &b, n, out, "park.escape");
+    for (size_t i = 0; i < n; i++) {
+        const char *e = NULL;
+        switch (s[i]) {
+        case '&': e = "&amp;"; break;
+        case '<': e = "&lt;"; break;
+        case '>': e = "&gt;"; break;
+        case '"': e = "&quot;"; break;
+        case '\'': e = "&#39;"; break;
+        default: *d++ = s[i]; continue;
+        }
+        size_t el = strlen(e);
+        memcpy(d, e, el);
+        d += el;
+    }
+    assert(luaL_buffaddr(&b) + out == d);
+    luaL_pushresultsize(&b, out);
     return 1;
+}
+
+static bool api__url_safe(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 static int l_park_url_encode(lua_State *L)
@@ -1157,20 +1193,22 @@ static int l_park_url_encode(lua_State *L)
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
     static const char hex[] = "0123456789ABCDEF";
+    size_t out = n;
+    for (size_t i = 0; i < n; i++)
+        if (!api__url_safe((unsigned char)s[i])) out += 2;
     luaL_Buffer b;
-    luaL_buffinit(L, &b);
+    char *d = api__room(L, &b, n, out, "park.url_encode");
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~') {
-            luaL_addchar(&b, (char)c);
+        if (api__url_safe(c)) {
+            *d++ = (char)c;
         } else {
-            luaL_addchar(&b, '%');
-            luaL_addchar(&b, hex[c >> 4]);
-            luaL_addchar(&b, hex[c & 15]);
+            *d++ = '%';
+            *d++ = hex[c >> 4];
+            *d++ = hex[c & 15];
         }
     }
-    luaL_pushresult(&b);
+    luaL_pushresultsize(&b, out);
     return 1;
 }
 
@@ -1179,7 +1217,7 @@ static int l_park_url_decode(lua_State *L)
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
     luaL_Buffer b;
-    char *d = luaL_buffinitsize(L, &b, n ? n : 1);
+    char *d = api__room(L, &b, n, n, "park.url_decode");
     size_t dl = 0;
     form_urldecode_to(d, s, n, lua_toboolean(L, 2) ? FORM_URL_PLUS : 0, &dl);
     luaL_pushresultsize(&b, dl);

@@ -218,6 +218,21 @@ describe("the park API", function()
         .. "[^\n]*response header 'X%-Bad': bad response header value")
     end)
 
+    it("escapes HTML and percent-encodes, byte for byte", function()
+      local s = "<a href=\"x\">Tom & Jerry's 通知</a>~-_."
+      local res = site:request("GET", "/apikit/text?s=" .. s:gsub("[^%w]", function(c)
+        return ("%%%02X"):format(c:byte())
+      end))
+      assert.are.equal(200, res.status, res.body)
+      local got = require("cjson").decode(res.body)
+      assert.are.equal("&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s 通知&lt;/a&gt;~-_.",
+        got.escaped)
+      assert.are.equal("%3Ca%20href%3D%22x%22%3ETom%20%26%20Jerry%27s%20%E9%80%9A%E7%9F%A5"
+        .. "%3C%2Fa%3E~-_.", got.encoded)
+      assert.are.equal(s, got.decoded)
+      assert.are.equal("a b c", got.plus)
+    end)
+
     it("lets print and park.log write to the server's log, marked with the plugin", function()
       local id = site:request("GET", "/apikit/log").headers["x-request-id"]
       site:wait_log("INFO  plugin apikit: print: printed\t1\tnil\n")
