@@ -972,6 +972,21 @@ static void api__on_sleep(uv_timer_t *t)
     if (r->state == REQ_SLEEPING) lua__req_resume(r, 0);
 }
 
+/* Put r to sleep until `cb` runs, at least 1 ms from now: libuv (before
+ * 1.45) runs a timer started at 0 from a timer's callback in the same pass,
+ * so a loop of park.sleep(0) or of notifications would never let the loop
+ * poll for I/O again. */
+static void api__wait(host_req *r, uv_timer_cb cb, uint64_t ms)
+{
+    if (!r->timer_open) {
+        uv_timer_init(r->host->loop, &r->timer);
+        r->timer.data = r;
+        r->timer_open = true;
+    }
+    uv_timer_start(&r->timer, cb, ms ? ms : 1, 0);
+    r->state = REQ_SLEEPING;
+}
+
 static int l_park_sleep(lua_State *L)
 {
     lua_Integer ms = luaL_checkinteger(L, 1);
@@ -980,16 +995,7 @@ static int l_park_sleep(lua_State *L)
     if (!r || L != r->co || !lua_isyieldable(L))
         return luaL_error(L, "park.sleep must be called from the handler itself, not from a "
                              "coroutine of the plugin or a callback of a C function");
-    if (!r->timer_open) {
-        uv_timer_init(r->host->loop, &r->timer);
-        r->timer.data = r;
-        r->timer_open = true;
-    }
-    /* At least 1 ms: libuv (before 1.45) runs a timer started at 0 from a
-     * timer's callback in the same pass, so a loop of park.sleep(0) would
-     * never let the loop poll for I/O again. */
-    uv_timer_start(&r->timer, api__on_sleep, ms ? (uint64_t)ms : 1, 0);
-    r->state = REQ_SLEEPING;
+    api__wait(r, api__on_sleep, (uint64_t)ms);
     return lua_yield(L, 0);
 }
 
@@ -1042,13 +1048,7 @@ static int l_park_wait(lua_State *L)
     r->next_waiter = p->waiters;
     if (p->waiters) p->waiters->prev_waiter = r;
     p->waiters = r;
-    if (!r->timer_open) {
-        uv_timer_init(r->host->loop, &r->timer);
-        r->timer.data = r;
-        r->timer_open = true;
-    }
-    uv_timer_start(&r->timer, api__on_wait, ms ? (uint64_t)ms : 1, 0); /* see park.sleep */
-    r->state = REQ_SLEEPING;
+    api__wait(r, api__on_wait, (uint64_t)ms);
     return lua_yield(L, 0);
 }
 
@@ -1060,7 +1060,7 @@ static int l_park_notify(lua_State *L)
     for (host_req *r = lua__plugin_of(L)->waiters; r; r = r->next_waiter) {
         if (r->notified || strcmp(r->wait_key, key) != 0) continue;
         r->notified = true;
-        uv_timer_start(&r->timer, api__on_wait, 1, 0); /* the next turn, see park.sleep */
+        api__wait(r, api__on_wait, 0); /* the next turn */
         n++;
     }
     lua_pushinteger(L, n);
@@ -1138,12 +1138,8 @@ static int l_park_redirect(lua_State *L)
  * that neither the loop below nor the buffer's growth is work for free. */
 static char *api__room(lua_State *L, luaL_Buffer *b, size_t n, size_t out, const char *what)
 {
-    host_plugin *p = lua__plugin_of(L);
     lua__bill_check(L, n / 16, what);
-    if (p->cur && out > p->mem_cap - (p->mem_used < p->mem_cap ? p->mem_used : p->mem_cap)) {
-        p->cur->mem_exceeded = true;
-        luaL_error(L, "not enough memory (%s of %d bytes)", what, (int)n);
-    }
+    lua__mem_check(L, (double)out, what);
     return luaL_buffinitsize(L, b, out ? out : 1);
 }
 

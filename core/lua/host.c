@@ -1146,26 +1146,29 @@ static const char *host__traceback(host_req *r, const char *msg)
     return lua_tostring(L, -1);
 }
 
-/* Why a run was stopped from outside its code. */
-static const char *host__stop_reason(const host_req *r, bool job)
+/* Why a run was stopped from outside its code, pushed onto p->L's stack
+ * (host__traceback copies it). */
+static const char *host__stop_reason(const host_req *r)
 {
+    lua_State *L = r->plugin->L;
+    const char *who = r->is_job ? "the job" : "the handler";
     if (r->mem_exceeded && r->budget_exceeded && !r->held && !r->over_quota)
-        return "memory limit exceeded (plugin-memory-mb), then the instruction budget "
-               "(plugin-instructions) retrying";
+        return lua_pushliteral(L, "memory limit exceeded (plugin-memory-mb), then the "
+                                  "instruction budget (plugin-instructions) retrying");
     if (r->over_quota)
-        return "CPU quota exceeded (plugin-cpu-percent): the plugin used more CPU than its "
-               "share over plugin-cpu-window-s";
+        return lua_pushliteral(L, "CPU quota exceeded (plugin-cpu-percent): the plugin used "
+                                  "more CPU than its share over plugin-cpu-window-s");
     if (r->held)
-        return job ? "held the loop past plugin-max-hold-ms: the job ran too long without "
-                     "waiting"
-                   : "held the loop past plugin-max-hold-ms: the handler ran too long without "
-                     "waiting";
+        return lua_pushfstring(L,
+                               "held the loop past plugin-max-hold-ms: %s ran too long "
+                               "without waiting",
+                               who);
     if (r->budget_exceeded)
-        return job ? "instruction budget exceeded (plugin-instructions): the job ran too long "
-                     "without waiting"
-                   : "instruction budget exceeded (plugin-instructions): the handler ran too "
-                     "long without waiting";
-    return "memory limit exceeded (plugin-memory-mb)";
+        return lua_pushfstring(L,
+                               "instruction budget exceeded (plugin-instructions): %s ran "
+                               "too long without waiting",
+                               who);
+    return lua_pushliteral(L, "memory limit exceeded (plugin-memory-mb)");
 }
 
 /* A job's coroutine stopped for good: record how, then free it. */
@@ -1175,7 +1178,8 @@ static void host__job_ended(host_req *r, int st)
     lua_State *co = r->co;
     bool failed = st != LUA_OK && st != LUA_YIELD;
     if (r->budget_exceeded || (r->mem_exceeded && failed)) {
-        host__traceback(r, host__stop_reason(r, true));
+        host__traceback(r, host__stop_reason(r));
+        lua_remove(p->L, -2);
     } else if (st == LUA_YIELD) {
         lua_pushliteral(p->L, "coroutine.yield() in a job: only park's waiting functions may wait");
     } else if (failed) {
@@ -1311,8 +1315,8 @@ void lua__req_resume(host_req *r, int nargs)
     }
     if (r->budget_exceeded || (r->mem_exceeded && st != LUA_OK && st != LUA_YIELD)) {
         /* Where it was stopped helps the author find the loop or the hoard. */
-        host__log_failure(r, "stopped", host__traceback(r, host__stop_reason(r, false)));
-        lua_pop(p->L, 1);
+        host__log_failure(r, "stopped", host__traceback(r, host__stop_reason(r)));
+        lua_pop(p->L, 2);
         host__fail(r, 503);
     } else if (r->client_status && st != LUA_OK && st != LUA_YIELD) {
         log_msg(LOG_WARN, "plugin %s: %s %s rid=%s: %s", p->name, r->http ? r->http->method : "-",

@@ -229,6 +229,10 @@ void lua__join_args(lua_State *L, char sep);
  * budget exceeded (<what>)" instead of returning false. */
 bool lua__bill(lua_State *L, uint64_t units);
 void lua__bill_check(lua_State *L, uint64_t units, const char *what);
+/* Raise "not enough memory (<what> past plugin-memory-mb)", as the
+ * allocator's refusal would, when the running code's plugin has no room
+ * for `bytes` more: for C work that knows its size before it starts. */
+void lua__mem_check(lua_State *L, double bytes, const char *what);
 /* Make the budget hook of co run at its next instruction (async-signal
  * safe, as lua_sethook is). */
 void lua__sandbox_hook_now(lua_State *co);

@@ -121,6 +121,16 @@ static void sandbox__hook(lua_State *L, lua_Debug *ar)
                                : "instruction budget exceeded");
 }
 
+void lua__mem_check(lua_State *L, double bytes, const char *what)
+{
+    host_plugin *p = lua__plugin_of(L);
+    if (!p->cur) return;
+    double room = p->mem_used < p->mem_cap ? (double)(p->mem_cap - p->mem_used) : 0;
+    if (bytes <= room) return;
+    p->cur->mem_exceeded = true;
+    luaL_error(L, "not enough memory (%s past plugin-memory-mb)", what);
+}
+
 void lua__sandbox_hook_now(lua_State *co)
 {
     lua_sethook(co, sandbox__hook, LUA_MASKCOUNT, 1);
@@ -601,12 +611,7 @@ static double sandbox__cost(lua_State *L, int which)
     case 0: { /* string.rep(s, n, sep): n turns, even of "" (the bytes are
                * the allocator's to bill, and to refuse past the cap) */
         double n = sandbox__num(L, 2, 0);
-        host_plugin *p = lua__plugin_of(L);
-        if (n > 0 && p->cur &&
-            n * (sandbox__len(L, 1) + sandbox__len(L, 3)) > (double)(p->mem_cap - p->mem_used)) {
-            p->cur->mem_exceeded = true;
-            luaL_error(L, "not enough memory (string.rep of more than plugin-memory-mb)");
-        }
+        if (n > 0) lua__mem_check(L, n * (sandbox__len(L, 1) + sandbox__len(L, 3)), "string.rep");
         return n > 0 ? n / (E * 4) : 0;
     }
     case 1: /* table.move(a1, f, e, t): e - f + 1 slots */ return sandbox__span(L, 1, 2, 3) / E;

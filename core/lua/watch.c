@@ -116,12 +116,11 @@ static void *watch__main(void *arg)
         uint64_t begun = atomic_load(&watch.begun_ns), seq = atomic_load(&watch.seq);
         if (!begun || watch.stop) continue;
         uint64_t held = watch__now_ns() - begun;
-        if (held > watch.hold_ns && atomic_load(&watch.expired) != seq) {
+        if (held > watch.hold_ns) {
+            /* Again at every tick while it lasts: the first signal may have
+             * found it inside a C call. */
             atomic_store(&watch.expired, seq);
             pthread_kill(watch.loop_thread, WATCH__SIGNAL);
-        } else if (held > watch.hold_ns && atomic_load(&watch.expired) == seq &&
-                   held < watch.kill_ns) {
-            pthread_kill(watch.loop_thread, WATCH__SIGNAL); /* it may have been in C */
         }
         if (held > watch.kill_ns && atomic_load(&watch.begun_ns) == begun) {
             char who[256], line[512];
