@@ -15,9 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define CSRF__COOKIE  "ph_csrf"
+#define CSRF__COOKIE  LUA_CSRF_COOKIE
 #define CSRF__FIELD   "_csrf"
-#define CSRF__SESSION "ph_session" /* a logged-in browser's token is bound to it */
+#define CSRF__SESSION LUA_SESSION_COOKIE /* a logged-in browser's token is bound to it */
 
 void lua__csrf_init(lua_host *h)
 {
@@ -109,45 +109,4 @@ bool lua__csrf_ok(lua_host *h, const http_request *q, const char **why)
         return false;
     }
     return true;
-}
-
-/* park.csrf() -> the token for the current request's browser, to put in a
- * form's hidden _csrf field (or an X-CSRF-Token header); sets the browser's
- * cookie when it has none. */
-int lua__l_park_csrf(lua_State *L)
-{
-    host_req *r = lua__req_of(L);
-    if (!r || !r->http) return luaL_error(L, "park.csrf is called while handling a request");
-    lua_host *h = r->host;
-    const char *id = r->csrf_browser[0] ? r->csrf_browser : NULL;
-    size_t idlen = id ? strlen(id) : 0;
-    if (!id &&
-        (!form_cookie_value(http_request_header(r->http, "cookie"), CSRF__COOKIE, &id, &idlen) ||
-         !auth_browser_id_ok(id, idlen)))
-        id = NULL;
-    if (!id) {
-        if (r->streaming) return luaL_error(L, "park.csrf must be called before a stream starts");
-        auth_browser_id(r->csrf_browser);
-        id = r->csrf_browser;
-        idlen = strlen(id);
-        form_cookie c = {.name = CSRF__COOKIE,
-                         .name_len = sizeof CSRF__COOKIE - 1,
-                         .value = id,
-                         .value_len = idlen,
-                         .path = "/",
-                         .path_len = 1,
-                         .max_age = -1,
-                         .http_only = 1,
-                         .secure = lua__via_https(r),
-                         .same_site = FORM_SAMESITE_LAX};
-        lua__api_set_cookie(L, r, &c);
-    }
-    const char *session;
-    size_t slen;
-    if (!form_cookie_value(http_request_header(r->http, "cookie"), CSRF__SESSION, &session, &slen))
-        session = NULL;
-    char token[AUTH_CSRF_MAX];
-    auth_csrf_token(h->csrf_secret, id, idlen, session, slen, token);
-    lua_pushstring(L, token);
-    return 1;
 }

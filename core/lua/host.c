@@ -1,7 +1,9 @@
-/* Plugins, bindings, routing and the life of a request's coroutine. */
+/* Plugins, bindings, routing and the life of a request's coroutine; the
+ * accessors of runtime.h. */
 #include "log/log.h"
-#include "site/site.h"
 #include "lua/internal.h"
+#include "park/park.h"
+#include "site/site.h"
 #include "store/store.h"
 
 #include <dirent.h>
@@ -34,7 +36,7 @@ static void host__route_free(host_route *rt)
 static void host__plugin_unref(host_plugin *p)
 {
     if (!p || --p->refs > 0) return;
-    lua__db_cache_free(p);
+    park_db_free(p);
     if (p->L) lua_close(p->L);
     lua__jobs_free(p);
     free(p->idle);
@@ -526,7 +528,7 @@ static int host__push_json(host_plugin *p, const char *json, char *why, size_t w
     return 0;
 }
 
-int lua__push_schema(host_plugin *p, lua_State *to)
+int lua_push_schema(host_plugin *p, lua_State *to)
 {
     char why[128];
     if (p->schema_ref == LUA_NOREF) {
@@ -706,7 +708,7 @@ static int host__load_bindings(lua_host *h, host_gen *g)
     return 0;
 }
 
-const host_column *lua__column_find(const host_gen *g, const char *path)
+const host_column *lua_column_find(const host_gen *g, const char *path)
 {
     for (size_t i = 0; g && i < g->ncols; i++)
         if (strcmp(g->cols[i].path, path) == 0) return &g->cols[i];
@@ -815,6 +817,100 @@ size_t lua_host_nbindings(const lua_host *h)
     return h->gen ? h->gen->nbindings : 0;
 }
 
+/* ---- what runtime.h shows of a plugin, the host and a generation -------- */
+
+const char *lua_plugin_name(const host_plugin *p)
+{
+    return p->name;
+}
+
+const char *lua_plugin_version(const host_plugin *p)
+{
+    return p->version;
+}
+
+const char *lua_plugin_description(const host_plugin *p)
+{
+    return p->description;
+}
+
+const char *lua_plugin_dir(const host_plugin *p)
+{
+    return p->dir;
+}
+
+lua_host *lua_plugin_host(const host_plugin *p)
+{
+    return p->host;
+}
+
+bool lua_plugin_core(const host_plugin *p)
+{
+    return p->core;
+}
+
+host_req *lua_plugin_current(const host_plugin *p)
+{
+    return p->cur;
+}
+
+int lua_plugin_env_ref(const host_plugin *p)
+{
+    return p->env_ref;
+}
+
+lua_db_cache **lua_plugin_stmts(host_plugin *p)
+{
+    return &p->stmts;
+}
+
+host_req **lua_plugin_waiters(host_plugin *p)
+{
+    return &p->waiters;
+}
+
+const ph_conf *lua_host_conf(const lua_host *h)
+{
+    return h->conf;
+}
+
+store *lua_host_store(const lua_host *h)
+{
+    return h->db;
+}
+
+uv_loop_t *lua_host_loop(const lua_host *h)
+{
+    return h->loop;
+}
+
+const unsigned char *lua_host_csrf_secret(const lua_host *h)
+{
+    return h->csrf_secret;
+}
+
+const host_gen *lua_host_gen(const lua_host *h)
+{
+    return h->gen;
+}
+
+uint64_t lua_gen_id(const host_gen *g)
+{
+    return g->id;
+}
+
+const host_column *lua_gen_columns(const host_gen *g, size_t *n)
+{
+    *n = g->ncols;
+    return g->cols;
+}
+
+host_plugin *const *lua_gen_plugins(const host_gen *g, size_t *n)
+{
+    *n = g->nplugins;
+    return g->plugins;
+}
+
 /* ---- requests ----------------------------------------------------------- */
 
 static void host__on_timer_closed(uv_handle_t *t)
@@ -902,7 +998,7 @@ static void host__req_free(host_req *r)
         if (r->next_streaming) r->next_streaming->prev_streaming = r->prev_streaming;
     }
     if (r->is_job) lua__job_unlink(r);
-    lua__api_close(r);
+    park_req_close(r);
     if (r->co) host__co_release(p, r);
     ph_buf_free(&r->res_headers);
     host__plugin_unref(p);
@@ -960,7 +1056,7 @@ static void host__log_failure(host_req *r, const char *what, const char *detail)
             r->route->pattern, detail);
 }
 
-size_t lua__res_headers(const host_req *r, http_header *hs, size_t max, bool *has_type)
+size_t lua_res_headers(const host_req *r, http_header *hs, size_t max, bool *has_type)
 {
     size_t nh = 0;
     for (size_t i = 0, off = 0; i < r->nres_headers && nh < max; i++) {
@@ -1022,7 +1118,7 @@ static const char *host__respond(host_req *r, int base, int nres)
     http_header hs[HOST__MAX_RESPONSE_HEADERS];
     bool has_type = false;
     /* Headers set through res first, then the returned table. */
-    size_t nh = lua__res_headers(r, hs, HOST__MAX_RESPONSE_HEADERS, &has_type);
+    size_t nh = lua_res_headers(r, hs, HOST__MAX_RESPONSE_HEADERS, &has_type);
     size_t hbytes = r->res_headers.len;
     if (hidx) {
         lua_pushnil(co);
@@ -1047,8 +1143,8 @@ static const char *host__respond(host_req *r, int base, int nres)
                 lua_tostring(co, -1); /* numbers become strings in place */
                 hs[nh].name = lua_tolstring(co, -2 - (vt == LUA_TTABLE), &hs[nh].name_len);
                 hs[nh].value = lua_tolstring(co, -1, &hs[nh].value_len);
-                const char *why = lua__header_refusal(r->host, hs[nh].name, hs[nh].name_len,
-                                                      hs[nh].value, hs[nh].value_len);
+                const char *why = lua_header_refusal(r->host, hs[nh].name, hs[nh].name_len,
+                                                     hs[nh].value, hs[nh].value_len);
                 hbytes += hs[nh].name_len + hs[nh].value_len + 2;
                 if (!why && hbytes > (size_t)r->host->conf->max_response_header_bytes)
                     why = "response headers exceed max-response-header-bytes";
@@ -1068,7 +1164,7 @@ static const char *host__respond(host_req *r, int base, int nres)
         }
     }
     if (ctype && !host__known_type(lua_tostring(co, ctype), lua_rawlen(co, ctype)) &&
-        !lua__header_value_ok(lua_tostring(co, ctype), lua_rawlen(co, ctype)))
+        !lua_header_value_ok(lua_tostring(co, ctype), lua_rawlen(co, ctype)))
         return "bad Content-Type (RFC 9110: no control characters)";
     if (ctype && nh < HOST__MAX_RESPONSE_HEADERS && !has_type) {
         hs[nh].name = "Content-Type";
@@ -1105,7 +1201,7 @@ host_req *lua__req_new(lua_host *h, host_plugin *p)
     return r;
 }
 
-void lua__req_end(host_req *r)
+void lua_req_end(host_req *r)
 {
     if (r->timer_open) uv_timer_stop(&r->timer);
     r->state = REQ_DONE;
@@ -1189,7 +1285,7 @@ static void host__job_ended(host_req *r, int st)
     }
     lua__job_ended(r, lua_tostring(p->L, -1), r->budget_exceeded);
     lua_pop(p->L, 1);
-    lua__req_end(r);
+    lua_req_end(r);
 }
 
 /* ---- the CPU quota -------------------------------------------------------
@@ -1281,7 +1377,7 @@ static void host__on_drain(void *ud, http_request *q);
 
 /* Resume (or start) the request's coroutine with `nargs` values on co's
  * stack, then act on how it stopped. */
-void lua__req_resume(host_req *r, int nargs)
+void lua_req_resume(host_req *r, int nargs)
 {
     host_plugin *p = r->plugin;
     lua_State *co = r->co;
@@ -1292,7 +1388,7 @@ void lua__req_resume(host_req *r, int nargs)
     int st = lua_resume(co, p->L, nargs, &nres);
     uint64_t ns = lua__watch_end();
     p->cur = NULL;
-    if (st != LUA_OK && st != LUA_YIELD) lua__db_settle(p);
+    if (st != LUA_OK && st != LUA_YIELD) park_db_settle(p);
     /* The quota is for work in the background (jobs, and requests that
      * waited: streams, polls, loops of short waits). A page made in one run
      * is bounded by the budget and the hold time instead, so a column is
@@ -1353,9 +1449,32 @@ void lua__req_resume(host_req *r, int nargs)
     host__req_free(r);
 }
 
-host_req *lua__req_of(lua_State *L)
+/* Put r to sleep until `cb` runs, at least 1 ms from now: libuv (before
+ * 1.45) runs a timer started at 0 from a timer's callback in the same pass,
+ * so a loop of park.sleep(0) or of notifications would never let the loop
+ * poll for I/O again. */
+void lua_req_sleep(host_req *r, uv_timer_cb cb, uint64_t ms)
 {
-    host_plugin *p = lua__plugin_of(L);
+    if (!r->timer_open) {
+        uv_timer_init(r->host->loop, &r->timer);
+        r->timer.data = r;
+        r->timer_open = true;
+    }
+    uv_timer_start(&r->timer, cb, ms ? ms : 1, 0);
+    r->state = REQ_SLEEPING;
+}
+
+void lua_req_stream(host_req *r)
+{
+    r->streaming = true;
+    r->next_streaming = r->host->streams;
+    if (r->host->streams) r->host->streams->prev_streaming = r;
+    r->host->streams = r;
+}
+
+host_req *lua_req_of(lua_State *L)
+{
+    host_plugin *p = lua_plugin_of(L);
     return p->cur;
 }
 
@@ -1378,7 +1497,7 @@ static void host__on_drain(void *ud, http_request *q)
 {
     host_req *r = ud;
     (void)q;
-    if (r->state == REQ_DRAINING) lua__req_resume(r, 0);
+    if (r->state == REQ_DRAINING) lua_req_resume(r, 0);
 }
 
 /* Match `path` (relative to the column) against a route; fills params. */
@@ -1508,12 +1627,12 @@ void lua_host_handle(void *host, http_request *q)
     lua_State *co = r->co;
     /* co's stack: req and res (those the handler declares), kept there for
      * the whole request, then the handler and its arguments. */
-    if (rt->nargs >= 1) lua__api_push_req(co, r);
-    if (rt->nargs >= 2) lua__api_push_res(co, r);
+    if (rt->nargs >= 1) park_push_req(co, r);
+    if (rt->nargs >= 2) park_push_res(co, r);
     lua_rawgeti(co, LUA_REGISTRYINDEX, rt->handler_ref);
     for (int i = 1; i <= rt->nargs; i++)
         lua_pushvalue(co, i);
-    lua__req_resume(r, rt->nargs);
+    lua_req_resume(r, rt->nargs);
 }
 
 /* ---- reload and stop ---------------------------------------------------- */
@@ -1568,7 +1687,7 @@ int lua_host_reload(lua_host *h)
     return 0;
 }
 
-int lua__host_rebind(lua_host *h)
+int lua_host_rebind(lua_host *h)
 {
     host_gen *g = calloc(1, sizeof *g);
     if (!g) return PH_ENOMEM;

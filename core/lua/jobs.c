@@ -1,8 +1,8 @@
-/* park.sched and the running of due jobs.
+/* The running of due jobs, and the park clock.
  *
  * A plugin names its job handlers in its manifest (`jobs`), optionally each
- * with a recurring schedule; park.sched puts jobs for those handlers into
- * the core's park_jobs table (core/sched). A timer of the worker claims due
+ * with a recurring schedule; park.sched (park/sched.c) puts jobs for those
+ * handlers into the core's park_jobs table (core/sched). A timer of the worker claims due
  * jobs under a lease and runs each as a coroutine of its plugin, like a
  * request: same sandbox, same instruction budget between waits, park.sleep
  * allowed. How a run ended is written back by sched_finish, which also
@@ -41,7 +41,7 @@ int64_t lua__now_ms(const lua_host *h)
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 + h->conf->clock_offset_s * 1000;
 }
 
-int64_t lua__now(const lua_host *h)
+int64_t lua_now(const lua_host *h)
 {
     return lua__now_ms(h) / 1000;
 }
@@ -161,14 +161,19 @@ int lua__jobs_read(host_plugin *p, char *why, size_t whylen)
     return rc;
 }
 
-static host_job *jobs__find(host_plugin *p, const char *name)
+static host_job *jobs__find(const host_plugin *p, const char *name)
 {
     for (size_t i = 0; i < p->njobs; i++)
         if (strcmp(p->jobs[i].name, name) == 0) return &p->jobs[i];
     return NULL;
 }
 
-const char *lua__json_encode(lua_State *L, int idx, const char *what, size_t *len)
+bool lua_plugin_has_job(const host_plugin *p, const char *name)
+{
+    return jobs__find(p, name) != NULL;
+}
+
+const char *lua_json_encode(lua_State *L, int idx, const char *what, size_t *len)
 {
     idx = lua_absindex(L, idx);
     if (lua_isnoneornil(L, idx)) {
@@ -187,8 +192,7 @@ const char *lua__json_encode(lua_State *L, int idx, const char *what, size_t *le
     return lua_tolstring(L, -1, len);
 }
 
-/* Push the value of JSON text s (nil for "null"); raises on bad JSON. */
-static void jobs__decode(lua_State *L, const char *s)
+void lua_json_decode(lua_State *L, const char *s)
 {
     if (!s || strcmp(s, "null") == 0) {
         lua_pushnil(L);
@@ -211,7 +215,7 @@ void lua__jobs_declare(host_plugin *p)
     const char **names = calloc(p->njobs + 1, sizeof *names);
     if (!names) return;
     size_t n = 0;
-    int64_t now = lua__now(h);
+    int64_t now = lua_now(h);
     lua_State *L = p->L;
     for (size_t i = 0; i < p->njobs; i++) {
         host_job *j = &p->jobs[i];
@@ -262,7 +266,7 @@ void lua__jobs_declare(host_plugin *p)
 
 static void jobs__tick(uv_timer_t *t);
 
-static void jobs__kick(lua_host *h)
+void lua_jobs_kick(lua_host *h)
 {
     /* 1 ms, not 0: a timer started at 0 from a timer's callback would run
      * in the same pass (libuv before 1.45), and a chain of jobs would keep
@@ -285,7 +289,7 @@ static void jobs__finish(lua_host *h, int64_t id, const char *plugin, const char
     int64_t when;
     char err[JOBS__ERROR_MAX + 1];
     if (error) snprintf(err, sizeof err, "%s", error);
-    if (sched_finish(h->db, id, h->owner, lua__now(h), error ? err : NULL, &pol, &out, &when)) {
+    if (sched_finish(h->db, id, h->owner, lua_now(h), error ? err : NULL, &pol, &out, &when)) {
         log_msg(LOG_ERROR,
                 "plugin %s: job %s ended but its outcome cannot be recorded (%s); it will run "
                 "again when its lease ends",
@@ -338,7 +342,7 @@ static void jobs__label(char *out, size_t n, const char *name, const char *key)
 static int jobs__push_args(lua_State *L)
 {
     const sched_job *j = lua_touserdata(L, 1);
-    jobs__decode(L, j->payload);
+    lua_json_decode(L, j->payload);
     lua_createtable(L, 0, 5);
     lua_pushstring(L, j->name);
     lua_setfield(L, -2, "name");
@@ -393,12 +397,12 @@ static void jobs__start(lua_host *h, const sched_job *j)
         log_msg(LOG_ERROR, "plugin %s: job %s: %s", p->name, label, why);
         jobs__finish(h, j->id, p->name, label, why, r->job_started_ms, false);
         p->cur = NULL; /* armed by lua__req_new for a run that never starts */
-        lua__req_end(r);
+        lua_req_end(r);
         return;
     }
     lua_rawgeti(co, LUA_REGISTRYINDEX, hj->ref);
     lua_insert(co, -3);
-    lua__req_resume(r, 2);
+    lua_req_resume(r, 2);
 }
 
 void lua__job_ended(host_req *r, const char *error, bool stopped)
@@ -407,7 +411,7 @@ void lua__job_ended(host_req *r, const char *error, bool stopped)
     if (!h->db) return;
     jobs__finish(h, r->job_id, r->plugin->name, r->job_label ? r->job_label : "?", error,
                  r->job_started_ms, stopped);
-    if (h->jobs_open && !h->jobs_stopping) jobs__kick(h); /* a slot is free */
+    if (h->jobs_open && !h->jobs_stopping) lua_jobs_kick(h); /* a slot is free */
 }
 
 void lua__job_unlink(host_req *r)
@@ -452,7 +456,7 @@ static void jobs__tick(uv_timer_t *t)
     lua_host *h = t->data;
     if (h->jobs_stopping || !h->db) return;
     jobs__renew(h);
-    int64_t now = lua__now(h);
+    int64_t now = lua_now(h);
     size_t room = (size_t)h->conf->jobs_concurrency > h->jobs_running
                       ? (size_t)h->conf->jobs_concurrency - h->jobs_running
                       : 0;
@@ -511,228 +515,6 @@ void lua__jobs_stop(lua_host *h)
         log_msg(LOG_INFO, "plugin %s: job %s stopped while it waited; it will run again",
                 r->plugin->name, r->job_label ? r->job_label : "?");
         if (h->db) sched_release(h->db, r->job_id, h->owner);
-        lua__req_end(r);
-    }
-}
-
-/* ---- park.sched --------------------------------------------------------- */
-
-static store *jobs__store(lua_State *L, host_plugin *p)
-{
-    if (!p->host->db) luaL_error(L, "park.sched: this host has no database");
-    return p->host->db;
-}
-
-static int jobs__db_failed(lua_State *L, store *s)
-{
-    lua_pushnil(L);
-    lua_pushstring(L, sqlite3_errmsg(store_db(s)));
-    lua_pushstring(L, (sqlite3_extended_errcode(store_db(s)) & 0xff) == SQLITE_BUSY ? "BUSY"
-                                                                                    : "ERROR");
-    return 3;
-}
-
-static const char *jobs__key(lua_State *L, int idx)
-{
-    size_t n;
-    const char *key = luaL_optlstring(L, idx, "", &n);
-    luaL_argcheck(L, n <= JOBS__KEY_MAX && strlen(key) == n, idx,
-                  "a key is at most 200 bytes, without NUL");
-    return key;
-}
-
-static const char *jobs__name(lua_State *L, host_plugin *p, int idx)
-{
-    const char *name = luaL_checkstring(L, idx);
-    if (!jobs__find(p, name))
-        luaL_argerror(L, idx,
-                      lua_pushfstring(L,
-                                      "no job handler '%s': name it in the manifest's jobs "
-                                      "table",
-                                      name));
-    return name;
-}
-
-/* park.sched.after(seconds, name, payload, key), .at(time, ...),
- * .every(seconds, ...), .cron(expression, ...): the kind is the upvalue.
- * Returns the time of the first run (seconds since the epoch). */
-static int l_sched_put(lua_State *L)
-{
-    sched_kind kind = (sched_kind)lua_tointeger(L, lua_upvalueindex(1));
-    host_plugin *p = lua__plugin_of(L);
-    lua_host *h = p->host;
-    store *s = jobs__store(L, p);
-    int64_t now = lua__now(h);
-    char spec[256];
-    if (kind == SCHED_AFTER || kind == SCHED_EVERY) {
-        lua_Number secs = luaL_checknumber(L, 1);
-        luaL_argcheck(L, secs >= (kind == SCHED_EVERY ? 1 : 0) && secs <= 315360000, 1,
-                      kind == SCHED_EVERY ? "every 1 to 315360000 seconds"
-                                          : "after 0 to 315360000 seconds");
-        snprintf(spec, sizeof spec, "%lld", (long long)ceil(secs));
-    } else if (kind == SCHED_AT) {
-        int64_t t;
-        if (lua_type(L, 1) == LUA_TNUMBER) {
-            t = (int64_t)ceil(lua_tonumber(L, 1));
-        } else if (sched_time_parse(luaL_checkstring(L, 1), jobs__offset(h), &t)) {
-            return luaL_argerror(
-                L, 1,
-                lua_pushfstring(L,
-                                "'%s' is not a time: \"2026-12-01 09:30\" (site time), with "
-                                "optional :ss and Z or +08:00, or seconds since the epoch",
-                                lua_tostring(L, 1)));
-        }
-        snprintf(spec, sizeof spec, "%lld", (long long)t);
-    } else {
-        size_t n;
-        const char *e = luaL_checklstring(L, 1, &n);
-        luaL_argcheck(L, n < sizeof spec, 1, "a cron expression is shorter than that");
-        snprintf(spec, sizeof spec, "%s", e);
-    }
-    char why[256] = "";
-    int64_t first;
-    if (sched_first_run(kind, spec, now, jobs__offset(h), &first, why, sizeof why))
-        return luaL_argerror(L, 1, lua_pushstring(L, why));
-    const char *name = jobs__name(L, p, 2);
-    const char *key = jobs__key(L, 4);
-    size_t plen;
-    const char *payload = lua__json_encode(L, 3, "park.sched: the payload", &plen);
-    if (plen > (size_t)h->conf->job_payload_bytes)
-        return luaL_argerror(L, 3,
-                             lua_pushfstring(L,
-                                             "the payload is %d bytes as JSON; at most %d "
-                                             "(job-payload-bytes)",
-                                             (int)plen, (int)h->conf->job_payload_bytes));
-    if (sched_put(s, p->name, name, key, kind, spec, payload, plen, first, false, now))
-        return jobs__db_failed(L, s);
-    jobs__kick(h);
-    lua_pushinteger(L, first);
-    return 1;
-}
-
-/* park.sched.cancel(name, key) -> whether there was such a job */
-static int l_sched_cancel(lua_State *L)
-{
-    host_plugin *p = lua__plugin_of(L);
-    store *s = jobs__store(L, p);
-    const char *name = luaL_checkstring(L, 1);
-    const char *key = jobs__key(L, 2);
-    bool found;
-    if (sched_cancel(s, p->name, name, key, &found)) return jobs__db_failed(L, s);
-    lua_pushboolean(L, found);
-    return 1;
-}
-
-static void jobs__push_job(lua_State *L, const sched_job *j)
-{
-    lua_createtable(L, 0, 12);
-    static const struct {
-        const char *field;
-        size_t off;
-    } strs[] = {
-        {"name", offsetof(sched_job, name)},
-        {"key", offsetof(sched_job, key)},
-        {"kind", offsetof(sched_job, kind)},
-        {"spec", offsetof(sched_job, spec)},
-        {"last_status", offsetof(sched_job, last_status)},
-        {"last_error", offsetof(sched_job, last_error)},
-    };
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-        const char *v = *(char *const *)((const char *)j + strs[i].off);
-        if (!v) continue;
-        lua_pushstring(L, v);
-        lua_setfield(L, -2, strs[i].field);
-    }
-    if (j->next_run) lua_pushinteger(L, j->next_run), lua_setfield(L, -2, "next_run");
-    if (j->last_run) lua_pushinteger(L, j->last_run), lua_setfield(L, -2, "last_run");
-    lua_pushinteger(L, j->runs);
-    lua_setfield(L, -2, "runs");
-    lua_pushinteger(L, j->attempts);
-    lua_setfield(L, -2, "failures");
-    lua_pushboolean(L, j->lease_owner != NULL);
-    lua_setfield(L, -2, "running");
-    lua_pushboolean(L, j->declared);
-    lua_setfield(L, -2, "declared");
-    jobs__decode(L, j->payload);
-    lua_setfield(L, -2, "payload");
-}
-
-static int jobs__push_job_protected(lua_State *L)
-{
-    jobs__push_job(L, lua_touserdata(L, 1));
-    return 1;
-}
-
-static int jobs__push_list_protected(lua_State *L)
-{
-    const sched_jobs *js = lua_touserdata(L, 1);
-    lua_createtable(L, (int)js->n, 0);
-    for (size_t i = 0; i < js->n; i++) {
-        jobs__push_job(L, &js->v[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    return 1;
-}
-
-/* park.sched.get(name, key) -> the job as a table, or nil */
-static int l_sched_get(lua_State *L)
-{
-    host_plugin *p = lua__plugin_of(L);
-    store *s = jobs__store(L, p);
-    const char *name = luaL_checkstring(L, 1);
-    const char *key = jobs__key(L, 2);
-    sched_jobs js;
-    if (sched_list(s, p->name, name, key, &js)) return jobs__db_failed(L, s);
-    if (js.n == 0) {
-        lua_pushnil(L);
-    } else {
-        lua_pushcfunction(L, jobs__push_job_protected);
-        lua_pushlightuserdata(L, &js.v[0]);
-        if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-            sched_jobs_free(&js);
-            return lua_error(L);
-        }
-    }
-    sched_jobs_free(&js);
-    return 1;
-}
-
-/* park.sched.list() -> every job of the plugin */
-static int l_sched_list(lua_State *L)
-{
-    host_plugin *p = lua__plugin_of(L);
-    store *s = jobs__store(L, p);
-    sched_jobs js;
-    if (sched_list(s, p->name, NULL, NULL, &js)) return jobs__db_failed(L, s);
-    lua_pushcfunction(L, jobs__push_list_protected);
-    lua_pushlightuserdata(L, &js);
-    int st = lua_pcall(L, 1, 1, 0);
-    sched_jobs_free(&js);
-    if (st != LUA_OK) return lua_error(L);
-    return 1;
-}
-
-/* park.now(): seconds since the epoch on the park clock. */
-int lua__l_park_now(lua_State *L)
-{
-    lua_pushinteger(L, lua__now(lua__plugin_of(L)->host));
-    return 1;
-}
-
-void lua__sched_open(lua_State *L)
-{
-    static const luaL_Reg fns[] = {
-        {"cancel", l_sched_cancel},
-        {"get", l_sched_get},
-        {"list", l_sched_list},
-        {NULL, NULL},
-    };
-    lua_newtable(L);
-    luaL_setfuncs(L, fns, 0);
-    static const char *const kinds[] = {"after", "at", "every", "cron"};
-    for (int k = 0; k < 4; k++) {
-        lua_pushinteger(L, k);
-        lua_pushcclosure(L, l_sched_put, 1);
-        lua_setfield(L, -2, kinds[k]);
+        lua_req_end(r);
     }
 }

@@ -5,6 +5,7 @@
 #include "log/log.h"
 #include "calendar/calendar.h"
 #include "lua/internal.h"
+#include "park/park.h"
 
 #include <errno.h>
 #include <lualib.h>
@@ -30,7 +31,7 @@ static const char SANDBOX__LOADED[] = "park.loaded";   /* registry: require cach
 static const char SANDBOX__HOSTENV[] = "park.hostenv"; /* registry: env of host libs */
 static const char SANDBOX__LUALIB[] = "park.lualib";   /* registry: lualib dir */
 
-host_plugin *lua__plugin_of(lua_State *L)
+host_plugin *lua_plugin_of(lua_State *L)
 {
     void *ud;
     lua_getallocf(L, &ud);
@@ -91,7 +92,7 @@ static void *sandbox__alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 static void sandbox__hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     host_req *r = p->cur;
     if (!r) return;
     if (!r->budget_exceeded) {
@@ -121,9 +122,9 @@ static void sandbox__hook(lua_State *L, lua_Debug *ar)
                                : "instruction budget exceeded");
 }
 
-void lua__mem_check(lua_State *L, double bytes, const char *what)
+void lua_mem_check(lua_State *L, double bytes, const char *what)
 {
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     if (!p->cur) return;
     double room = p->mem_used < p->mem_cap ? (double)(p->mem_cap - p->mem_used) : 0;
     if (bytes <= room) return;
@@ -138,7 +139,7 @@ void lua__sandbox_hook_now(lua_State *co)
 
 bool lua__bill(lua_State *L, uint64_t units)
 {
-    host_req *r = lua__plugin_of(L)->cur;
+    host_req *r = lua_plugin_of(L)->cur;
     if (!r) return true;
     r->instructions += units;
     /* Long C work asks the watchdog too, as the hook does between
@@ -152,7 +153,17 @@ bool lua__bill(lua_State *L, uint64_t units)
     return false;
 }
 
-void lua__bill_check(lua_State *L, uint64_t units, const char *what)
+bool lua_plugin_bill(host_plugin *p, uint64_t units)
+{
+    host_req *r = p->cur;
+    if (!r) return false;
+    r->instructions += units;
+    if (r->instructions > r->budget) r->budget_exceeded = true;
+    if (lua__watch_expired()) r->budget_exceeded = r->held = true;
+    return r->budget_exceeded;
+}
+
+void lua_bill_check(lua_State *L, uint64_t units, const char *what)
 {
     if (!lua__bill(L, units)) luaL_error(L, "instruction budget exceeded (%s)", what);
 }
@@ -234,7 +245,7 @@ static int sandbox__strict_index(lua_State *L)
     return luaL_error(L, "undefined global '%s'", lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
 }
 
-void lua__join_args(lua_State *L, char sep)
+void lua_join_args(lua_State *L, char sep)
 {
     int n = lua_gettop(L);
     luaL_Buffer b;
@@ -247,7 +258,7 @@ void lua__join_args(lua_State *L, char sep)
     luaL_pushresult(&b);
 }
 
-bool lua__log_allowed(host_plugin *p, unsigned *dropped)
+bool lua_log_allowed(host_plugin *p, unsigned *dropped)
 {
     uint64_t now = uv_now(p->host->loop);
     double rate = (double)p->host->conf->plugin_log_lines;
@@ -267,10 +278,10 @@ bool lua__log_allowed(host_plugin *p, unsigned *dropped)
 /* print() writes to the log, marked with the plugin's name. */
 static int sandbox__print(lua_State *L)
 {
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     unsigned dropped;
-    if (!lua__log_allowed(p, &dropped)) return 0;
-    lua__join_args(L, '\t');
+    if (!lua_log_allowed(p, &dropped)) return 0;
+    lua_join_args(L, '\t');
     if (dropped)
         log_msg(LOG_WARN, "plugin %s: %u log lines dropped (plugin-log-lines)", p->name, dropped);
     log_msg(LOG_INFO, "plugin %s: print: %.2000s", p->name, lua_tostring(L, -1));
@@ -280,7 +291,7 @@ static int sandbox__print(lua_State *L)
 /* load() in text mode only; chunks see the caller's environment by default. */
 static int sandbox__load(lua_State *L)
 {
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     bool has_env = !lua_isnone(L, 4);
     size_t len;
     const char *s = lua_tolstring(L, 1, &len);
@@ -288,7 +299,7 @@ static int sandbox__load(lua_State *L)
     if (!lua_isnoneornil(L, 3) && strcmp(luaL_checkstring(L, 3), "t") != 0)
         return luaL_error(L, "load: plugins may load text chunks only (mode \"t\")");
     if (!s) return luaL_argerror(L, 1, "plugins may load strings only");
-    lua__bill_check(L, len / 16, "load"); /* the parser's work */
+    lua_bill_check(L, len / 16, "load"); /* the parser's work */
     int st = luaL_loadbufferx(L, s, len, name, "t");
     if (st != LUA_OK) {
         lua_pushnil(L);
@@ -324,7 +335,7 @@ static int sandbox__collectgarbage(lua_State *L)
     const char *opt = luaL_optstring(L, 1, "count");
     if (strcmp(opt, "count") != 0)
         return luaL_error(L, "collectgarbage: plugins may only ask for \"count\"");
-    lua_pushnumber(L, (lua_Number)lua__plugin_of(L)->mem_used / 1024.0);
+    lua_pushnumber(L, (lua_Number)lua_plugin_of(L)->mem_used / 1024.0);
     return 1;
 }
 
@@ -360,7 +371,7 @@ static int sandbox__require(lua_State *L);
 /* The site's offset from UTC in seconds (utc-offset-min). */
 static int64_t sandbox__offset(lua_State *L)
 {
-    return (int64_t)lua__plugin_of(L)->host->conf->utc_offset_min * 60;
+    return (int64_t)lua_plugin_of(L)->host->conf->utc_offset_min * 60;
 }
 
 static int64_t sandbox__field(lua_State *L, const char *k, int64_t dflt)
@@ -384,7 +395,7 @@ static int64_t sandbox__field(lua_State *L, const char *k, int64_t dflt)
 static int sandbox__os_time(lua_State *L)
 {
     if (lua_isnoneornil(L, 1)) {
-        lua_pushinteger(L, lua__now(lua__plugin_of(L)->host));
+        lua_pushinteger(L, lua_now(lua_plugin_of(L)->host));
         return 1;
     }
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -404,9 +415,9 @@ static int sandbox__os_date(lua_State *L)
 {
     size_t fl;
     const char *fmt = luaL_optlstring(L, 1, "%c", &fl);
-    lua__bill_check(L, fl * 32, "os.date"); /* a conversion is a strftime call */
-    int64_t t = lua_isnoneornil(L, 2) ? lua__now(lua__plugin_of(L)->host)
-                                      : (int64_t)luaL_checkinteger(L, 2);
+    lua_bill_check(L, fl * 32, "os.date"); /* a conversion is a strftime call */
+    int64_t t =
+        lua_isnoneornil(L, 2) ? lua_now(lua_plugin_of(L)->host) : (int64_t)luaL_checkinteger(L, 2);
     lua_settop(L, 0);
     lua_pushvalue(L, lua_upvalueindex(1));
     if (fmt[0] == '!') {
@@ -520,7 +531,7 @@ static int sandbox__run_chunk(lua_State *L, const char *name, int env_idx)
 
 static int sandbox__require(lua_State *L)
 {
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     size_t nlen;
     const char *name = luaL_checklstring(L, 1, &nlen);
     if (strlen(name) != nlen) return luaL_error(L, "module name with a NUL byte");
@@ -611,7 +622,7 @@ static double sandbox__cost(lua_State *L, int which)
     case 0: { /* string.rep(s, n, sep): n turns, even of "" (the bytes are
                * the allocator's to bill, and to refuse past the cap) */
         double n = sandbox__num(L, 2, 0);
-        if (n > 0) lua__mem_check(L, n * (sandbox__len(L, 1) + sandbox__len(L, 3)), "string.rep");
+        if (n > 0) lua_mem_check(L, n * (sandbox__len(L, 1) + sandbox__len(L, 3)), "string.rep");
         return n > 0 ? n / (E * 4) : 0;
     }
     case 1: /* table.move(a1, f, e, t): e - f + 1 slots */ return sandbox__span(L, 1, 2, 3) / E;
@@ -654,7 +665,7 @@ static int sandbox__billed(lua_State *L)
     int k = (int)lua_tointeger(L, lua_upvalueindex(2));
     double units = sandbox__cost(L, sandbox__billed_fns[k].cost);
     if (!(units < 1e15)) units = 1e15; /* NaN and huge alike */
-    if (units >= 1) lua__bill_check(L, (uint64_t)units, sandbox__billed_fns[k].name);
+    if (units >= 1) lua_bill_check(L, (uint64_t)units, sandbox__billed_fns[k].name);
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
@@ -687,7 +698,7 @@ static int sandbox__panic(lua_State *L)
 {
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
     log_msg(LOG_ERROR, "plugin %s: Lua panic (an error outside any protected call): %s",
-            lua__plugin_of(L)->name, msg);
+            lua_plugin_of(L)->name, msg);
     log_flush();
     return 0;
 }
@@ -757,7 +768,7 @@ static int sandbox__open(lua_State *L)
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 2);
 
-    lua__api_open(L); /* require("park") */
+    park_open(L); /* require("park") */
 
     sandbox__new_env(L);
     lua_setfield(L, LUA_REGISTRYINDEX, SANDBOX__HOSTENV);

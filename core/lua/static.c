@@ -71,14 +71,14 @@ static bool static__path_ok(const char *p)
     }
 }
 
-void lua__http_date(char *buf, size_t n, time_t t)
+void lua_http_date(char *buf, size_t n, time_t t)
 {
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-time_t lua__http_parse_date(const char *s)
+time_t lua_http_parse_date(const char *s)
 {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
@@ -146,7 +146,7 @@ bool lua__static_serve(lua_host *h, http_request *q)
     char etag[64], modified[64], cache[64];
     snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
              (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec);
-    lua__http_date(modified, sizeof modified, st.st_mtim.tv_sec);
+    lua_http_date(modified, sizeof modified, st.st_mtim.tv_sec);
     snprintf(cache, sizeof cache, "public, max-age=%lld", (long long)h->conf->static_max_age_s);
     const char *type = static__type(rel);
     http_header hs[] = {
@@ -158,7 +158,7 @@ bool lua__static_serve(lua_host *h, http_request *q)
     const char *inm = http_request_header(q, "if-none-match");
     const char *ims = http_request_header(q, "if-modified-since");
     bool fresh = inm ? (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0)
-                     : (ims && lua__http_parse_date(ims) >= st.st_mtim.tv_sec);
+                     : (ims && lua_http_parse_date(ims) >= st.st_mtim.tv_sec);
     if (fresh) {
         close(fd);
         http_respond(q, 304, hs + 1, 3, NULL, 0);

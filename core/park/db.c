@@ -3,7 +3,7 @@
  * statements cached per plugin, and queries billed against the request's
  * instruction budget. */
 #include "log/log.h"
-#include "lua/internal.h"
+#include "park/park.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -29,35 +29,35 @@ struct lua_db_cache {
     uint64_t clock;
 };
 
-void lua__db_cache_free(host_plugin *p)
+void park_db_free(host_plugin *p)
 {
-    lua_db_cache *c = p->stmts;
+    lua_db_cache *c = *lua_plugin_stmts(p);
     if (!c) return;
     for (size_t i = 0; i < c->n; i++) {
         sqlite3_finalize(c->e[i].st);
         free(c->e[i].sql);
     }
     free(c);
-    p->stmts = NULL;
+    *lua_plugin_stmts(p) = NULL;
 }
 
-void lua__db_settle(host_plugin *p)
+void park_db_settle(host_plugin *p)
 {
-    store *s = p->host->db;
+    store *s = lua_host_store(lua_plugin_host(p));
     if (!s) return;
     store_set_namespace(s, NULL);
     store_set_progress(s, NULL, NULL);
     /* A statement left mid-step by an error would keep a read transaction
      * open (and WAL checkpoints waiting) until its next use. */
-    lua_db_cache *c = p->stmts;
+    lua_db_cache *c = *lua_plugin_stmts(p);
     for (size_t i = 0; c && i < c->n; i++)
         if (sqlite3_stmt_busy(c->e[i].st)) sqlite3_reset(c->e[i].st);
 }
 
 static store *db__store(lua_State *L, host_plugin *p)
 {
-    if (!p->host->db) luaL_error(L, "park.db: this host has no database");
-    return p->host->db;
+    if (!lua_host_store(lua_plugin_host(p))) luaL_error(L, "park.db: this host has no database");
+    return lua_host_store(lua_plugin_host(p));
 }
 
 /* The prepared statement for sql: from the plugin's cache, or prepared now
@@ -65,8 +65,9 @@ static store *db__store(lua_State *L, host_plugin *p)
  * run or that does not parse. */
 static sqlite3_stmt *db__prepare(lua_State *L, host_plugin *p, const char *sql, size_t len)
 {
-    lua_db_cache *c = p->stmts;
-    if (!c && !(c = p->stmts = calloc(1, sizeof *c))) luaL_error(L, "not enough memory");
+    lua_db_cache *c = *lua_plugin_stmts(p);
+    if (!c && !(c = *lua_plugin_stmts(p) = calloc(1, sizeof *c)))
+        luaL_error(L, "not enough memory");
     for (size_t i = 0; i < c->n; i++) {
         if (c->e[i].len == len && memcmp(c->e[i].sql, sql, len) == 0) {
             c->e[i].used = ++c->clock;
@@ -77,7 +78,7 @@ static sqlite3_stmt *db__prepare(lua_State *L, host_plugin *p, const char *sql, 
     sqlite3 *db = store_db(s);
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
-    store_set_namespace(s, p->name);
+    store_set_namespace(s, lua_plugin_name(p));
     int rc = sqlite3_prepare_v3(db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, &tail);
     store_set_namespace(s, NULL);
     if (rc != SQLITE_OK || !st) {
@@ -174,13 +175,7 @@ static void db__bind(lua_State *L, sqlite3_stmt *st, int first)
 /* Bill SQLite's work to the request's budget; interrupt past it. */
 static int db__progress(void *ud)
 {
-    host_plugin *p = ud;
-    host_req *r = p->cur;
-    if (!r) return 0;
-    r->instructions += DB__STEP_COST;
-    if (r->instructions > r->budget) r->budget_exceeded = true;
-    if (lua__watch_expired()) r->budget_exceeded = r->held = true;
-    return r->budget_exceeded;
+    return lua_plugin_bill(ud, DB__STEP_COST);
 }
 
 static const char *db__code(int rc)
@@ -220,7 +215,7 @@ typedef enum { DB_ALL, DB_FIRST, DB_EXEC } db_mode;
  * A failure of the world returns nil, message, code. */
 static int db__run(lua_State *L, db_mode mode)
 {
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     size_t len;
     const char *sql = luaL_checklstring(L, 1, &len);
     store *s = db__store(L, p);
@@ -228,7 +223,7 @@ static int db__run(lua_State *L, db_mode mode)
     if (sqlite3_stmt_busy(st)) sqlite3_reset(st); /* left mid-step by a caught error */
     db__bind(L, st, 2);
     store_set_progress(s, db__progress, p);
-    store_set_namespace(s, p->name); /* a re-prepare during step is checked too */
+    store_set_namespace(s, lua_plugin_name(p)); /* a re-prepare during step is checked too */
     int rc, nrows = 0;
     bool row = false;
     if (mode == DB_ALL) lua_newtable(L);
@@ -292,7 +287,7 @@ static int l_db_first(lua_State *L)
  * other requests' work on this connection. */
 static int l_db_transaction(lua_State *L)
 {
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     luaL_checktype(L, 1, LUA_TFUNCTION);
     store *s = db__store(L, p);
     sqlite3 *db = store_db(s);
@@ -320,7 +315,7 @@ static int l_db_transaction(lua_State *L)
     return lua_gettop(L);
 }
 
-void lua__db_open(lua_State *L)
+void park_open_db(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"query", l_db_query}, {"first", l_db_first},
@@ -329,4 +324,5 @@ void lua__db_open(lua_State *L)
     };
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);
+    lua_setfield(L, -2, "db");
 }

@@ -1,13 +1,14 @@
 /* park.calendar: working days by the park's calendar, for deadlines counted
  * the way the rules count them (letters answered within N working days). */
 #include "calendar/calendar.h"
-#include "lua/internal.h"
+#include "park/park.h"
 
 static store *cal__store(lua_State *L)
 {
-    host_plugin *p = lua__plugin_of(L);
-    if (!p->host->db) luaL_error(L, "park.calendar: this host has no database");
-    return p->host->db;
+    host_plugin *p = lua_plugin_of(L);
+    if (!lua_host_store(lua_plugin_host(p)))
+        luaL_error(L, "park.calendar: this host has no database");
+    return lua_host_store(lua_plugin_host(p));
 }
 
 static int64_t cal__date(lua_State *L, int idx)
@@ -60,7 +61,7 @@ static int l_cal_between(lua_State *L)
     return 1;
 }
 
-void lua__calendar_open(lua_State *L)
+void park_open_calendar(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"is_working_day", l_cal_is_working},
@@ -70,4 +71,5 @@ void lua__calendar_open(lua_State *L)
     };
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);
+    lua_setfield(L, -2, "calendar");
 }

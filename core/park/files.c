@@ -16,7 +16,7 @@
  * it; it is therefore refused where the handler cannot wait (inside
  * db.transaction, in a coroutine of the plugin). keep() runs inline there
  * instead. A client that leaves meanwhile marks the request orphaned
- * (host.c); the work's end frees it, and removes a file kept for it.
+ * (lua/host.c); the work's end frees it, and removes a file kept for it.
  *
  * send() reads the file whole into a malloc'd buffer, outside the plugin's
  * memory cap, which http_respond copies into the connection's output: a
@@ -32,7 +32,7 @@
  */
 #include "auth/auth.h"
 #include "log/log.h"
-#include "lua/internal.h"
+#include "park/park.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -151,7 +151,8 @@ static void files__new_id(char out[FILES__ID_LEN + 1])
 /* The plugin's folder into buf (PATH_MAX bytes); false when it does not fit. */
 static bool files__dir(const host_plugin *p, char *buf)
 {
-    int n = snprintf(buf, PATH_MAX, "%s/%s", p->host->conf->files_dir, p->name);
+    int n = snprintf(buf, PATH_MAX, "%s/%s", lua_host_conf(lua_plugin_host(p))->files_dir,
+                     lua_plugin_name(p));
     return n > 0 && n + 1 + FILES__ID_LEN < PATH_MAX;
 }
 
@@ -316,7 +317,7 @@ static void files__send_run(files__work *w)
     snprintf(w->head.etag, sizeof w->head.etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
              (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
                  (unsigned long long)st.st_mtim.tv_nsec);
-    lua__http_date(w->head.modified, sizeof w->head.modified, st.st_mtim.tv_sec);
+    lua_http_date(w->head.modified, sizeof w->head.modified, st.st_mtim.tv_sec);
     bool fresh = w->inm[0] ? (strstr(w->inm, w->head.etag) || !strcmp(w->inm, "*"))
                            : w->ims != (time_t)-1 && w->ims >= st.st_mtim.tv_sec;
     if (fresh || w->head_only) {
@@ -372,8 +373,8 @@ static void files__answer(host_req *r, files__work *w)
     host_plugin *p = r->plugin;
     http_request *q = r->http;
     if (w->status == 500)
-        log_msg(LOG_ERROR, "plugin %s: park.files.send: cannot %s %s: %s rid=%s", p->name, w->step,
-                w->id, strerror(w->err), q->id);
+        log_msg(LOG_ERROR, "plugin %s: park.files.send: cannot %s %s: %s rid=%s",
+                lua_plugin_name(p), w->step, w->id, strerror(w->err), q->id);
     if (w->status == 404 || w->status == 500) {
         http_respond_error(q, w->status, NULL, 0);
     } else {
@@ -389,7 +390,7 @@ static void files__answer(host_req *r, files__work *w)
         enum { NOWN = sizeof own / sizeof own[0] };
         http_header hs[NOWN + FILES__RES_HEADERS];
         bool has_type = false;
-        size_t nres = lua__res_headers(r, hs + NOWN, FILES__RES_HEADERS, &has_type);
+        size_t nres = lua_res_headers(r, hs + NOWN, FILES__RES_HEADERS, &has_type);
         size_t nh = 0;
         /* A 304 carries the validators and caching, not the representation's
          * own headers. */
@@ -404,8 +405,8 @@ static void files__answer(host_req *r, files__work *w)
         /* HEAD: http_respond sends the headers alone, Content-Length the
          * length given, and reads no body. */
         if (http_respond(q, w->status, hs, nh, w->body, w->size)) {
-            log_msg(LOG_ERROR, "plugin %s: park.files.send: a bad response header rid=%s", p->name,
-                    q->id);
+            log_msg(LOG_ERROR, "plugin %s: park.files.send: a bad response header rid=%s",
+                    lua_plugin_name(p), q->id);
             http_respond_error(q, 500, NULL, 0);
             w->status = 500;
         }
@@ -413,7 +414,7 @@ static void files__answer(host_req *r, files__work *w)
     free(w->body);
     w->body = NULL;
     r->http = NULL;
-    lua__api_answered(r);
+    park__answered(r);
 }
 
 /* ---- Lua ---------------------------------------------------------------- */
@@ -429,14 +430,14 @@ static int files__error(lua_State *L, const char *msg, const char *code)
 /* Push keep's results and free w. */
 static int files__keep_results(lua_State *L, files__work *w)
 {
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     char id[FILES__ID_LEN + 1], msg[256];
     bool kept = w->kept;
     memcpy(id, w->id, sizeof id);
     if (!kept) {
         snprintf(msg, sizeof msg, "cannot keep the file: cannot %s: %s", w->step, strerror(w->err));
-        log_msg(LOG_ERROR, "plugin %s: park.files.keep: %s (files-dir %s)", p->name, msg,
-                p->host->conf->files_dir);
+        log_msg(LOG_ERROR, "plugin %s: park.files.keep: %s (files-dir %s)", lua_plugin_name(p), msg,
+                lua_host_conf(lua_plugin_host(p))->files_dir);
     }
     free(w);
     if (!kept) return files__error(L, msg, "ERROR");
@@ -464,18 +465,18 @@ static void files__done(uv_work_t *uw, int status)
         free(w->body);
         free(w);
         r->work.data = NULL;
-        lua__req_end(r);
+        lua_req_end(r);
         return;
     }
     if (w->kind == FILES__SEND) files__answer(r, w);
-    lua__req_resume(r, 0);
+    lua_req_resume(r, 0);
 }
 
 static int files__k(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
     (void)ctx;
-    host_req *r = lua__req_of(L);
+    host_req *r = lua_req_of(L);
     files__work *w = r->work.data;
     r->work.data = NULL;
     if (w->kind == FILES__KEEP) return files__keep_results(L, w);
@@ -490,7 +491,7 @@ static int files__k(lua_State *L, int status, lua_KContext ctx)
 static bool files__queue(host_req *r, files__work *w)
 {
     r->work.data = w;
-    if (uv_queue_work(r->host->loop, &r->work, files__run, files__done) != 0) {
+    if (uv_queue_work(lua_host_loop(r->host), &r->work, files__run, files__done) != 0) {
         r->work.data = NULL;
         return false;
     }
@@ -515,8 +516,8 @@ static bool files__is_upload(const host_req *r, const char *path, size_t n)
 static int l_files_keep(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
-    host_plugin *p = lua__plugin_of(L);
-    host_req *r = lua__req_of(L);
+    host_plugin *p = lua_plugin_of(L);
+    host_req *r = lua_req_of(L);
     if (!r || r->is_job)
         return luaL_error(L, "park.files.keep keeps an upload of the current request: call it "
                              "while handling one");
@@ -612,8 +613,8 @@ static int l_files_send(lua_State *L)
     size_t n;
     const char *id = luaL_checklstring(L, 1, &n);
     if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
-    host_plugin *p = lua__plugin_of(L);
-    host_req *r = lua__req_of(L);
+    host_plugin *p = lua_plugin_of(L);
+    host_req *r = lua_req_of(L);
     if (!r || r->is_job)
         return luaL_error(L, "park.files.send answers a request: call it while handling one");
     if (!r->http) return luaL_error(L, "park.files.send: the request has been answered already");
@@ -634,7 +635,7 @@ static int l_files_send(lua_State *L)
         const char *inm = http_request_header(q, "if-none-match");
         const char *ims = http_request_header(q, "if-modified-since");
         if (inm) snprintf(w->inm, sizeof w->inm, "%s", inm);
-        if (ims) w->ims = lua__http_parse_date(ims);
+        if (ims) w->ims = lua_http_parse_date(ims);
     }
     char path[PATH_MAX];
     if (files__path(p, id, n, path)) {
@@ -659,7 +660,7 @@ static int l_files_info(lua_State *L)
 {
     size_t n;
     const char *id = luaL_checklstring(L, 1, &n);
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     char path[PATH_MAX], dir[PATH_MAX];
     struct stat st;
     if (!files__path(p, id, n, path)) {
@@ -694,7 +695,7 @@ static int l_files_remove(lua_State *L)
 {
     size_t n;
     const char *id = luaL_checklstring(L, 1, &n);
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     char path[PATH_MAX];
     if (files__path(p, id, n, path)) {
         if (unlink(path) == 0) {
@@ -711,7 +712,7 @@ static int l_files_remove(lua_State *L)
     return 1;
 }
 
-void lua__files_open(lua_State *L)
+void park_open_files(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"keep", l_files_keep},     {"send", l_files_send}, {"info", l_files_info},
@@ -719,4 +720,5 @@ void lua__files_open(lua_State *L)
     };
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);
+    lua_setfield(L, -2, "files");
 }

@@ -5,7 +5,7 @@
  * tens of milliseconds by design, which the loop must not spend): the
  * request's coroutine waits, the work's end records the outcome and resumes
  * it. A client that leaves meanwhile only marks the request orphaned
- * (host.c); the work's end frees it. Failed logins are limited per account
+ * (lua/host.c); the work's end frees it. Failed logins are limited per account
  * and per address (login-max-failures, login-max-failures-address within
  * login-window-s) before the password is even looked at. A session is a
  * random token in the cookie ph_session (HttpOnly, SameSite=Lax, Secure
@@ -14,12 +14,12 @@
 #include "auth/auth.h"
 #include "form/form.h"
 #include "log/log.h"
-#include "lua/internal.h"
+#include "park/park.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define SESSION__COOKIE "ph_session"
+#define SESSION__COOKIE LUA_SESSION_COOKIE
 
 typedef struct {
     char login[72];
@@ -36,14 +36,14 @@ typedef struct {
 
 static store *session__store(lua_State *L)
 {
-    host_plugin *p = lua__plugin_of(L);
-    if (!p->host->db) luaL_error(L, "park.auth: this host has no database");
-    return p->host->db;
+    host_plugin *p = lua_plugin_of(L);
+    if (!lua_host_store(lua_plugin_host(p))) luaL_error(L, "park.auth: this host has no database");
+    return lua_host_store(lua_plugin_host(p));
 }
 
 static host_req *session__req(lua_State *L, const char *fn)
 {
-    host_req *r = lua__req_of(L);
+    host_req *r = lua_req_of(L);
     if (!r || !r->http) luaL_error(L, "park.auth.%s is called while handling a request", fn);
     return r;
 }
@@ -72,9 +72,9 @@ static void session__set_cookie(lua_State *L, host_req *r, const char *token, in
                      .path_len = 1,
                      .max_age = max_age,
                      .http_only = 1,
-                     .secure = lua__via_https(r),
+                     .secure = park__via_https(r),
                      .same_site = FORM_SAMESITE_LAX};
-    lua__api_set_cookie(L, r, &c);
+    park__set_cookie(L, r, &c);
 }
 
 static void session__push_role(void *ud, const char *unit, const char *role)
@@ -119,25 +119,26 @@ static int session__audit(host_plugin *p, host_req *r, int64_t user_id, const ch
                           const char *action, const char *object, const char *before,
                           const char *after)
 {
-    lua_host *h = p->host;
+    lua_host *h = lua_plugin_host(p);
     char actor[300], address[64] = "";
     if (login)
         snprintf(actor, sizeof actor, "user:%s", login);
     else
-        snprintf(actor, sizeof actor, "plugin:%s", p->name);
-    if (r && r->http && !lua__client_ip(r, address, sizeof address)) address[0] = 0;
-    audit_entry e = {0, lua__now(h), actor, user_id, address, action, object, before, after};
-    return audit_record(h->db, &e);
+        snprintf(actor, sizeof actor, "plugin:%s", lua_plugin_name(p));
+    if (r && r->http && !park__client_ip(r, address, sizeof address)) address[0] = 0;
+    audit_entry e = {0, lua_now(h), actor, user_id, address, action, object, before, after};
+    return audit_record(lua_host_store(h), &e);
 }
 
-int64_t lua__session_user(host_req *r, char *login, size_t n)
+int64_t park__session_user(host_req *r, char *login, size_t n)
 {
     size_t len;
     const char *token = r && r->http ? session__token(r, &len) : NULL;
     int64_t id;
     char name[256];
-    if (!token || auth_session_user(r->host->db, token, len, lua__now(r->host), &id) ||
-        auth_user_get(r->host->db, id, login, name, n < sizeof name ? n : sizeof name, NULL, NULL))
+    if (!token || auth_session_user(lua_host_store(r->host), token, len, lua_now(r->host), &id) ||
+        auth_user_get(lua_host_store(r->host), id, login, name, n < sizeof name ? n : sizeof name,
+                      NULL, NULL))
         return 0;
     return id;
 }
@@ -159,7 +160,7 @@ static bool session__action_ok(const char *s)
  * prefixed with the plugin's name: "close" from survey is "survey.close". */
 static int l_park_audit(lua_State *L)
 {
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     const char *action = luaL_checkstring(L, 1);
     size_t ol;
     const char *object = luaL_optlstring(L, 2, "", &ol);
@@ -169,17 +170,17 @@ static int l_park_audit(lua_State *L)
     session__store(L); /* raises when there is no database */
     size_t bl, al;
     const char *before =
-        lua_isnoneornil(L, 3) ? NULL : lua__json_encode(L, 3, "park.audit: before", &bl);
+        lua_isnoneornil(L, 3) ? NULL : lua_json_encode(L, 3, "park.audit: before", &bl);
     const char *after =
-        lua_isnoneornil(L, 4) ? NULL : lua__json_encode(L, 4, "park.audit: after", &al);
-    size_t max = (size_t)p->host->conf->audit_value_bytes;
+        lua_isnoneornil(L, 4) ? NULL : lua_json_encode(L, 4, "park.audit: after", &al);
+    size_t max = (size_t)lua_host_conf(lua_plugin_host(p))->audit_value_bytes;
     if ((before && bl > max) || (after && al > max))
         return luaL_error(
             L, "park.audit: a value is larger than %d bytes as JSON (audit-value-bytes)", (int)max);
     char full[300], login[256];
-    snprintf(full, sizeof full, "%s.%s", p->name, action);
-    host_req *r = lua__req_of(L);
-    int64_t uid = lua__session_user(r, login, sizeof login);
+    snprintf(full, sizeof full, "%s.%s", lua_plugin_name(p), action);
+    host_req *r = lua_req_of(L);
+    int64_t uid = park__session_user(r, login, sizeof login);
     if (session__audit(p, r, uid, uid ? login : NULL, full, object, before, after)) {
         lua_pushnil(L);
         lua_pushliteral(L, "the audit log cannot be written");
@@ -218,16 +219,16 @@ static void session__checked(uv_work_t *w, int status)
     if (r->orphaned) { /* the client left: nothing to answer */
         free(lw);
         r->work.data = NULL;
-        lua__req_end(r);
+        lua_req_end(r);
         return;
     }
     lua_host *h = r->host;
-    int64_t now = lua__now(h);
-    auth_limits lim = session__limits(h->conf);
+    int64_t now = lua_now(h);
+    auth_limits lim = session__limits(lua_host_conf(h));
     if (status == 0 && lw->ok) {
-        auth_login_succeeded(h->db, lw->login);
-        lw->outcome = auth_session_new(h->db, lw->user_id, now, h->conf->session_ttl_s, lw->address,
-                                       lw->token)
+        auth_login_succeeded(lua_host_store(h), lw->login);
+        lw->outcome = auth_session_new(lua_host_store(h), lw->user_id, now,
+                                       lua_host_conf(h)->session_ttl_s, lw->address, lw->token)
                           ? SESSION__FAILED
                           : SESSION__IN;
         if (lw->outcome == SESSION__IN) {
@@ -239,18 +240,18 @@ static void session__checked(uv_work_t *w, int status)
         }
     } else {
         lw->outcome = SESSION__DENIED;
-        auth_login_failed(h->db, lw->login, lw->address, now, &lim);
+        auth_login_failed(lua_host_store(h), lw->login, lw->address, now, &lim);
         log_msg(LOG_WARN, "auth: failed login as %s from %s rid=%s", lw->login, lw->address,
                 r->http->id);
     }
-    lua__req_resume(r, 0);
+    lua_req_resume(r, 0);
 }
 
 static int session__login_k(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
     (void)ctx;
-    host_req *r = lua__req_of(L);
+    host_req *r = lua_req_of(L);
     session__login *lw = r->work.data;
     r->work.data = NULL;
     int outcome = lw->outcome;
@@ -261,7 +262,7 @@ static int session__login_k(lua_State *L, int status, lua_KContext ctx)
     if (outcome == SESSION__IN) {
         store *s = session__store(L);
         if (session__push_user(L, s, id) == 0 && !lua_isnil(L, -1)) {
-            session__set_cookie(L, r, token, r->host->conf->session_ttl_s);
+            session__set_cookie(L, r, token, lua_host_conf(r->host)->session_ttl_s);
             return 1;
         }
         auth_session_end(s, token, strlen(token));
@@ -292,10 +293,10 @@ static int l_auth_login(lua_State *L)
     session__login *lw = calloc(1, sizeof *lw);
     if (!lw) return luaL_error(L, "not enough memory");
     snprintf(lw->login, sizeof lw->login, "%.*s", ll < 64 ? (int)ll : 64, login);
-    if (!lua__client_ip(r, lw->address, sizeof lw->address)) lw->address[0] = 0;
+    if (!park__client_ip(r, lw->address, sizeof lw->address)) lw->address[0] = 0;
     int64_t wait;
-    auth_limits lim = session__limits(h->conf);
-    int rc = auth_login_allowed(s, lw->login, lw->address, lua__now(h), &lim, &wait);
+    auth_limits lim = session__limits(lua_host_conf(h));
+    int rc = auth_login_allowed(s, lw->login, lw->address, lua_now(h), &lim, &wait);
     if (rc == PH_ELIMIT) {
         log_msg(LOG_WARN, "auth: login as %s from %s refused: too many failures rid=%s", lw->login,
                 lw->address, r->http->id);
@@ -317,7 +318,7 @@ static int l_auth_login(lua_State *L)
     lw->pwlen = pl > AUTH_PASSWORD_MAX ? AUTH_PASSWORD_MAX : pl;
     memcpy(lw->pw, pw, lw->pwlen);
     r->work.data = lw;
-    if (uv_queue_work(h->loop, &r->work, session__check, session__checked) != 0) {
+    if (uv_queue_work(lua_host_loop(h), &r->work, session__check, session__checked) != 0) {
         explicit_bzero(lw->pw, sizeof lw->pw);
         free(lw);
         lua_pushnil(L);
@@ -338,7 +339,7 @@ static int l_auth_user(lua_State *L)
     size_t len;
     const char *token = session__token(r, &len);
     int64_t id;
-    if (!token || auth_session_user(s, token, len, lua__now(r->host), &id)) {
+    if (!token || auth_session_user(s, token, len, lua_now(r->host), &id)) {
         lua_pushnil(L);
         return 1;
     }
@@ -360,11 +361,11 @@ static int l_auth_logout(lua_State *L)
     const char *token = session__token(r, &len);
     if (token) {
         char login[256];
-        int64_t uid = lua__session_user(r, login, sizeof login);
+        int64_t uid = park__session_user(r, login, sizeof login);
         if (uid) {
             char object[300];
             snprintf(object, sizeof object, "user:%s", login);
-            session__audit(lua__plugin_of(L), r, uid, login, "auth.logout", object, NULL, NULL);
+            session__audit(lua_plugin_of(L), r, uid, login, "auth.logout", object, NULL, NULL);
         }
         auth_session_end(s, token, len);
     }
@@ -372,17 +373,15 @@ static int l_auth_logout(lua_State *L)
     return 0;
 }
 
-int lua__l_park_audit(lua_State *L)
-{
-    return l_park_audit(L);
-}
-
-void lua__auth_open(lua_State *L)
+void park_open_session(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"login", l_auth_login},  {"user", l_auth_user}, {"logout", l_auth_logout},
-        {"can", lua__l_auth_can}, {NULL, NULL},
+        {"login", l_auth_login}, {"user", l_auth_user}, {"logout", l_auth_logout},
+        {"can", park__auth_can}, {NULL, NULL},
     };
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);
+    lua_setfield(L, -2, "auth");
+    lua_pushcfunction(L, l_park_audit);
+    lua_setfield(L, -2, "audit");
 }

@@ -2,15 +2,15 @@
  *
  * Every plugin may read the model (units, the column tree, navigation,
  * bindings, the loaded plugins) and ask what the logged-in user may do.
- * Only the built-in admin console (p->core) may change it; each change is
+ * Only the built-in admin console (lua_plugin_core(p)) may change it; each change is
  * checked here against the logged-in user's roles through site_can (the
  * one table of permissions, core/site), then made with its audit entry,
- * then served at once (lua__host_rebind). Passwords are hashed on the libuv
+ * then served at once (lua_host_rebind). Passwords are hashed on the libuv
  * thread pool, as logins are checked (session.c). */
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "log/log.h"
-#include "lua/internal.h"
+#include "park/park.h"
 #include "site/site.h"
 
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 
 static lua_host *site__host(lua_State *L)
 {
-    return lua__plugin_of(L)->host;
+    return lua_plugin_host(lua_plugin_of(L));
 }
 
 static int site__fail(lua_State *L, const char *code, const char *msg)
@@ -46,20 +46,20 @@ static int site__fail_rc(lua_State *L, int rc, const char *msg)
 static const char *site__path_arg(lua_State *L, int idx)
 {
     if (!lua_isnoneornil(L, idx)) return luaL_checkstring(L, idx);
-    host_req *r = lua__req_of(L);
+    host_req *r = lua_req_of(L);
     return r && r->binding ? r->binding->column : NULL;
 }
 
 /* park.auth.can(action, path) -> whether the logged-in user may. */
-int lua__l_auth_can(lua_State *L)
+int park__auth_can(lua_State *L)
 {
     const char *action = luaL_checkstring(L, 1);
     lua_host *h = site__host(L);
-    host_req *r = lua__req_of(L);
+    host_req *r = lua_req_of(L);
     char login[128];
-    int64_t uid = h->db ? lua__session_user(r, login, sizeof login) : 0;
+    int64_t uid = lua_host_store(h) ? park__session_user(r, login, sizeof login) : 0;
     const char *path = strcmp(action, "admin") == 0 ? NULL : site__path_arg(L, 2);
-    lua_pushboolean(L, uid && site_can(h->db, uid, action, path));
+    lua_pushboolean(L, uid && site_can(lua_host_store(h), uid, action, path));
     return 1;
 }
 
@@ -74,21 +74,22 @@ typedef struct {
  * a plugin learns nothing from its arguments' checks. */
 static void site__core(lua_State *L, const char *fn)
 {
-    if (!lua__plugin_of(L)->core) luaL_error(L, "park.site.%s is for the admin console only", fn);
+    if (!lua_plugin_core(lua_plugin_of(L)))
+        luaL_error(L, "park.site.%s is for the admin console only", fn);
 }
 
 static bool site__console(lua_State *L, const char *fn, site__who *w)
 {
-    host_plugin *p = lua__plugin_of(L);
+    host_plugin *p = lua_plugin_of(L);
     site__core(L, fn);
-    host_req *r = lua__req_of(L);
+    host_req *r = lua_req_of(L);
     if (!r || !r->http) luaL_error(L, "park.site.%s is called while handling a request", fn);
     memset(w, 0, sizeof *w);
-    int64_t uid = lua__session_user(r, w->login, sizeof w->login);
+    int64_t uid = park__session_user(r, w->login, sizeof w->login);
     if (!uid) return false;
     snprintf(w->actor, sizeof w->actor, "user:%s", w->login);
-    if (!lua__client_ip(r, w->address, sizeof w->address)) w->address[0] = 0;
-    w->a = (site_actor){w->actor, uid, w->address, lua__now(p->host)};
+    if (!park__client_ip(r, w->address, sizeof w->address)) w->address[0] = 0;
+    w->a = (site_actor){w->actor, uid, w->address, lua_now(lua_plugin_host(p))};
     return true;
 }
 
@@ -97,7 +98,8 @@ static bool site__console(lua_State *L, const char *fn, site__who *w)
 static bool site__allowed(lua_State *L, const char *fn, const char *action, const char *path,
                           site__who *w)
 {
-    if (site__console(L, fn, w) && site_can(site__host(L)->db, w->a.user_id, action, path))
+    if (site__console(L, fn, w) &&
+        site_can(lua_host_store(site__host(L)), w->a.user_id, action, path))
         return true;
     site__fail(L, "FORBIDDEN", "you may not do this");
     return false;
@@ -105,7 +107,7 @@ static bool site__allowed(lua_State *L, const char *fn, const char *action, cons
 
 static int site__served(lua_State *L)
 {
-    lua__host_rebind(site__host(L));
+    lua_host_rebind(site__host(L));
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -148,8 +150,8 @@ static void site__push_column(lua_State *L, const host_column *c)
  * pages that show the navigation. */
 static int l_site_generation(lua_State *L)
 {
-    const host_gen *g = site__host(L)->gen;
-    lua_pushinteger(L, g ? (lua_Integer)g->id : 0);
+    const host_gen *g = lua_host_gen(site__host(L));
+    lua_pushinteger(L, g ? (lua_Integer)lua_gen_id(g) : 0);
     return 1;
 }
 
@@ -158,9 +160,10 @@ static int l_site_units(lua_State *L)
 {
     lua_host *h = site__host(L);
     lua_newtable(L);
-    if (!h->db) return 1;
-    sqlite3_stmt *st = store_prepare(
-        h->db, "SELECT code, name, is_center FROM park_units ORDER BY is_center DESC, code");
+    if (!lua_host_store(h)) return 1;
+    sqlite3_stmt *st =
+        store_prepare(lua_host_store(h),
+                      "SELECT code, name, is_center FROM park_units ORDER BY is_center DESC, code");
     if (!st) return site__fail(L, "ERROR", "the units cannot be read");
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -179,10 +182,12 @@ static int l_site_units(lua_State *L)
 /* park.site.columns() */
 static int l_site_columns(lua_State *L)
 {
-    const host_gen *g = site__host(L)->gen;
-    lua_createtable(L, g ? (int)g->ncols : 0, 0);
-    for (size_t i = 0; g && i < g->ncols; i++) {
-        site__push_column(L, &g->cols[i]);
+    const host_gen *g = lua_host_gen(site__host(L));
+    size_t ncols = 0;
+    const host_column *cols = g ? lua_gen_columns(g, &ncols) : NULL;
+    lua_createtable(L, (int)ncols, 0);
+    for (size_t i = 0; i < ncols; i++) {
+        site__push_column(L, &cols[i]);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     return 1;
@@ -192,7 +197,7 @@ static int l_site_columns(lua_State *L)
 static int l_site_column(lua_State *L)
 {
     const char *path = site__path_arg(L, 1);
-    const host_column *c = path ? lua__column_find(site__host(L)->gen, path) : NULL;
+    const host_column *c = path ? lua_column_find(lua_host_gen(site__host(L)), path) : NULL;
     if (c)
         site__push_column(L, c);
     else
@@ -206,9 +211,9 @@ static int l_site_column(lua_State *L)
 static int l_site_binding(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
-    const host_column *c = lua__column_find(site__host(L)->gen, path);
-    host_plugin *p = lua__plugin_of(L);
-    if (!c || !c->plugin || (!p->core && strcmp(c->plugin, p->name) != 0)) {
+    const host_column *c = lua_column_find(lua_host_gen(site__host(L)), path);
+    host_plugin *p = lua_plugin_of(L);
+    if (!c || !c->plugin || (!lua_plugin_core(p) && strcmp(c->plugin, lua_plugin_name(p)) != 0)) {
         lua_pushnil(L);
         return 1;
     }
@@ -235,8 +240,9 @@ static int l_site_binding(lua_State *L)
  * column's parent is the nearest column before it one level up. */
 static int l_site_nav(lua_State *L)
 {
-    const host_gen *g = site__host(L)->gen;
-    size_t n = g ? g->ncols : 0;
+    const host_gen *g = lua_host_gen(site__host(L));
+    size_t n = 0;
+    const host_column *cols = g ? lua_gen_columns(g, &n) : NULL;
     lua_newtable(L);
     if (!n) return 1;
     int top = lua_gettop(L);
@@ -250,23 +256,22 @@ static int l_site_nav(lua_State *L)
     }
     size_t last[SITE_DEPTH_MAX + 1];
     for (size_t i = 0; i < n; i++) {
-        int d = g->cols[i].depth;
+        int d = cols[i].depth;
         parent[i] = d > 0 && d <= SITE_DEPTH_MAX ? last[d - 1] : SIZE_MAX;
         if (d <= SITE_DEPTH_MAX) last[d] = i;
     }
     for (size_t i = n; i-- > 0;)
-        if ((keep[i] = keep[i] || g->cols[i].served) && parent[i] != SIZE_MAX)
-            keep[parent[i]] = true;
-    host_req *r = lua__req_of(L);
+        if ((keep[i] = keep[i] || cols[i].served) && parent[i] != SIZE_MAX) keep[parent[i]] = true;
+    host_req *r = lua_req_of(L);
     const char *here = r && r->binding ? r->binding->column : NULL;
     for (size_t i = 0; here && i < n; i++)
-        if (strcmp(g->cols[i].path, here) == 0)
+        if (strcmp(cols[i].path, here) == 0)
             for (size_t k = i; k != SIZE_MAX; k = parent[k])
                 current[k] = true;
     /* The stack holds the children list of each open level. */
     int depth = -1;
     for (size_t i = 0; i < n; i++) {
-        const host_column *c = &g->cols[i];
+        const host_column *c = &cols[i];
         if (!keep[i] || c->depth > SITE_DEPTH_MAX) continue;
         while (depth >= c->depth) { /* close deeper levels */
             lua_pop(L, 1);
@@ -298,27 +303,29 @@ static int l_site_nav(lua_State *L)
 
 static int site__by_name(const void *a, const void *b)
 {
-    return strcmp((*(host_plugin *const *)a)->name, (*(host_plugin *const *)b)->name);
+    return strcmp(lua_plugin_name(*(host_plugin *const *)a),
+                  lua_plugin_name(*(host_plugin *const *)b));
 }
 
 /* park.site.plugins(): by name */
 static int l_site_plugins(lua_State *L)
 {
-    const host_gen *g = site__host(L)->gen;
-    size_t n = g ? g->nplugins : 0;
+    const host_gen *g = lua_host_gen(site__host(L));
+    size_t n = 0;
+    host_plugin *const *plugins = g ? lua_gen_plugins(g, &n) : NULL;
     host_plugin **v = malloc((n + 1) * sizeof *v);
     if (!v) return luaL_error(L, "not enough memory");
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (!g->plugins[i]->core) v[k++] = g->plugins[i];
+        if (!lua_plugin_core(plugins[i])) v[k++] = plugins[i];
     qsort(v, k, sizeof *v, site__by_name);
     lua_createtable(L, (int)k, 0);
     for (size_t i = 0; i < k; i++) {
         lua_createtable(L, 0, 4);
-        site__setstr(L, "name", v[i]->name);
-        site__setstr(L, "version", v[i]->version);
-        site__setstr(L, "description", v[i]->description);
-        lua__push_schema(v[i], L);
+        site__setstr(L, "name", lua_plugin_name(v[i]));
+        site__setstr(L, "version", lua_plugin_version(v[i]));
+        site__setstr(L, "description", lua_plugin_description(v[i]));
+        lua_push_schema(v[i], L);
         lua_setfield(L, -2, "config");
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
@@ -335,7 +342,7 @@ static int l_site_unit_put(lua_State *L)
     const char *code = luaL_checkstring(L, 1), *name = luaL_checkstring(L, 2), *why;
     site__who w;
     if (!site__allowed(L, "unit_put", "admin", NULL, &w)) return 3;
-    int rc = site_unit_put(site__host(L)->db, &w.a, code, name, &why);
+    int rc = site_unit_put(lua_host_store(site__host(L)), &w.a, code, name, &why);
     return rc ? site__fail_rc(L, rc, why) : site__served(L);
 }
 
@@ -383,7 +390,7 @@ static int l_site_column_put(lua_State *L)
     if (!site__field_int(L, 1, "max_stale_days", &c.max_stale_days))
         return site__fail(L, "INVALID", "max_stale_days: must be an integer");
     char why[512];
-    int rc = site_column_put(site__host(L)->db, &w.a, &c, why, sizeof why);
+    int rc = site_column_put(lua_host_store(site__host(L)), &w.a, &c, why, sizeof why);
     return rc ? site__fail_rc(L, rc, why) : site__served(L);
 }
 
@@ -414,7 +421,7 @@ static int l_site_bind(lua_State *L)
     if (lua_host_check_config(h, plugin, L, cfg, &json, why, sizeof why))
         return site__fail(L, "INVALID", why);
     const char *msg;
-    int rc = site_bind(h->db, &w.a, path, plugin, enabled, json, &msg);
+    int rc = site_bind(lua_host_store(h), &w.a, path, plugin, enabled, json, &msg);
     free(json);
     return rc ? site__fail_rc(L, rc, msg) : site__served(L);
 }
@@ -426,7 +433,7 @@ static int l_site_unbind(lua_State *L)
     const char *path = luaL_checkstring(L, 1), *why;
     site__who w;
     if (!site__allowed(L, "unbind", "bind", path, &w)) return 3;
-    int rc = site_unbind(site__host(L)->db, &w.a, path, &why);
+    int rc = site_unbind(lua_host_store(site__host(L)), &w.a, path, &why);
     return rc ? site__fail_rc(L, rc, why) : site__served(L);
 }
 
@@ -467,7 +474,7 @@ static int l_site_users(lua_State *L)
     site__who w;
     if (!site__allowed(L, "users", "admin", NULL, &w)) return 3;
     lua_newtable(L);
-    if (auth_each_user(site__host(L)->db, site__push_user, L))
+    if (auth_each_user(lua_host_store(site__host(L)), site__push_user, L))
         return site__fail(L, "ERROR", "the accounts cannot be read");
     return 1;
 }
@@ -480,7 +487,7 @@ static int site__user_audit(lua_State *L, const site__who *w, const char *action
     if (unit) snprintf(after, sizeof after, "{\"unit\":\"%s\",\"role\":\"%s\"}", unit, role);
     audit_entry e = {0,      w->a.now, w->actor, w->a.user_id,       w->address,
                      action, object,   NULL,     unit ? after : NULL};
-    if (audit_record(site__host(L)->db, &e))
+    if (audit_record(lua_host_store(site__host(L)), &e))
         log_msg(LOG_ERROR, "%s %s: made, but not recorded in the audit log", action, login);
     lua_pushboolean(L, 1);
     return 1;
@@ -511,7 +518,7 @@ static int site__role(lua_State *L, bool grant)
         return site__fail(L, "INVALID", "the role is admin, webmaster, editor, reviewer or leader");
     if (!grant && strcmp(login, w.login) == 0 && strcmp(role, "admin") == 0)
         return site__fail(L, "INVALID", "you cannot take away your own admin role");
-    store *s = site__host(L)->db;
+    store *s = lua_host_store(site__host(L));
     int rc =
         grant ? auth_grant(s, login, unit, role, &why) : auth_revoke(s, login, unit, role, &why);
     if (rc) return site__fail_rc(L, rc, why);
@@ -538,7 +545,7 @@ static int l_site_disable(lua_State *L)
     if (!site__allowed(L, "disable", "admin", NULL, &w)) return 3;
     if (disabled && strcmp(login, w.login) == 0)
         return site__fail(L, "INVALID", "you cannot disable your own account");
-    int rc = auth_disable(site__host(L)->db, login, disabled);
+    int rc = auth_disable(lua_host_store(site__host(L)), login, disabled);
     if (rc) return site__fail_rc(L, rc, "there is no user with this login");
     return site__user_audit(L, &w, disabled ? "user.disable" : "user.enable", login, NULL, NULL);
 }
@@ -570,10 +577,10 @@ static void site__hashed(uv_work_t *w, int status)
         explicit_bzero(x, sizeof *x);
         free(x);
         r->work.data = NULL;
-        lua__req_end(r);
+        lua_req_end(r);
         return;
     }
-    lua__req_resume(r, 0);
+    lua_req_resume(r, 0);
 }
 
 /* In the coroutine again: store the hash. */
@@ -581,12 +588,12 @@ static int site__hashed_k(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
     (void)ctx;
-    host_req *r = lua__req_of(L);
+    host_req *r = lua_req_of(L);
     site__hashing x = *(site__hashing *)r->work.data;
     explicit_bzero(r->work.data, sizeof x);
     free(r->work.data);
     r->work.data = NULL;
-    store *s = site__host(L)->db;
+    store *s = lua_host_store(site__host(L));
     const char *why = "there is no user with this login";
     int rc;
     if (!x.ok)
@@ -603,10 +610,10 @@ static int site__hashed_k(lua_State *L, int status, lua_KContext ctx)
 
 static int site__with_hash(lua_State *L, site__hashing *x, const char *pw, size_t pl)
 {
-    host_req *r = lua__req_of(L);
+    host_req *r = lua_req_of(L);
     lua_host *h = site__host(L);
     const char *why;
-    if (auth_password_ok(pw, pl, (size_t)h->conf->password_min_length, &why)) {
+    if (auth_password_ok(pw, pl, (size_t)lua_host_conf(h)->password_min_length, &why)) {
         free(x);
         return site__fail(L, "INVALID", why);
     }
@@ -617,7 +624,7 @@ static int site__with_hash(lua_State *L, site__hashing *x, const char *pw, size_
     memcpy(x->pw, pw, pl);
     x->pwlen = pl;
     r->work.data = x;
-    if (uv_queue_work(h->loop, &r->work, site__hash, site__hashed) != 0) {
+    if (uv_queue_work(lua_host_loop(h), &r->work, site__hash, site__hashed) != 0) {
         explicit_bzero(x, sizeof *x);
         free(x);
         return site__fail(L, "ERROR", "the password cannot be hashed now");
@@ -717,12 +724,12 @@ static int l_site_audit(lua_State *L)
         if (f.limit < 1 || f.limit > 1000) f.limit = 50;
     }
     lua_newtable(L);
-    if (audit_each(site__host(L)->db, &f, site__push_entry, L))
+    if (audit_each(lua_host_store(site__host(L)), &f, site__push_entry, L))
         return site__fail(L, "ERROR", "the audit log cannot be read");
     return 1;
 }
 
-void lua__site_open(lua_State *L)
+void park_open_site(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"units", l_site_units},
@@ -747,4 +754,5 @@ void lua__site_open(lua_State *L)
     };
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);
+    lua_setfield(L, -2, "site");
 }
