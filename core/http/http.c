@@ -88,6 +88,7 @@ struct http_server {
     void (*done)(void *);
     void *done_arg;
     uint64_t rid_seed, rid_counter;
+    uint8_t rid_worker; /* the first two hex digits of every request id */
     time_t date_sec;
     char date_hdr[48]; /* "Date: ...\r\n" */
     size_t date_len;
@@ -170,6 +171,7 @@ static void http__new_id(http_server *s, char id[17])
 {
     static const char hex[] = "0123456789abcdef";
     uint64_t v = http__splitmix64(s->rid_seed + s->rid_counter++);
+    v = (v & UINT64_C(0x00ffffffffffffff)) | (uint64_t)s->rid_worker << 56;
     for (int i = 15; i >= 0; i--, v >>= 4)
         id[i] = hex[v & 15];
     id[16] = 0;
@@ -1133,6 +1135,20 @@ int http_server_new(http_server **out, uv_loop_t *loop, const http_limits *lim,
     if (tick > 1000) tick = 1000;
     uv_timer_start(&s->sweep, on_sweep, tick, tick);
     *out = s;
+    return 0;
+}
+
+void http_server_set_worker(http_server *s, unsigned worker)
+{
+    s->rid_worker = (uint8_t)worker;
+}
+
+int http_server_listen_fd(http_server *s, int fd)
+{
+    int rc = uv_tcp_open(&s->listener, (uv_os_sock_t)fd);
+    if (rc < 0) return rc;
+    if ((rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection)) < 0) return rc;
+    s->listening = true;
     return 0;
 }
 

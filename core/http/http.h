@@ -63,7 +63,7 @@ typedef struct {
     size_t nheaders;
     const char *body; /* NULL when empty; not NUL-terminated */
     size_t body_len;
-    char id[17];           /* request id: 16 lowercase hex digits */
+    char id[17];           /* request id: 16 lowercase hex digits, the worker's first */
     int stream_status;     /* set by http_stream_begin */
     uint64_t stream_bytes; /* body bytes written to a stream */
     http_conn *conn;
@@ -77,6 +77,13 @@ int http_server_new(http_server **out, uv_loop_t *loop, const http_limits *limit
 /* Bind and listen. With port 0 the kernel picks a free port; *bound_port
  * receives the port in use. Returns 0 or a libuv error code (UV_EADDRINUSE...). */
 int http_server_listen(http_server *s, const char *host, int port, int *bound_port);
+/* Listen on `fd`, a socket already bound and listening (a worker's, made by
+ * its supervisor). The server owns it from now on. Returns 0 or a libuv
+ * error code. */
+int http_server_listen_fd(http_server *s, int fd);
+/* Request ids of this server begin with `worker` (0-255) as two hex digits,
+ * so that a log line or an X-Request-Id names the worker that answered. */
+void http_server_set_worker(http_server *s, unsigned worker);
 /* Graceful stop: stop accepting, close idle connections, let in-flight
  * requests finish (their responses say Connection: close) and force-close
  * what remains after limits.shutdown_timeout_ms. `done` runs once, when every

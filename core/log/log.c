@@ -16,6 +16,14 @@ static _Thread_local char log__cached_stamp[32];
 
 static const char *const log__names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
+/* "w1 " in a worker of several, "" otherwise: which process wrote a line. */
+static char log__tag[16];
+
+void log_set_tag(const char *tag)
+{
+    snprintf(log__tag, sizeof log__tag, "%s%s", tag, *tag ? " " : "");
+}
+
 void log_init(log_level threshold)
 {
     log__threshold = threshold;
@@ -50,7 +58,8 @@ void log_vmsg(log_level lvl, const char *fmt, va_list ap)
         log__cached_sec = tv.tv_sec;
     }
     flockfile(stderr);
-    fprintf(stderr, "%s.%03dZ %-5s ", log__cached_stamp, (int)(tv.tv_usec / 1000), log__names[lvl]);
+    fprintf(stderr, "%s.%03dZ %s%-5s ", log__cached_stamp, (int)(tv.tv_usec / 1000), log__tag,
+            log__names[lvl]);
     vfprintf(stderr, fmt, ap);
     putc_unlocked('\n', stderr);
     if (lvl >= LOG_WARN) fflush(stderr);

@@ -1,6 +1,6 @@
 /* log: leveled log lines on stderr, batched per loop turn.
  *
- * Provides: log_msg() for "TIME LEVEL message" lines, log_flush().
+ * Provides: log_msg() for "TIME [TAG] LEVEL message" lines, log_flush().
  * Owns:     the stderr stdio buffer (made fully buffered by log_init) and a
  *           per-thread cache of the formatted second.
  * Uses:     libc stdio.
@@ -20,6 +20,9 @@ typedef enum { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3 } log_le
 /* Set the threshold. Call once at start, before any worker thread runs; the
  * level is read-only afterwards. */
 void log_init(log_level threshold);
+/* Begin every line with `tag` ("w1", "super"; "" for none), so that the
+ * lines of the supervisor and its workers in one log tell who wrote them. */
+void log_set_tag(const char *tag);
 /* Parse "debug", "info", "warn" or "error". Returns 0 or PH_EINVAL. */
 int log_level_parse(const char *s, log_level *out);
 /* Whether a line at `lvl` would be written (to skip building costly lines). */
