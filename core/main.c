@@ -2,6 +2,7 @@
 #include "app/app.h"
 #include "conf/conf.h"
 #include "log/log.h"
+#include "workers/workers.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@ static void usage(FILE *out)
             "usage:\n"
             "  parkhost serve [settings]     serve the site until SIGTERM or SIGINT\n"
             "  parkhost reload [settings]    ask the running server to reload plugins and columns\n"
+            "  parkhost status [settings]    each worker's pid, uptime, requests and memory\n"
             "  parkhost migrate [settings]   apply pending migrations and list them all\n"
             "  parkhost jobs [settings]      list scheduled jobs and how they last ran\n"
             "  parkhost unit add CODE NAME | list   the park's units (the center is there)\n"
@@ -63,7 +65,8 @@ int main(int argc, char **argv)
         }
         return app_new_plugin(argv[3], argc == 5 ? argv[4] : "plugins");
     }
-    if (!strcmp(cmd, "reload") || !strcmp(cmd, "migrate") || !strcmp(cmd, "jobs")) {
+    if (!strcmp(cmd, "reload") || !strcmp(cmd, "migrate") || !strcmp(cmd, "jobs") ||
+        !strcmp(cmd, "status")) {
         ph_conf conf;
         char err[1024];
         int rc = conf_load(&conf, argc - 2, argv + 2, err, sizeof err);
@@ -74,6 +77,7 @@ int main(int argc, char **argv)
         }
         int status = cmd[0] == 'r'   ? app_reload(&conf)
                      : cmd[0] == 'j' ? app_jobs(&conf)
+                     : cmd[0] == 's' ? workers_status(&conf)
                                      : app_migrate(&conf);
         conf_free(&conf);
         return status;
@@ -100,7 +104,10 @@ int main(int argc, char **argv)
             return 2;
         }
         log_init(lvl);
-        int status = app_serve(&conf);
+        /* `parkhost serve` is the supervisor; it starts itself again, as
+         * each of its workers. */
+        int status = workers_is_worker(NULL, NULL, NULL) ? app_serve(&conf)
+                                                         : workers_supervise(&conf, argc, argv);
         conf_free(&conf);
         return status;
     }

@@ -10,8 +10,9 @@
 
 #include "conf/conf.h"
 
-/* Serve the site until SIGTERM or SIGINT. Returns the process exit status:
- * 0 after a graceful stop, 1 when the site could not start. */
+/* Serve the site as one worker of a supervisor (workers/), until it sends
+ * SIGTERM. Returns the process exit status: 0 after a graceful stop, 1 when
+ * the worker could not start. */
 int app_serve(const ph_conf *conf);
 
 /* Apply the plugins' pending migrations to conf->db and list them all. */
@@ -45,7 +46,8 @@ int app_audit(int argc, char **argv);
  * status. */
 int app_calendar(int argc, char **argv);
 
-/* Ask the server whose pid is in conf->pid_file to reload (SIGHUP). */
+/* Ask the server whose pid is in conf->pid_file to reload (SIGHUP to its
+ * supervisor, which reloads the workers one after another). */
 int app_reload(const ph_conf *conf);
 
 /* Create the folder of a new plugin NAME inside `dir`: a manifest with one

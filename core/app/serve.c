@@ -4,6 +4,7 @@
 #include "log/log.h"
 #include "lua/host.h"
 #include "store/store.h"
+#include "workers/workers.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -21,9 +22,11 @@ typedef struct {
     store *db;
     lua_host *lua;
     http_server *http;
-    uv_signal_t sigterm, sigint, sighup;
+    uv_signal_t sigterm, sighup;
     uv_prepare_t flush; /* writes the buffered log once per loop turn */
+    uv_timer_t beat;    /* tells the supervisor the loop turns */
     int signals;
+    unsigned slot; /* which of the supervisor's workers this is */
 } worker;
 
 /* Each connection is a descriptor: raise the soft limit to the hard one and
@@ -68,45 +71,62 @@ static void app__stopped(void *arg)
 {
     worker *w = arg;
     uv_close((uv_handle_t *)&w->sigterm, NULL);
-    uv_close((uv_handle_t *)&w->sigint, NULL);
     uv_close((uv_handle_t *)&w->sighup, NULL);
+    uv_close((uv_handle_t *)&w->beat, NULL);
+    workers_link_close();
     uv_close((uv_handle_t *)&w->flush, NULL);
 }
 
+/* SIGTERM comes from the supervisor: once to stop gracefully, again to
+ * close every connection now. */
 static void app__signal(uv_signal_t *sig, int signum)
 {
     worker *w = sig->data;
+    (void)signum;
     if (w->signals++ == 0) {
-        log_msg(LOG_INFO, "received %s: stopping (in-flight requests get %lld ms)",
-                signum == SIGTERM ? "SIGTERM" : "SIGINT", (long long)w->conf->shutdown_timeout_ms);
+        log_msg(LOG_INFO, "stopping (in-flight requests get %lld ms)",
+                (long long)w->conf->shutdown_timeout_ms);
+        lua_host_stop(w->lua); /* streams end with a reconnect hint */
     } else {
-        log_msg(LOG_WARN, "received %s again: closing every connection now",
-                signum == SIGTERM ? "SIGTERM" : "SIGINT");
+        log_msg(LOG_WARN, "asked again: closing every connection now");
     }
-    if (w->signals == 1) lua_host_stop(w->lua); /* streams end with a reconnect hint */
     http_server_stop(w->http, app__stopped, w);
 }
 
+/* SIGHUP comes from the supervisor, one worker after another; the next
+ * worker reloads once this one says it has. */
 static void app__reload(uv_signal_t *sig, int signum)
 {
     worker *w = sig->data;
     (void)signum;
     if (w->signals == 0) lua_host_reload(w->lua);
+    workers_link_reloaded();
 }
 
-/* Write our pid where `parkhost reload` finds it. */
-static void app__write_pid(const char *path)
+static void app__beat(uv_timer_t *t)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        log_msg(LOG_WARN,
-                "cannot write the pid file %s: %s (parkhost reload will not find "
-                "this server)",
-                path, strerror(errno));
-        return;
-    }
-    fprintf(f, "%ld\n", (long)getpid());
-    fclose(f);
+    workers_beat(uv_now(t->loop));
+}
+
+static void app__handle(void *ud, http_request *req)
+{
+    workers_count_request();
+    lua_host_handle(ud, req);
+}
+
+/* park.notify in another worker: wake this worker's waiters of the key. */
+static void app__on_notify(void *ud, const char *plugin, const char *key)
+{
+    worker *w = ud;
+    if (w->lua) lua_host_notify(w->lua, plugin, key);
+}
+
+/* Another worker changed the site model: serve it now, before any
+ * request asks (streams of columns no longer served end). */
+static void app__on_site(void *ud)
+{
+    worker *w = ud;
+    if (w->lua) lua_host_site_check(w->lua);
 }
 
 int app_serve(const ph_conf *c)
@@ -114,10 +134,28 @@ int app_serve(const ph_conf *c)
     worker w;
     memset(&w, 0, sizeof w);
     w.conf = c;
+    unsigned nslots = 0;
+    int listen_fd = -1;
+    if (!workers_is_worker(&w.slot, &nslots, &listen_fd)) {
+        log_msg(LOG_ERROR, "a worker is started by its supervisor (parkhost serve), not alone");
+        return 1;
+    }
+    char tag[16];
+    snprintf(tag, sizeof tag, "w%u", w.slot);
+    log_set_tag(tag);
+    /* Out of the terminal's process group: Ctrl-C reaches the supervisor,
+     * which stops the workers once, gracefully. */
+    setpgid(0, 0);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
     app__raise_fd_limit(c);
     if (uv_loop_init(&w.loop)) {
         log_msg(LOG_ERROR, "cannot start the event loop");
+        return 1;
+    }
+    if (workers_link_open(&w.loop, app__on_notify, app__on_site, &w)) {
+        log_msg(LOG_ERROR, "not started: the supervisor's descriptors are missing");
+        uv_loop_close(&w.loop);
         return 1;
     }
     int status = 1;
@@ -155,7 +193,7 @@ int app_serve(const ph_conf *c)
         .pipeline_batch = (unsigned)c->pipeline_batch,
         .shutdown_timeout_ms = (uint64_t)c->shutdown_timeout_ms,
     };
-    if (http_server_new(&w.http, &w.loop, &lim, lua_host_handle, w.lua)) {
+    if (http_server_new(&w.http, &w.loop, &lim, app__handle, w.lua)) {
         log_msg(LOG_ERROR, "cannot create the HTTP server");
         goto out;
     }
@@ -164,32 +202,29 @@ int app_serve(const ph_conf *c)
     w.flush.data = &w;
     uv_prepare_start(&w.flush, app__flush);
     uv_signal_init(&w.loop, &w.sigterm);
-    uv_signal_init(&w.loop, &w.sigint);
     uv_signal_init(&w.loop, &w.sighup);
-    w.sigterm.data = w.sigint.data = w.sighup.data = &w;
-
-    int port = 0;
-    int rc = http_server_listen(w.http, c->host, (int)c->port, &port);
+    uv_timer_init(&w.loop, &w.beat);
+    uv_timer_start(&w.beat, app__beat, 0, WORKERS_BEAT_MS);
+    uv_unref((uv_handle_t *)&w.beat);
+    w.sigterm.data = w.sighup.data = &w;
+    http_server_set_worker(w.http, w.slot);
+    int rc = http_server_listen_fd(w.http, listen_fd);
     if (rc < 0) {
-        log_msg(LOG_ERROR, "cannot listen on %s:%lld: %s", c->host, (long long)c->port,
-                uv_strerror(rc));
+        log_msg(LOG_ERROR, "cannot listen on the supervisor's socket: %s", uv_strerror(rc));
         lua_host_stop(w.lua);
         http_server_stop(w.http, app__stopped, &w);
         uv_run(&w.loop, UV_RUN_DEFAULT);
         goto out;
     }
     uv_signal_start(&w.sigterm, app__signal, SIGTERM);
-    uv_signal_start(&w.sigint, app__signal, SIGINT);
     uv_signal_start(&w.sighup, app__reload, SIGHUP);
-    app__write_pid(c->pid_file);
-    log_msg(LOG_INFO, "parkhost %s: %zu plugin(s), %zu column(s), database %s", PARKHOST_VERSION,
-            lua_host_nplugins(w.lua), lua_host_nbindings(w.lua), c->db);
-    log_msg(LOG_INFO, "listening on http://%s%s%s:%d", strchr(c->host, ':') ? "[" : "", c->host,
-            strchr(c->host, ':') ? "]" : "", port);
+    log_msg(LOG_INFO, "parkhost %s, worker %u of %u: %zu plugin(s), %zu column(s), database %s",
+            PARKHOST_VERSION, w.slot, nslots, lua_host_nplugins(w.lua), lua_host_nbindings(w.lua),
+            c->db);
     log_flush();
+    workers_link_ready();
     uv_run(&w.loop, UV_RUN_DEFAULT);
     log_msg(LOG_INFO, "stopped");
-    unlink(c->pid_file);
     status = 0;
 out:
     if (w.db) store_on_commit(w.db, NULL, NULL);

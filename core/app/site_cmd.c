@@ -185,8 +185,8 @@ static int site__import_cmd(const ph_conf *c, const char *file, store *s)
             status = rc == PH_EDB ? 1 : 2;
         } else {
             printf("parkhost site import %s: %d unit(s), %d column(s), %d binding(s)\n"
-                   "a running server serves them after `parkhost reload`\n",
-                   file, counts[0], counts[1], counts[2]);
+                   "a running server serves them within site-poll-ms (%lld ms)\n",
+                   file, counts[0], counts[1], counts[2], (long long)c->site_poll_ms);
         }
         lua_host_stop(h);
     }

@@ -116,7 +116,19 @@ typedef struct {
     XX(INT, login_max_failures_address, "login-max-failures-address", "20", 1, 100000,             \
        "failed logins from one address within the window before its logins wait")                  \
     XX(STR, pid_file, "pid-file", "var/parkhost.pid", 0, 0,                                        \
-       "where serve writes its process id (for parkhost reload)")                                  \
+       "where serve writes its supervisor's process id (for parkhost reload)")                     \
+    XX(INT, workers, "workers", "0", 0, 64,                                                        \
+       "worker processes serving the site, each on its own core; 0: one per core")                 \
+    XX(STR, control_socket, "control-socket", "", 0, 0,                                            \
+       "the supervisor's local socket, where parkhost status asks how the workers are; empty: "    \
+       "the pid file's path with .sock for .pid")                                                  \
+    XX(INT, worker_backoff_max_ms, "worker-backoff-max-ms", "30000", 100, 3600000,                 \
+       "a worker that keeps dying is started again after a wait that doubles up to this")          \
+    XX(INT, worker_hang_ms, "worker-hang-ms", "30000", 1000, 3600000,                              \
+       "a worker whose loop has not turned for this long is killed and replaced")                  \
+    XX(INT, site_poll_ms, "site-poll-ms", "1000", 10, 3600000,                                     \
+       "how often each worker looks for a change of the columns or bindings that no signal told "  \
+       "it of (one made by a command such as parkhost site import)")                               \
     XX(STR, db, "db", "var/parkhost.db", 0, 0, "SQLite database file (created if missing)")        \
     XX(INT, group_commit, "group-commit", "1", 0, 1,                                               \
        "1: one fsync for all the commits of a loop turn, before any answer leaves; 0: one fsync "  \

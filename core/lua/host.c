@@ -5,6 +5,7 @@
 #include "park/park.h"
 #include "site/site.h"
 #include "store/store.h"
+#include "workers/workers.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -671,9 +672,22 @@ static int host__bind(host_gen *g, const char *column, host_plugin *p)
  * the console to /admin. A binding that cannot be served (its plugin is not
  * loaded, its config no longer fits the plugin's schema) is logged and
  * left out: its column answers 404 until it is fixed. */
+/* park_site_version's version (sql/009), or the last one read when it
+ * cannot be read. */
+static int64_t host__db_site_version(lua_host *h)
+{
+    if (!h->db) return 0;
+    sqlite3_stmt *st = store_prepare(h->db, "SELECT version FROM park_site_version");
+    int64_t v = h->db_site;
+    if (st && sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
 static int host__load_bindings(lua_host *h, host_gen *g)
 {
     host__cols x = {g, 0, false};
+    h->db_site = host__db_site_version(h); /* before the read: a change after it shows again */
     if (h->db && site_each_column(h->db, host__on_column, &x)) {
         log_msg(LOG_ERROR, "the site's columns cannot be read: %s",
                 sqlite3_errmsg(store_db(h->db)));
@@ -777,6 +791,17 @@ static int host__gen_build(lua_host *h, const host_gen *prev, host_gen **out)
     return 0;
 }
 
+/* Every site-poll-ms: a change of the site model that no signal told this
+ * worker of (a command's, or a lost signal) is served now. */
+static void host__on_site_poll(uv_timer_t *t)
+{
+    lua_host *h = t->data;
+    int64_t v = host__db_site_version(h);
+    if (v == h->db_site) return;
+    log_msg(LOG_INFO, "site: the columns or bindings changed in the database; serving them");
+    lua_host_rebind(h);
+}
+
 int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct store *db)
 {
     lua_host *h = calloc(1, sizeof *h);
@@ -787,6 +812,7 @@ int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct st
         store_set_namespace_limits(db, (int)conf->plugin_db_value_bytes,
                                    (int)conf->plugin_sql_bytes);
     h->conf = conf;
+    h->site_seen = workers_site_version();
     int rc = host__gen_build(h, NULL, &h->gen);
     if (rc) {
         free(h);
@@ -795,6 +821,11 @@ int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct st
     uv_timer_init(loop, &h->grace_timer);
     h->grace_timer.data = h;
     h->grace_open = true;
+    uv_timer_init(loop, &h->site_timer);
+    h->site_timer.data = h;
+    uv_timer_start(&h->site_timer, host__on_site_poll, (uint64_t)conf->site_poll_ms,
+                   (uint64_t)conf->site_poll_ms);
+    uv_unref((uv_handle_t *)&h->site_timer);
     lua__csrf_init(h);
     lua__jobs_init(h);
     lua__watch_start(conf);
@@ -1543,6 +1574,7 @@ static void host__maintenance(http_request *q, uint64_t seconds)
 void lua_host_handle(void *host, http_request *q)
 {
     lua_host *h = host;
+    if (workers_site_version() != h->site_seen) lua_host_site_check(h);
     if (q->path[1] == 's' && lua__static_serve(h, q)) return;
     host_gen *g = h->gen;
     /* A path with a trailing slash looks for its column without it. */
@@ -1673,6 +1705,7 @@ static void host__on_grace(uv_timer_t *t)
 int lua_host_reload(lua_host *h)
 {
     log_msg(LOG_INFO, "reloading plugins and bindings");
+    uint64_t seen = workers_site_version();
     host_gen *g = NULL;
     if (host__gen_build(h, h->gen, &g)) {
         log_msg(LOG_ERROR, "reload failed: the site keeps serving what it served before");
@@ -1680,6 +1713,7 @@ int lua_host_reload(lua_host *h)
     }
     host_gen *old = h->gen;
     h->gen = g;
+    h->site_seen = seen;
     host__gen_unref(old);
     log_msg(LOG_INFO, "reloaded: %zu plugin(s), %zu column(s)", g->nplugins, g->nbindings);
     if (h->streams && h->grace_open)
@@ -1712,6 +1746,28 @@ int lua_host_rebind(lua_host *h)
     return 0;
 }
 
+int lua_host_site_changed(lua_host *h)
+{
+    uint64_t seen = workers_site_version();
+    int rc = lua_host_rebind(h);
+    h->site_seen = workers_site_changed(seen);
+    return rc;
+}
+
+void lua_host_site_check(lua_host *h)
+{
+    uint64_t v = workers_site_version();
+    if (v == h->site_seen) return;
+    h->site_seen = v; /* before the read: a change committed after it shows again */
+    lua_host_rebind(h);
+}
+
+void lua_host_notify(lua_host *h, const char *plugin, const char *key)
+{
+    host_plugin *p = lua__plugin_find(h, plugin);
+    if (p) park_notify_local(p, key);
+}
+
 void lua_host_stop(lua_host *h)
 {
     lua__jobs_stop(h);
@@ -1722,6 +1778,7 @@ void lua_host_stop(lua_host *h)
     }
     if (h->grace_open) {
         uv_close((uv_handle_t *)&h->grace_timer, NULL);
+        uv_close((uv_handle_t *)&h->site_timer, NULL);
         h->grace_open = false;
     }
 }

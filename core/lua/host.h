@@ -52,6 +52,12 @@ void lua_host_handle(void *host, http_request *req);
  * conf->reload_grace_ms are ended (server-sent events are told to come back
  * soon). Returns 0, or an error when nothing could be reloaded. */
 int lua_host_reload(lua_host *h);
+/* Another worker changed the site model (workers/): rebind if this worker
+ * has not yet. lua_host_handle checks it before every request too. */
+void lua_host_site_check(lua_host *h);
+/* Another worker's park.notify(key) in `plugin`: wake this worker's
+ * waiters of that key. */
+void lua_host_notify(lua_host *h, const char *plugin, const char *key);
 /* Check the config at idx of `from` against the schema of the live plugin
  * `plugin`: 0, PH_ENOTFOUND (no such plugin is loaded) or PH_EINVAL, with
  * the reason (naming the field) in why. With `json`, *json gets the

@@ -112,6 +112,15 @@ struct lua_host {
     size_t jobs_running;
     char owner[160];
     unsigned char csrf_secret[32]; /* signs CSRF tokens (park_secrets 'csrf') */
+    /* The site model's version (workers_site_version) this worker's
+     * generation was built from: another worker's change shows as a
+     * difference, seen before the next request. */
+    uint64_t site_seen;
+    /* park_site_version as the generation's bindings were read, and the
+     * timer that looks at it (the fallback for a lost signal, and how a
+     * command's change reaches the running site). */
+    int64_t db_site;
+    uv_timer_t site_timer;
 };
 
 /* sandbox.c (also lua_plugin_of, lua_bill_check, lua_mem_check,

@@ -190,6 +190,9 @@ const host_gen *lua_host_gen(const lua_host *h);
  * the same plugins and the columns and bindings read again. Streams go on.
  * Returns 0, or an error (logged) after which the site serves as before. */
 int lua_host_rebind(lua_host *h);
+/* This worker changed the site model (the console): rebind now, and tell
+ * every other worker to, before its next request (workers/). */
+int lua_host_site_changed(lua_host *h);
 /* Run due jobs on the loop's next turn (after park.sched put one). */
 void lua_jobs_kick(lua_host *h);
 uint64_t lua_gen_id(const host_gen *g);

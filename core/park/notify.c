@@ -3,13 +3,16 @@
  * A request waits on a key until another request (or job) of the same plugin
  * notifies it, or its time runs out: a live page's watchers wake when there
  * is news instead of polling. A notification wakes the waiters on the next
- * turn of the loop, never inside the notifier's own code.
+ * turn of the loop, never inside the notifier's own code, and goes to every
+ * other worker through the supervisor (workers/), whose waiters of the key
+ * wake as soon as it arrives.
  *
  * The waiters of a plugin are a list through host_req (wait_key, notified,
  * next_waiter, prev_waiter) whose head the runtime keeps in the plugin
  * (lua_plugin_waiters); a request leaves it when woken, or by park__unwait
  * from park_req_close when it ends while it waits. */
 #include "park/park.h"
+#include "workers/workers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,18 +64,27 @@ static int l_park_wait(lua_State *L)
     return lua_yield(L, 0);
 }
 
-/* park.notify(key) -> how many waiters it wakes (on the loop's next turn) */
-static int l_park_notify(lua_State *L)
+int park_notify_local(host_plugin *p, const char *key)
 {
-    const char *key = luaL_checkstring(L, 1);
-    lua_Integer n = 0;
-    for (host_req *r = *lua_plugin_waiters(lua_plugin_of(L)); r; r = r->next_waiter) {
+    int n = 0;
+    for (host_req *r = *lua_plugin_waiters(p); r; r = r->next_waiter) {
         if (r->notified || strcmp(r->wait_key, key) != 0) continue;
         r->notified = true;
         lua_req_sleep(r, notify__on_wait, 0); /* the next turn */
         n++;
     }
-    lua_pushinteger(L, n);
+    return n;
+}
+
+/* park.notify(key) -> how many waiters of this worker it wakes (on the
+ * loop's next turn); those of the other workers wake too. */
+static int l_park_notify(lua_State *L)
+{
+    size_t kl;
+    const char *key = luaL_checklstring(L, 1, &kl);
+    host_plugin *p = lua_plugin_of(L);
+    lua_pushinteger(L, park_notify_local(p, key));
+    if (kl >= 1 && kl <= 128) workers_notify(lua_plugin_name(p), key); /* a waiter's key is */
     return 1;
 }
 

@@ -89,6 +89,10 @@ host_req *park__check(lua_State *L, int idx, const char *mt);
 void park__answered(host_req *r);
 /* Take r off park.wait's list, if it waits there (notify.c). */
 void park__unwait(host_req *r);
+/* Wake p's waiters of `key` in this worker, on the loop's next turn; how
+ * many (notify.c). park.notify calls it, and the runtime for another
+ * worker's park.notify. */
+int park_notify_local(host_plugin *p, const char *key);
 /* Add the Set-Cookie header of c to r (form_set_cookie's checks; raises on
  * a bad cookie or once a stream has started). response.c. */
 void park__set_cookie(lua_State *L, host_req *r, const form_cookie *c);

@@ -5,7 +5,7 @@
  * Only the built-in admin console (lua_plugin_core(p)) may change it; each change is
  * checked here against the logged-in user's roles through site_can (the
  * one table of permissions, core/site), then made with its audit entry,
- * then served at once (lua_host_rebind). Passwords are hashed on the libuv
+ * then served at once, by every worker (lua_host_site_changed). Passwords are hashed on the libuv
  * thread pool, as logins are checked (session.c). */
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -107,7 +107,7 @@ static bool site__allowed(lua_State *L, const char *fn, const char *action, cons
 
 static int site__served(lua_State *L)
 {
-    lua_host_rebind(site__host(L));
+    lua_host_site_changed(site__host(L));
     lua_pushboolean(L, 1);
     return 1;
 }

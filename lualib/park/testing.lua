@@ -65,7 +65,8 @@ end
 -- import` reads) or the path of a site file, imported before the start;
 -- opts.bindings: a shorthand, a list of { column =, plugin =, config = }
 -- (columns of the center); opts.args: extra flags ({ "--max-body-bytes",
--- "100" }). Waits until it listens.
+-- "100" }); opts.workers: how many workers serve (1 unless given, so that
+-- a spec sees one process's state). Waits until every worker listens.
 function testing.start_site(opts)
   opts = opts or {}
   local bin = opts.bin or os.getenv("PARKHOST_BIN_UNDER_TEST") or PARKHOST_BIN
@@ -90,7 +91,8 @@ function testing.start_site(opts)
   local cmd = { sh_quote(bin), "serve", "--host", "127.0.0.1", "--port", "0",
                 "--db", sh_quote(dir .. "/site.db"),
                 "--pid-file", sh_quote(dir .. "/parkhost.pid"),
-                "--upload-dir", sh_quote(dir .. "/uploads"), table.concat(plugins, " ") }
+                "--upload-dir", sh_quote(dir .. "/uploads"), table.concat(plugins, " "),
+                "--workers", tostring(math.tointeger(opts.workers or 1)) }
   for _, a in ipairs(opts.args or {}) do cmd[#cmd + 1] = sh_quote(a) end
   local site = setmetatable({ dir = dir, log_path = log, cmd = table.concat(cmd, " "),
                               db_path = dir .. "/site.db", bin = bin,
@@ -151,7 +153,22 @@ function Site:command(...)
   return out, ok == true
 end
 
---- Kill the server with SIGKILL, as a crash would, keeping its database.
+--- The pids of the server's workers (the supervisor's children), sorted.
+function Site:worker_pids()
+  local pids = {}
+  local tasks = io.popen("ls /proc/" .. self.pid .. "/task 2>/dev/null")
+  for tid in tasks:lines() do
+    local f = io.open("/proc/" .. self.pid .. "/task/" .. tid .. "/children")
+    for child in (f and f:read("a") or ""):gmatch("%d+") do pids[#pids + 1] = tonumber(child) end
+    if f then f:close() end
+  end
+  tasks:close()
+  table.sort(pids)
+  return pids
+end
+
+--- Kill the server with SIGKILL, as a crash would, keeping its database
+-- (its workers die with their supervisor).
 function Site:kill()
   os.execute("kill -KILL " .. self.pid)
   self.proc:close()
@@ -256,13 +273,8 @@ local function request_text(method, path, headers, body, keep_alive)
   return table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")
 end
 
---- One HTTP/1.1 request on a new connection; returns { status, headers, body }
--- with header names lowercased (repeated headers joined with ", ";
--- raw_headers keeps them apart). `headers` and `body` are optional.
-function Site:request(method, path, headers, body)
-  local c = connect(self.port)
-  assert(c:send(request_text(method, path, headers, body)))
-  local res = assert(read_head(c))
+-- The body of the response whose head is `res`, read from c.
+local function read_body(c, method, res)
   local bodiless = method == "HEAD" or res.status == 204 or res.status == 304
   if bodiless then
     res.body = ""
@@ -277,17 +289,51 @@ function Site:request(method, path, headers, body)
     local len = tonumber(res.headers["content-length"])
     res.body = len and len > 0 and assert(c:receive(len)) or ""
   end
+  return res
+end
+
+--- The worker (0, 1, ...) that answered `res`: the first two hex digits of
+-- its X-Request-Id.
+function testing.worker_of(res)
+  local rid = res.headers and res.headers["x-request-id"] or ""
+  return tonumber(rid:sub(1, 2), 16)
+end
+
+--- One HTTP/1.1 request on a new connection; returns { status, headers, body }
+-- with header names lowercased (repeated headers joined with ", ";
+-- raw_headers keeps them apart). `headers` and `body` are optional.
+function Site:request(method, path, headers, body)
+  local c = connect(self.port)
+  assert(c:send(request_text(method, path, headers, body)))
+  local res = read_body(c, method, assert(read_head(c)))
   c:close()
   return res
 end
 
+--- A keep-alive connection (a luasocket TCP object) served by worker `n`:
+-- the kernel spreads new connections over the workers, so connections are
+-- opened until one reaches it. Raises after 500 tries.
+function Site:connect_worker(n)
+  for _ = 1, 500 do
+    local c = connect(self.port)
+    assert(c:send(request_text("HEAD", "/", nil, nil, true)))
+    local res = read_head(c)
+    if res and testing.worker_of(res) == n then return c end
+    c:close()
+  end
+  error("no connection reached worker " .. tostring(n))
+end
+
 --- Start a request and read only its head, for responses that stream:
--- returns a stream with .status, .headers, :read() (the next chunk of the
--- body, "" at its end, nil and an error on a timeout or a close) and :close().
-function Site:stream(path, headers)
-  local c = connect(self.port)
+-- returns a stream with .status, .headers, .worker (which worker serves
+-- it), :read() (the next chunk of the body, "" at its end, nil and an error
+-- on a timeout or a close) and :close(). `worker` (optional): the worker
+-- that must serve it.
+function Site:stream(path, headers, worker)
+  local c = worker and self:connect_worker(worker) or connect(self.port)
   assert(c:send(request_text("GET", path, headers)))
   local res = assert(read_head(c))
+  res.worker = testing.worker_of(res)
   local chunked = (res.headers["transfer-encoding"] or ""):lower() == "chunked"
   function res.read(_, timeout)
     c:settimeout(timeout or 10)
@@ -331,9 +377,32 @@ end
 local Browser = {}
 Browser.__index = Browser
 
---- A new browser for this site, without cookies.
-function Site:browser()
-  return setmetatable({ site = self, jar = {} }, Browser)
+--- A new browser for this site, without cookies. `opts.worker`
+-- (optional): every request goes to that worker, over one keep-alive
+-- connection (opened again, to the same worker, when the server closes it).
+function Site:browser(opts)
+  return setmetatable({ site = self, jar = {}, worker = opts and opts.worker }, Browser)
+end
+
+-- One request over the browser's connection to its worker.
+function Browser:pinned(method, path, headers, body)
+  for _ = 1, 2 do
+    self.conn = self.conn or self.site:connect_worker(self.worker)
+    local c = self.conn
+    local ok = c:send(request_text(method, path, headers, body, true))
+    local res = ok and read_head(c)
+    if res then
+      read_body(c, method, res)
+      if (res.headers.connection or ""):lower() == "close" then
+        c:close()
+        self.conn = nil
+      end
+      return res
+    end
+    c:close() -- closed while idle: once more on a new connection
+    self.conn = nil
+  end
+  error("worker " .. self.worker .. " did not answer " .. method .. " " .. path)
 end
 
 function Browser:cookie()
@@ -348,8 +417,13 @@ end
 --- One request with the browser's cookies; remembers the cookies it sets and
 -- the `_csrf` token of the page it returns.
 function Browser:request(method, path, content_type, body)
-  local res = self.site:request(method, path, { Cookie = self:cookie(),
-                                                ["Content-Type"] = content_type }, body)
+  local headers = { Cookie = self:cookie(), ["Content-Type"] = content_type }
+  local res
+  if self.worker then
+    res = self:pinned(method, path, headers, body)
+  else
+    res = self.site:request(method, path, headers, body)
+  end
   for _, h in ipairs(res.raw_headers) do
     if h[1]:lower() == "set-cookie" then
       local name, value = h[2]:match("^([^=]+)=([^;]*)")

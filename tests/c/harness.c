@@ -473,6 +473,8 @@ void server_start_argv(server_t *s, int flags, const char *const *extra)
     argv[n++] = s->pid_path;
     argv[n++] = "--upload-dir";
     argv[n++] = s->upload_path;
+    argv[n++] = "--workers"; /* one process's state per test; flags in `extra` override */
+    argv[n++] = "1";
     for (int i = 0; extra && extra[i] && n < 94; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;

@@ -399,7 +399,9 @@ end
 function suite.run(entry, method, path, headers, body)
   local site = suite.site
   local r = H.run(site, entry, method, path, headers, body)
-  if not H.alive(site.pid) then
+  -- A worker that died is replaced at once by its supervisor: the process
+  -- tree tells.
+  if not H.alive(site.pid) or table.concat(H.tree(site.pid), " ") ~= suite.tree then
     r.problems[#r.problems + 1] = "the server died"
     suite.replace(entry.name, "the server died")
   elseif not r.after_ms and not H.probe(site.port, 3) then

@@ -159,7 +159,8 @@ describe("the plugin sandbox", function()
 end)
 
 describe("a crash of the worker", function()
-  it("is logged with the plugin and request that were running, and a backtrace", function()
+  it("is logged with the plugin and request that were running and a backtrace, and the "
+    .. "worker replaced", function()
     local site = testing.start_site({
       plugins = { "plugins", "tests/fixtures/hostile" },
       site = "tests/fixtures/hostile_site.lua",
@@ -172,12 +173,15 @@ describe("a crash of the worker", function()
     assert(c:connect("127.0.0.1", site.port))
     assert(c:send("GET /h/loop HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
     socket.sleep(0.3) -- the loop runs now (its budget and hold are out of reach)
-    os.execute("kill -SEGV " .. site.pid)
-    local code = site:halt()
+    local worker = site:worker_pids()[1]
+    os.execute("kill -SEGV " .. worker)
+    local log = site:wait_log("worker 0 %(pid " .. worker .. "%) died of signal 11")
     c:close()
-    assert.are_not.equal(0, code)
-    local log = site:log()
     assert.matches("ERROR fatal signal 11 %([^)]*%) while plugin loop rid=%x+; backtrace:", log)
     assert.matches("parkhost", log:match("backtrace:\n(.*)$") or "")
+    -- A new worker serves the site.
+    testing.eventually(function() return site:request("GET", "/hello").status == 200 end, 5,
+      "a new worker")
+    assert.are.equal(0, site:stop())
   end)
 end)
