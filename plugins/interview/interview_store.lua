@@ -145,10 +145,11 @@ end
 
 -- The events after `after` from this worker's ring, when it holds all of
 -- them (consecutive ids from after + 1: none posted elsewhere between);
--- nil when the database must be asked.
+-- nil when the database must be asked (the ring has nothing newer: the
+-- post that woke the watcher was made on another worker).
 function store.recent(id, after)
   local ring = rings[id]
-  if not ring or #ring == 0 or ring[#ring].id <= after then return ring and {} or nil end
+  if not ring or #ring == 0 or ring[#ring].id <= after then return nil end
   local out, want = {}, after + 1
   for _, e in ipairs(ring) do
     if e.id > after then
@@ -159,6 +160,25 @@ function store.recent(id, after)
   end
   if #out == 0 or out[1].id ~= after + 1 then return nil end
   return out
+end
+
+-- The events after `after`: from the ring, else from the database, whose
+-- answer then joins the ring, so that the worker's other watchers woken by
+-- the same post on another worker find it there.
+function store.since(id, after)
+  local out = store.recent(id, after)
+  if out then return out end
+  local batch = store.events(id, after)
+  local ring = rings[id] or {}
+  for _, e in ipairs(batch) do
+    if #ring == 0 or e.id > ring[#ring].id then
+      e.data = event_json(e)
+      ring[#ring + 1] = e
+    end
+  end
+  while #ring > RING do table.remove(ring, 1) end
+  rings[id] = ring
+  return batch
 end
 
 -- Moderation: approve (the question shows), reject (with a reason residents

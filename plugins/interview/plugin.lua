@@ -134,17 +134,17 @@ end
 
 -- Server-sent events: every public event since Last-Event-ID, then, while
 -- the interview is live, each new one as it is posted. A watcher waits
--- (park.wait) until a post on this worker notifies it, and looks at the
--- database every 3 s anyway (what another worker posted); the host stops it
+-- (park.wait) until a post on any worker notifies it, and looks at the
+-- database every 3 s anyway (a notification can be lost); the host stops it
 -- when the client leaves.
 local function events(req, res)
   local it = interview_of(req)
   if not it then return not_found(req) end
   local last = math.tointeger(tonumber(req:header("last-event-id") or req.query.after or "")) or 0
   res:sse()
-  -- From this worker's ring when woken by a post here, else the database.
+  -- From this worker's ring when woken by a post, else the database.
   local function send_new(woken)
-    local batch = woken and store.recent(it.id, last) or store.events(it.id, last)
+    local batch = woken and store.since(it.id, last) or store.events(it.id, last)
     for _, e in ipairs(batch) do
       if not res:event({ id = e.id, event = e.kind, data = e.data or store.event_json(e) }) then
         return false
