@@ -8,9 +8,10 @@ PARKHOST_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PARKHOST_BUILD=${PARKHOST_BUILD:-$PARKHOST_ROOT/build}
 
 # Libraries (libsodium: Argon2id password hashes), llhttp's sources, and the Lua tools (busted, luacheck) and
-# modules (luasocket for the specs' HTTP client, cjson) the project uses.
+# modules (luasocket for the specs' HTTP client, cjson) the project uses; wrk
+# loads the server in the specs of several workers.
 PARKHOST_PACKAGES=(pkg-config liblua5.4-dev libuv1-dev libsqlite3-dev libsodium-dev node-llhttp
-                   lua5.4 lua-busted lua-socket lua-cjson lua-expat lua-check clang-format)
+                   lua5.4 lua-busted lua-socket lua-cjson lua-expat lua-check clang-format wrk)
 
 parkhost_install_deps() {
     local missing=() p
