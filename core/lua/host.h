@@ -5,7 +5,8 @@
  *           lua_State each, and the bindings of columns to them),
  *           lua_host_handle() as the worker's HTTP handler, lua_host_reload().
  * Owns:     the plugins' lua_States, routes, bindings and requests in flight.
- * Uses:     Lua 5.4, libuv (timers), http, conf, log, and park/ (the `park`
+ * Uses:     Lua 5.4, libuv (timers), http, conf, log, workers (the site
+ *           model's version other workers bump), and park/ (the `park`
  *           API bindings, which see this runtime through lua/runtime.h).
  *           This module is the only one that embeds plugins (app/ runs
  *           trusted Lua of its own).

@@ -10,7 +10,8 @@
  *           park.wait (both kept in slots of the plugin: lua_plugin_stmts,
  *           lua_plugin_waiters).
  * Uses:     the runtime through lua/runtime.h only (never lua/internal.h);
- *           auth, audit, calendar, form, log, sched, site, store.
+ *           auth, audit, calendar, form, log, sched, site, store, workers
+ *           (park.notify reaches the other workers).
  *
  * Adding an area: a file core/park/<area>.c defining park_open_<area>, and
  * one line in PARK_AREAS below. park_open (park.c) calls every area's open
