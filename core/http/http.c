@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <llhttp.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,9 @@ struct http_server {
     llhttp_settings_t settings;
     http_conn *conns;
     unsigned nconns;
-    unsigned open_handles; /* listener, sweep, stop_timer still open */
+    _Atomic uint64_t *conns_mine;   /* where nconns is published, or NULL */
+    uint64_t (*conns_others)(void); /* connections open in the site's other workers */
+    unsigned open_handles;          /* listener, sweep, stop_timer still open */
     bool listening, stopping, timers_closing;
     bool holding;         /* output waits for http_server_release */
     http_conn *held_head; /* connections with output waiting */
@@ -959,6 +962,7 @@ static void on_conn_closed(uv_handle_t *h)
         s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
+    if (s->conns_mine) atomic_store_explicit(s->conns_mine, s->nconns, memory_order_relaxed);
     if (c->state == CONN_HANDLING) {
         c->gone = true;                                   /* freed by the answer */
         if (c->on_gone) c->on_gone(c->watch_ud, &c->req); /* may free c */
@@ -1008,6 +1012,7 @@ static void on_connection(uv_stream_t *ls, int status)
     if (s->conns) s->conns->prev = c;
     s->conns = c;
     s->nconns++;
+    if (s->conns_mine) atomic_store_explicit(s->conns_mine, s->nconns, memory_order_relaxed);
     if (uv_accept(ls, (uv_stream_t *)&c->tcp) < 0) {
         conn__close(c);
         return;
@@ -1018,7 +1023,8 @@ static void on_connection(uv_stream_t *ls, int status)
     c->keep_alive = true;
     c->state = CONN_IDLE;
     c->deadline = uv_now(s->loop) + s->lim.header_timeout_ms;
-    if (s->nconns > s->lim.max_connections || s->stopping) {
+    uint64_t open = s->nconns + (s->conns_others ? s->conns_others() : 0);
+    if (open > s->lim.max_connections || s->stopping) {
         /* Over the limit: a 503 and close, the client is told why. */
         c->req.conn = c;
         http__new_id(s, c->req.id);
@@ -1026,8 +1032,8 @@ static void on_connection(uv_stream_t *ls, int status)
         c->state = CONN_HANDLING;
         c->in_feed = true;
         c->close_after = true;
-        log_msg(LOG_WARN, "refused connection: %u open, max-connections is %u rid=%s",
-                s->nconns - 1, s->lim.max_connections, c->req.id);
+        log_msg(LOG_WARN, "refused connection: %llu open, max-connections is %u rid=%s",
+                (unsigned long long)open - 1, s->lim.max_connections, c->req.id);
         http_respond_error(&c->req, 503, NULL, 0);
         c->in_feed = false;
         conn__flush(c);
@@ -1136,6 +1142,12 @@ int http_server_new(http_server **out, uv_loop_t *loop, const http_limits *lim,
     uv_timer_start(&s->sweep, on_sweep, tick, tick);
     *out = s;
     return 0;
+}
+
+void http_server_share_connections(http_server *s, _Atomic uint64_t *mine, uint64_t (*others)(void))
+{
+    s->conns_mine = mine;
+    s->conns_others = others;
 }
 
 void http_server_set_worker(http_server *s, unsigned worker)

@@ -23,6 +23,7 @@
 #ifndef PH_HTTP_H
 #define PH_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,7 +46,7 @@ typedef struct {
     uint64_t body_timeout_ms;      /* 408 if the body stalls longer */
     uint64_t keepalive_timeout_ms; /* idle connections closed after this */
     uint64_t send_timeout_ms;      /* a response not taken by the client in this long: close */
-    unsigned max_connections;      /* 503 and close past this */
+    unsigned max_connections;      /* 503 and close past this (see http_server_share_connections) */
     unsigned pipeline_batch;       /* requests per read before yielding to the loop */
     uint64_t shutdown_timeout_ms;  /* grace for in-flight requests on stop */
 } http_limits;
@@ -81,6 +82,11 @@ int http_server_listen(http_server *s, const char *host, int port, int *bound_po
  * its supervisor). The server owns it from now on. Returns 0 or a libuv
  * error code. */
 int http_server_listen_fd(http_server *s, int fd);
+/* max-connections for the whole site: this server publishes its count of
+ * open connections in *mine and counts others() more (those of the site's
+ * other workers) before it takes one past the limit. */
+void http_server_share_connections(http_server *s, _Atomic uint64_t *mine,
+                                   uint64_t (*others)(void));
 /* Request ids of this server begin with `worker` (0-255) as two hex digits,
  * so that a log line or an X-Request-Id names the worker that answered. */
 void http_server_set_worker(http_server *s, unsigned worker);

@@ -130,6 +130,16 @@ void workers_notify(const char *plugin, const char *key)
     if (n > 0 && (size_t)n < sizeof msg) link__send(msg, (size_t)n + 1);
 }
 
+uint64_t workers_connections_elsewhere(void)
+{
+    uint64_t n = 0;
+    if (!workers__page) return 0;
+    for (unsigned i = 0; i < WORKERS_MAX; i++)
+        if (&workers__page->slot[i] != workers__slot)
+            n += atomic_load_explicit(&workers__page->slot[i].conns, memory_order_relaxed);
+    return n;
+}
+
 uint64_t workers_site_changed(uint64_t seen)
 {
     if (!workers__page) return seen;

@@ -277,6 +277,7 @@ static void sup__on_exit(uv_process_t *p, int64_t exit_status, int term_signal)
     }
     atomic_store(&s->page->slot[sl->index].requests, 0);
     atomic_store(&s->page->slot[sl->index].beat, 0);
+    atomic_store(&s->page->slot[sl->index].conns, 0); /* they died with it */
     if (s->reloading == (int)sl->index) sup__reload_next(s);
     char why[160];
     sup__death(exit_status, term_signal, why, sizeof why);
@@ -502,22 +503,24 @@ static void sup__on_control(uv_stream_t *server, int status)
     ph_buf b = {0};
     char line[256];
     uint64_t now = uv_now(&s->loop);
-    int n = snprintf(line, sizeof line,
-                     "supervisor pid %ld, up %llu s, port %d, %u worker(s), %llu signal(s) "
-                     "relayed%s\n%-6s %-8s %-9s %10s %12s %9s %8s\n",
-                     (long)getpid(), (unsigned long long)((now - s->started_ms) / 1000), s->port,
-                     s->n, (unsigned long long)s->relayed, s->stopping ? ", stopping" : "",
-                     "worker", "pid", "state", "uptime_s", "requests", "rss_mib", "restarts");
+    int n =
+        snprintf(line, sizeof line,
+                 "supervisor pid %ld, up %llu s, port %d, %u worker(s), %llu signal(s) "
+                 "relayed%s\n%-6s %-8s %-9s %10s %12s %7s %9s %8s\n",
+                 (long)getpid(), (unsigned long long)((now - s->started_ms) / 1000), s->port, s->n,
+                 (unsigned long long)s->relayed, s->stopping ? ", stopping" : "", "worker", "pid",
+                 "state", "uptime_s", "requests", "conns", "rss_mib", "restarts");
     ph_buf_append(&b, line, (size_t)n);
     static const char *const states[] = {"down", "starting", "ready", "stopping"};
     for (unsigned i = 0; i < s->n; i++) {
         sup_slot *sl = &s->slot[i];
         bool up = sl->state != SLOT_IDLE;
         long rss = up ? sup__rss_kib(sl->proc.pid) : -1;
-        n = snprintf(line, sizeof line, "%-6u %-8d %-9s %10llu %12llu %9.1f %8u\n", i,
+        n = snprintf(line, sizeof line, "%-6u %-8d %-9s %10llu %12llu %7llu %9.1f %8u\n", i,
                      up ? sl->proc.pid : 0, states[sl->state],
                      up ? (unsigned long long)((now - sl->started_ms) / 1000) : 0ULL,
                      (unsigned long long)atomic_load(&s->page->slot[i].requests),
+                     (unsigned long long)atomic_load(&s->page->slot[i].conns),
                      rss < 0 ? 0.0 : (double)rss / 1024.0, sl->restarts);
         ph_buf_append(&b, line, (size_t)n);
     }

@@ -64,7 +64,8 @@ int workers_status(const ph_conf *conf);
 
 typedef struct {
     _Alignas(64) _Atomic uint64_t requests;
-    _Atomic uint64_t beat; /* the worker's loop time (ms, monotonic) at its last beat */
+    _Atomic uint64_t beat;  /* the worker's loop time (ms, monotonic) at its last beat */
+    _Atomic uint64_t conns; /* its open connections (max-connections is the site's) */
 } workers_slot;
 
 typedef struct {
@@ -115,6 +116,9 @@ static inline void workers_beat(uint64_t now_ms)
 {
     if (workers__slot) atomic_store_explicit(&workers__slot->beat, now_ms, memory_order_relaxed);
 }
+
+/* Connections open in the other workers (for http_server_share_connections). */
+uint64_t workers_connections_elsewhere(void);
 
 /* One more request answered by this worker (for parkhost status). */
 static inline void workers_count_request(void)

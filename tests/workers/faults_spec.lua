@@ -166,4 +166,27 @@ describe("several workers under load", function()
     hung:connect_worker(1):close() -- a new worker 1 serves
     assert.are.equal(200, hung:request("GET", "/hello").status)
   end)
+
+  it("refuse a connection past max-connections counted over every worker", function()
+    local capped = testing.start_site({ site = SITE, workers = 2,
+                                        args = { "--max-connections", "4" } })
+    finally(function() capped:stop() end)
+    -- Four open connections, one at least on each worker: two under the
+    -- cap of either worker alone, four for the site.
+    local open = { capped:connect_worker(0), capped:connect_worker(1) }
+    for _ = 1, 2 do
+      local c = assert(socket.tcp())
+      c:settimeout(5)
+      assert(c:connect("127.0.0.1", capped.port))
+      assert(c:send("HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n"))
+      assert.matches(" 200 ", c:receive("*l"))
+      open[#open + 1] = c
+    end
+    assert.are.equal(503, capped:request("GET", "/hello").status)
+    open[1]:close()
+    testing.eventually(function() return capped:request("GET", "/hello").status == 200 end, 2,
+      "a connection taken again once one closed")
+    for i = 2, #open do open[i]:close() end
+    assert.matches("refused connection: 4 open, max%-connections is 4", capped:log())
+  end)
 end)

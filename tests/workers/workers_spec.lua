@@ -55,7 +55,7 @@ for _, n in ipairs({ 2, 4 }) do
       local out, ok = site:command("status", "--pid-file", site.dir .. "/parkhost.pid")
       assert.is_true(ok, out)
       for i = 0, n - 1 do
-        assert.matches("\n" .. i .. "%s+%d+%s+ready%s+%d+%s+%d+%s+[%d.]+%s+0\n", out)
+        assert.matches("\n" .. i .. "%s+%d+%s+ready%s+%d+%s+%d+%s+%d+%s+[%d.]+%s+0\n", out)
       end
     end)
 
