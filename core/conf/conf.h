@@ -148,7 +148,7 @@ typedef struct {
     XX(INT, keepalive_timeout_ms, "keepalive-timeout-ms", "5000", 10, 3600000,                     \
        "idle keep-alive connections are closed after this")                                        \
     XX(INT, max_connections, "max-connections", "1024", 1, 1000000,                                \
-       "open connections past this get 503 and are closed")                                        \
+       "open connections, counted over every worker, past which a new one gets 503 and is closed") \
     XX(INT, pipeline_batch, "pipeline-batch", "32", 1, 4096,                                       \
        "pipelined requests handled per read before the loop is given back")                        \
     XX(INT, shutdown_timeout_ms, "shutdown-timeout-ms", "10000", 0, 3600000,                       \
