@@ -45,6 +45,24 @@ local function serialize(v, indent)
 end
 
 local Site = {}
+
+-- Sites still running, killed when busted exits: a spec that fails before
+-- it stops its site must not leave the run waiting for the server (the
+-- Lua state's closing waits for every process it started).
+local running = {}
+local busted_ok, busted = pcall(require, "busted")
+if busted_ok and type(busted) == "table" and busted.subscribe then
+  busted.subscribe({ "exit" }, function()
+    for site in pairs(running) do
+      if site.proc then
+        os.execute("kill -KILL " .. site.pid .. " 2>/dev/null")
+        site.proc:close()
+        site.proc = nil
+      end
+    end
+    running = {}
+  end)
+end
 Site.__index = Site
 
 -- A site table for bindings = { { column =, plugin =, config = } }: one
@@ -114,6 +132,7 @@ function Site:launch()
   self.proc = assert(io.popen("echo $$; exec " .. self.cmd .. " 2>>"
     .. sh_quote(self.log_path) .. " </dev/null", "r"))
   self.pid = assert(tonumber(self.proc:read("l")), "could not start parkhost")
+  running[self] = true
   local seen = #read_file(self.log_path)
   local deadline = socket.gettime() + 10
   while socket.gettime() < deadline do
@@ -173,6 +192,7 @@ function Site:kill()
   os.execute("kill -KILL " .. self.pid)
   self.proc:close()
   self.proc = nil
+  running[self] = nil
 end
 
 --- Start the server again on the same database and settings (after kill()
@@ -195,6 +215,7 @@ function Site:halt()
   os.execute("kill -TERM " .. self.pid .. " 2>/dev/null")
   local _, _, code = self.proc:close()
   self.proc = nil
+  running[self] = nil
   self.status = code
   return code
 end
