@@ -47,7 +47,8 @@ typedef struct {
     unsigned deaths;     /* deaths in a row, each within SUP__STABLE_MS of its start */
     unsigned restarts;   /* workers started after the first */
     uint64_t next_delay_ms;
-    bool hung; /* killed by sup__on_hang_check */
+    bool hung;        /* killed by sup__on_hang_check */
+    uint64_t dropped; /* messages its bus refused */
 } sup_slot;
 
 struct sup {
@@ -66,6 +67,7 @@ struct sup {
     int port;
     bool serving; /* every worker was ready once: the site started */
     bool stopping;
+    bool done; /* every handle closed: the loop ends */
     int status;
     uv_signal_t sigterm, sigint, sighup;
     uv_prepare_t flush;    /* the log, once per loop turn */
@@ -112,11 +114,16 @@ static int sup__listen_socket(sup *s, char *err, size_t errlen)
 
 /* ---- the bus ----------------------------------------------------------- */
 
+/* A message to a worker; one its full bus refuses is lost (the worker is
+ * behind or stuck), counted, and logged now and then, not per message. */
 static void sup__send(sup_slot *sl, const char *msg, size_t len)
 {
     if (!sl->bus_open) return;
-    if (send(sl->bus_fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
-        log_msg(LOG_WARN, "worker %u's bus refused a message: %s", sl->index, strerror(errno));
+    if (send(sl->bus_fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len) return;
+    uint64_t n = ++sl->dropped;
+    if ((n & (n - 1)) == 0) /* the 1st, 2nd, 4th, 8th... */
+        log_msg(LOG_WARN, "worker %u's bus refused %llu message(s) so far: %s", sl->index,
+                (unsigned long long)n, strerror(errno));
 }
 
 static void sup__reload_next(sup *s);
@@ -208,9 +215,11 @@ static const char *sup__death(int64_t exit_status, int sig, char *buf, size_t n)
 
 static void sup__maybe_done(sup *s)
 {
+    if (s->done) return;
     for (unsigned i = 0; i < s->n; i++)
         if (s->slot[i].state != SLOT_IDLE || s->slot[i].proc_open) return;
     /* Every worker is gone: close what the loop still watches. */
+    s->done = true;
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sighup, NULL);
@@ -335,6 +344,7 @@ static void sup__on_exit(uv_process_t *p, int64_t exit_status, int term_signal)
 static void sup__spawn(sup_slot *sl)
 {
     sup *s = sl->s;
+    if (s->stopping) return;
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair)) {
         log_msg(LOG_ERROR, "worker %u: cannot make its bus: %s", sl->index, strerror(errno));
