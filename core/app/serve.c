@@ -47,7 +47,8 @@ static void app__raise_fd_limit(const ph_conf *c)
 }
 
 /* Once per loop turn, before the loop waits: make the turn's commits
- * durable with one fsync, then let out the answers that waited for it. */
+ * durable with one fsync, then let out the answers that waited for it and
+ * the park.notify signals for the other workers. */
 static void app__flush(uv_prepare_t *p)
 {
     worker *w = p->data;
@@ -57,6 +58,7 @@ static void app__flush(uv_prepare_t *p)
         if (rc) log_msg(LOG_ERROR, "the last writes may not be durable: %s", err);
         if (w->http) http_server_release(w->http, rc == 0);
     }
+    workers_link_flush(); /* notifications after the writes they tell of */
     log_flush();
 }
 

@@ -13,7 +13,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { LINK__LISTEN_FD = 3, LINK__BUS_FD = 4, LINK__PAGE_FD = 5, LINK__MSG_MAX = 512 };
+enum {
+    LINK__LISTEN_FD = 3,
+    LINK__BUS_FD = 4,
+    LINK__PAGE_FD = 5,
+    LINK__MSG_MAX = 512,
+    LINK__PENDING_MAX = 1 << 20, /* bytes of notifications waiting for the turn's end */
+};
 
 workers_page *workers__page;
 workers_slot *workers__slot;
@@ -25,6 +31,7 @@ static struct {
     void (*on_site)(void *);
     void *ud;
     uint64_t dropped; /* messages a full bus refused */
+    ph_buf pending;   /* notifications of this turn: a 2-byte length, then the message */
 } link__;
 
 bool workers_is_worker(unsigned *slot, unsigned *nslots, int *listen_fd)
@@ -40,16 +47,20 @@ bool workers_is_worker(unsigned *slot, unsigned *nslots, int *listen_fd)
     return true;
 }
 
+/* A signal lost: say so now and then, not per message. */
+static void link__lost(const char *why)
+{
+    uint64_t n = ++link__.dropped;
+    if ((n & (n - 1)) == 0) /* the 1st, 2nd, 4th, 8th... */
+        log_msg(LOG_WARN, "%llu signal(s) to the other workers lost so far: %s",
+                (unsigned long long)n, why);
+}
+
 static void link__send(const char *msg, size_t len)
 {
     if (!link__.open) return;
     if (send(LINK__BUS_FD, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len) return;
-    /* A full bus (the supervisor is behind) or a gone supervisor: the
-     * signal is lost; say so now and then, not per message. */
-    uint64_t n = ++link__.dropped;
-    if ((n & (n - 1)) == 0) /* the 1st, 2nd, 4th, 8th... */
-        log_msg(LOG_WARN, "the bus to the supervisor refused %llu message(s) so far: %s",
-                (unsigned long long)link__.dropped, strerror(errno));
+    link__lost(strerror(errno)); /* a full bus (the supervisor is behind), or no supervisor */
 }
 
 static void link__on_readable(uv_poll_t *p, int status, int events)
@@ -118,6 +129,8 @@ void workers_link_reloaded(void)
 void workers_link_close(void)
 {
     if (!link__.open) return;
+    workers_link_flush();
+    ph_buf_free(&link__.pending);
     uv_close((uv_handle_t *)&link__.poll, NULL);
     link__.open = false;
 }
@@ -127,7 +140,26 @@ void workers_notify(const char *plugin, const char *key)
     if (!link__.open) return;
     char msg[LINK__MSG_MAX];
     int n = snprintf(msg, sizeof msg, "N%s%c%s", plugin, 0, key);
-    if (n > 0 && (size_t)n < sizeof msg) link__send(msg, (size_t)n + 1);
+    if (n <= 0 || (size_t)n >= sizeof msg) return;
+    unsigned char len[2] = {(unsigned char)((n + 1) >> 8), (unsigned char)(n + 1)};
+    if (link__.pending.len + 2 + (size_t)n + 1 > LINK__PENDING_MAX ||
+        ph_buf_append(&link__.pending, len, 2) ||
+        ph_buf_append(&link__.pending, msg, (size_t)n + 1)) {
+        link__lost("more than 1 MiB of notifications in one turn"); /* waiters time out */
+        return;
+    }
+}
+
+void workers_link_flush(void)
+{
+    size_t at = 0;
+    const unsigned char *p = (const unsigned char *)link__.pending.data;
+    while (at + 2 <= link__.pending.len) {
+        size_t n = (size_t)p[at] << 8 | p[at + 1];
+        link__send((const char *)p + at + 2, n);
+        at += 2 + n;
+    }
+    link__.pending.len = 0;
 }
 
 uint64_t workers_connections_elsewhere(void)

@@ -96,8 +96,12 @@ void workers_link_reloaded(void);
 /* Stop watching the bus (the worker is stopping). */
 void workers_link_close(void);
 
-/* park.notify(key) of `plugin`: wake the waiters of every other worker. */
+/* park.notify(key) of `plugin`: wake the waiters of every other worker,
+ * once workers_link_flush sends it at the end of the loop's turn: the
+ * notifier's transaction has committed by then, and its writes are
+ * durable, so that a woken waiter reads what it was woken for. */
 void workers_notify(const char *plugin, const char *key);
+void workers_link_flush(void);
 
 /* The site model's version: what every worker compares before a request. */
 static inline uint64_t workers_site_version(void)
