@@ -25,6 +25,9 @@ enum {
 
 /* ---- plugins ------------------------------------------------------------ */
 
+static void host__unwake(host_req *r);
+static void host__req_quiet(host_req *r);
+
 static void host__route_free(host_route *rt)
 {
     for (size_t i = 0; i < rt->nsegs; i++)
@@ -821,6 +824,9 @@ int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct st
     uv_timer_init(loop, &h->grace_timer);
     h->grace_timer.data = h;
     h->grace_open = true;
+    uv_idle_init(loop, &h->wake_idle);
+    h->wake_idle.data = h;
+    h->wake_open = true;
     uv_timer_init(loop, &h->site_timer);
     h->site_timer.data = h;
     uv_timer_start(&h->site_timer, host__on_site_poll, (uint64_t)conf->site_poll_ms,
@@ -1029,6 +1035,7 @@ static void host__req_free(host_req *r)
         if (r->next_streaming) r->next_streaming->prev_streaming = r->prev_streaming;
     }
     if (r->is_job) lua__job_unlink(r);
+    host__unwake(r);
     park_req_close(r);
     if (r->co) host__co_release(p, r);
     ph_buf_free(&r->res_headers);
@@ -1234,7 +1241,7 @@ host_req *lua__req_new(lua_host *h, host_plugin *p)
 
 void lua_req_end(host_req *r)
 {
-    if (r->timer_open) uv_timer_stop(&r->timer);
+    host__req_quiet(r);
     r->state = REQ_DONE;
     host__req_free(r);
 }
@@ -1495,6 +1502,65 @@ void lua_req_sleep(host_req *r, uv_timer_cb cb, uint64_t ms)
     r->state = REQ_SLEEPING;
 }
 
+/* Take r off the wake list it is on (h->wakes or h->waking_now). */
+static void host__unwake(host_req *r)
+{
+    if (!r->waking) return;
+    lua_host *h = r->host;
+    if (r->prev_wake)
+        r->prev_wake->next_wake = r->next_wake;
+    else if (h->wakes == r)
+        h->wakes = r->next_wake;
+    else
+        h->waking_now = r->next_wake;
+    if (r->next_wake) r->next_wake->prev_wake = r->prev_wake;
+    r->next_wake = r->prev_wake = NULL;
+    r->waking = false;
+}
+
+/* Nothing of r's waiting may fire any more: its timer and its wake. */
+static void host__req_quiet(host_req *r)
+{
+    if (r->timer_open) uv_timer_stop(&r->timer);
+    host__unwake(r);
+}
+
+static void host__on_wake(uv_idle_t *idle)
+{
+    lua_host *h = idle->data;
+    h->waking_now = h->wakes; /* wakes asked from here on wait a turn */
+    h->wakes = NULL;
+    uv_idle_stop(idle);
+    host_req *r;
+    while ((r = h->waking_now)) {
+        host__unwake(r);
+        r->wake_cb(&r->timer);
+    }
+}
+
+void lua_req_wake(host_req *r, uv_timer_cb cb)
+{
+    lua_host *h = r->host;
+    if (!h->wake_open) { /* stopping: the idle handle is closed */
+        lua_req_sleep(r, cb, 0);
+        return;
+    }
+    if (!r->timer_open) {
+        uv_timer_init(h->loop, &r->timer);
+        r->timer.data = r;
+        r->timer_open = true;
+    }
+    uv_timer_stop(&r->timer);
+    host__unwake(r);
+    r->wake_cb = cb;
+    r->next_wake = h->wakes;
+    if (h->wakes) h->wakes->prev_wake = r;
+    h->wakes = r;
+    r->waking = true;
+    r->state = REQ_SLEEPING;
+    uv_idle_start(&h->wake_idle, host__on_wake);
+}
+
 void lua_req_stream(host_req *r)
 {
     r->streaming = true;
@@ -1513,7 +1579,7 @@ static void host__on_gone(void *ud, http_request *q)
 {
     host_req *r = ud;
     (void)q;
-    if (r->timer_open) uv_timer_stop(&r->timer);
+    host__req_quiet(r);
     if (r->http) http_request_abandon(r->http);
     r->http = NULL;
     if (r->work_pending) { /* a thread still works for it: freed at the work's end */
@@ -1671,7 +1737,7 @@ void lua_host_handle(void *host, http_request *q)
 
 static void host__end_stream(host_req *r, bool reconnect)
 {
-    if (r->timer_open) uv_timer_stop(&r->timer);
+    host__req_quiet(r);
     if (r->http) {
         if (reconnect) {
             static const char hint[] = "retry: 1000\n\n";
@@ -1779,6 +1845,8 @@ void lua_host_stop(lua_host *h)
     if (h->grace_open) {
         uv_close((uv_handle_t *)&h->grace_timer, NULL);
         uv_close((uv_handle_t *)&h->site_timer, NULL);
+        uv_close((uv_handle_t *)&h->wake_idle, NULL);
+        h->wake_open = false;
         h->grace_open = false;
     }
 }

@@ -121,6 +121,12 @@ struct lua_host {
      * command's change reaches the running site). */
     int64_t db_site;
     uv_timer_t site_timer;
+    /* lua_req_wake: requests to wake on the next turn, those being woken
+     * now, and the idle handle that runs them (it keeps the loop from
+     * sleeping while the list is not empty). */
+    host_req *wakes, *waking_now;
+    uv_idle_t wake_idle;
+    bool wake_open;
 };
 
 /* sandbox.c (also lua_plugin_of, lua_bill_check, lua_mem_check,

@@ -120,6 +120,11 @@ struct host_req {
     bool held, over_quota;
     bool resumed; /* it ran before: this run comes after a wait */
     uv_timer_t timer;
+    /* lua_req_wake: the callback to run on the next turn, and the host's
+     * list of requests to wake (the runtime's). */
+    uv_timer_cb wake_cb;
+    host_req *next_wake, *prev_wake;
+    bool waking;
     int client_status; /* a 4xx the API chose for a bad request body */
     /* The files spooled from this request's multipart body (park/request.c),
      * each path NUL-terminated: park.files.keep keeps only these. Freed by
@@ -213,6 +218,11 @@ void lua_req_end(host_req *r);
 /* Put r to sleep until `cb` runs on r's timer (t->data is r), at least
  * 1 ms from now. The caller then yields r->co. */
 void lua_req_sleep(host_req *r, uv_timer_cb cb, uint64_t ms);
+/* Run cb(&r->timer) on the loop's next turn instead of its sleep's timer:
+ * sooner than a timer can (libuv's timers count whole milliseconds), and
+ * never inside the caller's own code. Wakes asked during a wake run on the
+ * turn after, so two requests waking each other cannot hold the loop. */
+void lua_req_wake(host_req *r, uv_timer_cb cb);
 /* r's response is a stream from now on: a reload lets it finish on its
  * version (or ends it after reload-grace-ms). */
 void lua_req_stream(host_req *r);

@@ -70,7 +70,7 @@ int park_notify_local(host_plugin *p, const char *key)
     for (host_req *r = *lua_plugin_waiters(p); r; r = r->next_waiter) {
         if (r->notified || strcmp(r->wait_key, key) != 0) continue;
         r->notified = true;
-        lua_req_sleep(r, notify__on_wait, 0); /* the next turn */
+        lua_req_wake(r, notify__on_wait); /* the next turn */
         n++;
     }
     return n;
