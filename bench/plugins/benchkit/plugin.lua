@@ -4,7 +4,7 @@ local park = require("park")
 local plugin = {
   name = "benchkit",
   version = "1.0.0",
-  description = "The endpoints bench/run measures",
+  description = "The endpoints bench/run and bench/notify measure",
   -- wrk posts without a browser's cookie: a load generator, not a form.
   csrf = false,
 }
@@ -20,6 +20,19 @@ plugin.routes = {
   { "POST", "/db/write", function(req)
     local _, id = park.db.exec("INSERT INTO benchkit_rows (body) VALUES (?)", req.body)
     return park.text(tostring(id), 201)
+  end },
+  -- park.notify's latency (bench/notify): a watcher's stream starts, so that
+  -- its head tells the client the handler is already waiting, then one
+  -- event when a notify of the key wakes it (on this worker or another), or
+  -- "timeout" after 10 s; the notify answers with how many waiters of this
+  -- worker it woke.
+  { "GET", "/wait/:key", function(req, res)
+    res:sse()
+    local woken = park.wait(req.params.key, 10000)
+    res:event({ data = woken and "woken" or "timeout" })
+  end },
+  { "POST", "/notify/:key", function(req)
+    return park.text(tostring(park.notify(req.params.key)))
   end },
 }
 
