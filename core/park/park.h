@@ -46,7 +46,8 @@
     X(sched)    /* sched.c: park.sched */                                                          \
     X(csrf)     /* csrf.c: park.csrf */                                                            \
     X(session)  /* session.c: park.auth, park.audit */                                             \
-    X(site)     /* site.c: park.site */
+    X(site)     /* site.c: park.site */                                                            \
+    X(items)    /* items.c: park.items (the site-wide index) */
 
 #define PARK__DECLARE_OPEN(area) void park_open_##area(lua_State *L);
 PARK_AREAS(PARK__DECLARE_OPEN)

@@ -108,7 +108,12 @@
     X(pattern_differential)                                                                        \
     X(pattern_edge_cases)                                                                          \
     X(pattern_budget)                                                                              \
-    X(pattern_billing)
+    X(pattern_billing)                                                                             \
+    /* test_items.c */                                                                             \
+    X(items_tokens)                                                                                \
+    X(items_match)                                                                                 \
+    X(items_publish_stamps_once)                                                                   \
+    X(items_list_and_search)
 
 #define UNIT_TEST_DECLARE(name) void test_##name(void);
 UNIT_TEST_LIST(UNIT_TEST_DECLARE)
