@@ -221,6 +221,20 @@ function store.submit(rev, chain, findings, who, now)
   end))
 end
 
+-- The item in the site-wide index (park.items): its publication time is
+-- the server's, stamped the first time; the date the editor gave is its
+-- 成文日期 there.
+local KINDS = { news = "news", notice = "notice", policy = "policy" }
+local function index(item, rev, validity)
+  local col = park.site.column(item.column_path)
+  local attrs = { validity = validity }
+  if rev.pub_date then attrs.written_on = os.date("%Y-%m-%d", rev.pub_date) end
+  park.items.publish({ key = tostring(item.id), column = item.column_path,
+    kind = KINDS[col and col.kind] or "news", title = rev.title, summary = rev.summary,
+    url = item.column_path:gsub("/$", "") .. "/" .. item.id, text = rev.body_text,
+    attrs = next(attrs) and attrs or nil })
+end
+
 -- Make rev the item's live text: the revision before it is superseded, the
 -- search index gets the new text.
 local function publish(rev, who, now)
@@ -235,6 +249,7 @@ local function publish(rev, who, now)
   check(db.exec("DELETE FROM articles_search WHERE rowid = ?", rev.item_id))
   check(db.exec("INSERT INTO articles_search (rowid, tokens) VALUES (?, ?)", rev.item_id,
     text.tokens(rev.title .. "\n" .. rev.summary .. "\n" .. rev.body_text)))
+  index(item, rev, item.repealed_at and "已废止" or nil)
   record(rev.id, "publish", "publish", who, now)
   bump()
 end
@@ -269,6 +284,7 @@ function store.withdraw(item, who, now, reason)
     check(db.exec("UPDATE articles_items SET status = 'withdrawn', withdrawn_at = ?,"
       .. " withdrawn_by = ?, withdrawn_reason = ? WHERE id = ?", now, who.login, reason, item.id))
     check(db.exec("DELETE FROM articles_search WHERE rowid = ?", item.id))
+    park.items.withdraw(tostring(item.id))
     record(item.live_rev, "withdraw", "withdraw", who, now, reason)
     bump()
   end))
@@ -279,6 +295,9 @@ function store.repeal(item, who, now, reason)
   check(db.transaction(function()
     check(db.exec("UPDATE articles_items SET repealed_at = ?, repealed_reason = ? WHERE id = ?",
       now, reason, item.id))
+    local live = db.first("SELECT title, summary, body_text, pub_date FROM articles_revisions"
+      .. " WHERE id = ?", item.live_rev)
+    if live then index(item, live, "已废止") end
     record(item.live_rev, "repeal", "repeal", who, now, reason)
     bump()
   end))
