@@ -215,6 +215,7 @@ local function decide(req)
       store.set(it.id, { state = "returned", step = 0 }, now)
     elseif it.step >= #it.chain then
       store.set(it.id, { state = "announced", step = 0, announced_at = now }, now)
+      store.index(it)
       local late = it.starts_at - now < req.config.announce_days * 86400
       store.record(it.id, "announce", "publish", user, now, late
         and ("距开始不足 %d 天预告"):format(req.config.announce_days) or "")

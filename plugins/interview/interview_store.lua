@@ -23,6 +23,14 @@ function store.public(it)
   return it.state == "announced" or it.state == "live" or it.state == "ended"
 end
 
+-- The interview in the site-wide index (park.items) once it is announced.
+function store.index(it)
+  park.items.publish({ key = tostring(it.id), column = it.column_path, kind = "interview",
+    title = it.title, summary = it.topic,
+    url = it.column_path:gsub("/$", "") .. "/" .. it.id,
+    text = table.concat({ it.unit_name or "", it.host or "", it.intro or "" }, "\n") })
+end
+
 function store.list(column)
   return check(db.query([[SELECT id, title, topic, unit_name, host, starts_at, minutes, state
     FROM interview_interviews WHERE column_path = ? AND state IN ('announced', 'live', 'ended')

@@ -248,6 +248,7 @@ local function decide(req)
       store.record(s.id, step_name, "approve", user, now, comment)
       if s.step >= #s.chain then
         store.set(s.id, { state = "scheduled", step = 0 }, now)
+        store.index(s)
         schedule(s)
       else
         store.set(s.id, { step = s.step + 1, waiting_since = now }, now)

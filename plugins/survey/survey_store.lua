@@ -83,6 +83,14 @@ function store.update(id, now, f)
     table.unpack(args)))
 end
 
+-- The survey in the site-wide index (park.items) once it is public (from
+-- its approval: residents see it announced before it opens).
+function store.index(s)
+  park.items.publish({ key = tostring(s.id), column = s.column_path, kind = "survey",
+    title = s.title, summary = s.purpose, url = s.column_path:gsub("/$", "") .. "/" .. s.id,
+    text = (s.draft or "") .. "\n" .. (s.questions or "") })
+end
+
 function store.set(id, fields, now)
   content.set("survey_surveys", id, fields, now)
 end

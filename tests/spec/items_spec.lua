@@ -144,6 +144,10 @@ describe("park.items from the articles plugin", function()
         { path = "/zcwj", title = "政策文件", kind = "policy", unit = "center", plugin = "articles",
           config = { chain = { "review" } } },
         { path = "/other", title = "Other", kind = "static", unit = "center", plugin = "sitekit" },
+        { path = "/myzj", title = "民意征集", kind = "interaction", unit = "center",
+          plugin = "survey", config = { chain = { "review" } } },
+        { path = "/zxft", title = "在线访谈", kind = "interaction", unit = "center",
+          plugin = "interview", config = { chain = { "review" } } },
       } } })
     site:add_user("ed", "center", "editor", "编辑", "ed-password")
     site:add_user("rv", "center", "reviewer", "审核", "rv-password")
@@ -195,5 +199,37 @@ describe("park.items from the articles plugin", function()
     ld:get(manage)
     assert.are.equal(303, ld:post(manage .. "/withdraw", { reason = "内容有误" }).status)
     assert.are.same({}, search("人才公寓"))
+  end)
+
+  -- Submit the item at `manage` and approve it (a one-step chain).
+  local function approve(manage)
+    ed:get(manage)
+    assert.are.equal(303, ed:post(manage .. "/submit", {}).status)
+    rv:get(manage)
+    assert.are.equal(303, rv:post(manage .. "/decide", { decision = "approve" }).status)
+  end
+
+  it("finds an article, a survey and an interview for one query, each of its kind", function()
+    local date = function(t) return os.date("%Y-%m-%d %H:%M", t) end
+    ed:get("/zcwj/manage/new")
+    local res = ed:post("/zcwj/manage/new", { title = "优化营商环境若干措施",
+      body = "<p>措施如下。</p>" })
+    approve(res.headers.location)
+    ed:get("/myzj/manage/new")
+    res = ed:post("/myzj/manage/new", { title = "营商环境满意度调查", purpose = "了解评价",
+      questions = "[single] q1 您满意吗？ *\n- 满意\n- 不满意",
+      opens_at = date(os.time() - 3600), closes_at = date(os.time() + 2 * 86400) })
+    assert.are.equal(303, res.status, res.body)
+    approve(res.headers.location)
+    ed:get("/zxft/manage/new")
+    res = ed:post("/zxft/manage/new", { title = "局长谈园区发展", topic = "营商环境",
+      unit_name = "招商局", guests = "张主任|招商局局长", host = "王主持",
+      starts_at = date(os.time() + 7 * 86400), minutes = "60", intro = "欢迎提问。" })
+    assert.are.equal(303, res.status, res.body)
+    approve(res.headers.location)
+    local kinds = {}
+    for _, it in ipairs(search("营商环境")) do kinds[#kinds + 1] = it.kind end
+    table.sort(kinds)
+    assert.are.same({ "interview", "policy", "survey" }, kinds)
   end)
 end)
