@@ -94,7 +94,12 @@ local function read_form(req, keep_files)
   end
   local removed
   f.body, removed = sanitize.html(body)
-  f.pub_date = parse_time(form.pub_date, "发布日期", errors)
+  -- 成文日期: when the document was written, shown as such; the
+  -- publication time is the server's, stamped at the last approval.
+  f.pub_date = parse_time(form.pub_date, "成文日期", errors)
+  if f.pub_date and f.pub_date > park.now() then
+    errors[#errors + 1] = "成文日期不能晚于今天（发布时间由系统在审核通过、上线时记录）"
+  end
   f.expires_at = parse_time(form.expires_at, "有效期至", errors)
   f.related = {}
   for id in (form.related or ""):gmatch("%d+") do

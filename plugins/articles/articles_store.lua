@@ -239,7 +239,17 @@ end
 -- search index gets the new text.
 local function publish(rev, who, now)
   local item = store.item(rev.item_id)
-  local pub_at = rev.pub_date or item.pub_at or now
+  -- 发布时间: the moment it first went public, stamped here, never typed
+  -- (rev.pub_date is the document's 成文日期, shown as such).
+  local pub_at = item.pub_at or now
+  local before = item.live_rev and db.first("SELECT pub_date FROM articles_revisions"
+    .. " WHERE id = ?", item.live_rev)
+  if before and before.pub_date ~= rev.pub_date then
+    -- A date of a live item changes only through review, on record.
+    local function day(t) return t and os.date("%Y-%m-%d", t) or nil end
+    park.audit("written_on", "articles:" .. item.id, { written_on = day(before.pub_date) },
+      { written_on = day(rev.pub_date), revision = rev.id })
+  end
   check(db.exec("UPDATE articles_revisions SET state = 'superseded', updated_at = ?"
     .. " WHERE item_id = ? AND state = 'published'", now, rev.item_id))
   check(db.exec("UPDATE articles_revisions SET state = 'published', step = 0,"

@@ -152,6 +152,41 @@ describe("articles", function()
     assert.truthy(audit:find("user:crev", 1, true))
   end)
 
+  it("stamps 发布时间 itself: a typed date is 成文日期, and changing it takes a review", function()
+    local col = "/gxcy/zcwj"
+    -- A date in the future: refused, with why.
+    b.ed:get(col .. "/manage/new")
+    local res = b.ed:post(col .. "/manage/new", { title = "未来的文件", body = "<p>x</p>",
+      pub_date = os.date("%Y-%m-%d", os.time() + 30 * 86400) })
+    assert.are.equal(422, res.status)
+    assert.truthy(has(res.body, "成文日期不能晚于今天"))
+    -- A date in the past: the document's 成文日期, never its 发布时间.
+    local before = os.time()
+    local id = publish_simple(col, "二〇二五年的旧文件", "<p>旧文。</p>",
+      { pub_date = "2025-01-01" })
+    local page = site:request("GET", col .. "/" .. id).body
+    local shown = page:match("<dt>发布时间</dt><dd><time datetime=\"([%d-]+)\"")
+    assert.are.equal(os.date("%Y-%m-%d", before), shown, "published today, by the server")
+    assert.truthy(page:find("<dt>成文日期</dt><dd><time datetime=\"2025-01-01\"", 1, true))
+    local list = site:request("GET", col).body
+    assert.falsy(list:find("2025-01-01", 1, true), "the list shows the publication date")
+    -- Another 成文日期 on the live article: a revision, reviewed, on record.
+    b.ed:get(("%s/manage/%d/edit"):format(col, id))
+    res = b.ed:post(("%s/manage/%d/edit"):format(col, id),
+      { title = "二〇二五年的旧文件", body = "<p>旧文。</p>", pub_date = "2025-06-01" })
+    assert.are.equal(303, res.status)
+    assert.truthy(site:request("GET", col .. "/" .. id).body:find("2025-01-01", 1, true),
+      "unchanged until approved")
+    assert.are.equal(303, submit("ed", col, id).status)
+    assert.are.equal(303, decide("rev1", col, id, "approve").status)
+    page = site:request("GET", col .. "/" .. id).body
+    assert.truthy(page:find("<dt>成文日期</dt><dd><time datetime=\"2025-06-01\"", 1, true))
+    assert.are.equal(shown, page:match("<dt>发布时间</dt><dd><time datetime=\"([%d-]+)\""),
+      "the publication time stays")
+    local audit = site:command("audit", "--action", "articles.written_on")
+    assert.truthy(audit:find("2025-01-01", 1, true) and audit:find("2025-06-01", 1, true), audit)
+  end)
+
   it("keeps the published text live while a revision goes through the chain", function()
     local col = "/gxcy/zcwj"
     local id = publish_simple(col, "园区人才引进办法", "<p>第一条 适用范围。</p>")
@@ -243,9 +278,14 @@ describe("articles", function()
     -- Filters: a column of the site-wide search, and publication dates.
     found = search("/search/search?q=%E9%AB%98%E6%96%B0%E6%8A%80%E6%9C%AF&column=%2Fgxcy%2Ftzgg")
     assert.are.same({ "关于2026年度高新技术企业认定工作的通知" }, found)
-    found = search("/search/search?q=%E9%AB%98%E6%96%B0%E6%8A%80%E6%9C%AF&from=2026-10-01"
-      .. "&to=2026-10-03")
-    assert.are.same({ "高新技术企业培训通知" }, found)
+    -- (The publication time is the server's: today, whatever 成文日期 was typed.)
+    local q = "/search/search?q=%E9%AB%98%E6%96%B0%E6%8A%80%E6%9C%AF"
+    found = search(q .. "&from=" .. os.date("%Y-%m-%d", os.time() - 86400))
+    assert.are.equal(3, #found)
+    found = search(q .. "&from=" .. os.date("%Y-%m-%d", os.time() + 86400))
+    assert.are.same({}, found)
+    found = search(q .. "&to=2026-10-03")
+    assert.are.same({}, found, "the typed 成文日期 is not the publication time")
     -- Newest first, and the next page starts where the first ended.
     local first = site:request("GET", col).body
     local a = first:find("假期值班安排", 1, true)
