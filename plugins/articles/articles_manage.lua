@@ -100,6 +100,11 @@ local function read_form(req, keep_files)
   if f.pub_date and f.pub_date > park.now() then
     errors[#errors + 1] = "成文日期不能晚于今天（发布时间由系统在审核通过、上线时记录）"
   end
+  -- 定时发布: a later time to go public at, once approved (not before).
+  f.publish_at = parse_time(form.publish_at, "定时发布", errors)
+  if f.publish_at and f.publish_at <= park.now() then
+    errors[#errors + 1] = "定时发布的时间须晚于现在（留空则审核通过后立即发布）"
+  end
   f.expires_at = parse_time(form.expires_at, "有效期至", errors)
   f.related = {}
   for id in (form.related or ""):gmatch("%d+") do
@@ -145,13 +150,20 @@ local function form_values(rev)
   for i, id in ipairs(rev.related or {}) do related[i] = tostring(math.tointeger(id) or id) end
   return { title = rev.title, summary = rev.summary, body = rev.body, source = rev.source,
            author_unit = rev.author_unit, files = rev.files or {},
-           pub_date = rev.pub_date and view.datetime(rev.pub_date) or "",
+           pub_date = rev.pub_date and view.date(rev.pub_date) or "",
+           publish_at = rev.publish_at and view.datetime(rev.publish_at) or "",
            expires_at = rev.expires_at and view.date(rev.expires_at) or "",
            related = table.concat(related, " ") }
 end
 
 local function edit_page(req, values, item, errors, removed, status)
-  return render(req, "edit.html", { title = item and "修改文章" or "撰写文章", v = values,
+  -- Refilled after an error: the parsed times shown as they are typed.
+  local v = setmetatable({}, { __index = values })
+  local shown = { pub_date = view.date, publish_at = view.datetime, expires_at = view.date }
+  for k, fmt in pairs(shown) do
+    if type(values[k]) == "number" then v[k] = fmt(values[k]) end
+  end
+  return render(req, "edit.html", { title = item and "修改文章" or "撰写文章", v = v,
     item = item, errors = errors, removed = removed }, status)
 end
 
@@ -316,7 +328,8 @@ local function decide(req)
   if decision == "approve" then
     local published = store.approve(rev, step_name, user, now, comment)
     park.audit("approve", "articles:" .. item.id, nil, { revision = rev.number,
-      step = step_name, published = published })
+      step = step_name, published = published == "published",
+      scheduled = published == "scheduled" and os.date("%Y-%m-%d %H:%M", rev.publish_at) or nil })
   elseif decision == "return" then
     if comment == "" then
       return item_page(req, item, { error = "退回时请写明理由。" }, 422)

@@ -126,7 +126,7 @@ function store.waiting()
   return check(db.query([[SELECT r.id, r.item_id, r.number, r.title, r.chain, r.step,
     r.waiting_since, r.overdue_at, r.created_by, i.column_path FROM articles_revisions r
     JOIN articles_items i ON i.id = r.item_id WHERE r.state = 'review'
-    ORDER BY r.waiting_since]]))
+    AND r.scheduled_at IS NULL ORDER BY r.waiting_since]]))
 end
 
 -- Returned revisions of one author (they wait for their editor).
@@ -173,6 +173,8 @@ function store.create(column, login, now, f)
       body_text, source, author_unit, pub_date, expires_at, related, files, created_by,
       created_at, updated_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]], item,
       revision_fields(f, login, now, now)))
+    check(db.exec("UPDATE articles_revisions SET publish_at = ? WHERE id = last_insert_rowid()",
+      f.publish_at))
     return item
   end))
 end
@@ -187,6 +189,8 @@ function store.save(item_id, login, now, f)
         body_text = ?, source = ?, author_unit = ?, pub_date = ?, expires_at = ?, related = ?,
         files = ?,
         state = 'draft', updated_at = ? WHERE id = ?]], revision_fields(f, now, latest.id)))
+      check(db.exec("UPDATE articles_revisions SET publish_at = ? WHERE id = ?", f.publish_at,
+        latest.id))
       return latest.id
     end
     if latest.state == "review" then
@@ -196,7 +200,9 @@ function store.save(item_id, login, now, f)
       body_text, source, author_unit, pub_date, expires_at, related, files, created_by,
       created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]], item_id,
       latest.number + 1, revision_fields(f, login, now, now)))
-    return check(db.first("SELECT last_insert_rowid() AS id")).id
+    local id = check(db.first("SELECT last_insert_rowid() AS id")).id
+    check(db.exec("UPDATE articles_revisions SET publish_at = ? WHERE id = ?", f.publish_at, id))
+    return id
   end))
 end
 
@@ -264,18 +270,37 @@ local function publish(rev, who, now)
   bump()
 end
 
--- A step approves: the next step waits, or, after the last, it is published.
--- Returns true when it was published.
+-- A step approves: the next step waits, or, after the last, it is published
+-- (or, when a later time was asked for, waits for it: scheduled). Returns
+-- "published", "scheduled" or false.
 function store.approve(rev, step_name, who, now, comment)
   return check(db.transaction(function()
     record(rev.id, step_name, "approve", who, now, comment)
+    if rev.step >= #rev.chain and rev.publish_at and rev.publish_at > now then
+      -- Past the chain's last step: no reviewer's any more, in no queue.
+      check(db.exec("UPDATE articles_revisions SET step = step + 1, waiting_since = NULL,"
+        .. " overdue_at = NULL, scheduled_at = ?, updated_at = ? WHERE id = ?", now, now, rev.id))
+      park.sched.at(rev.publish_at, "publish", { rev = rev.id }, "rev:" .. rev.id)
+      return "scheduled"
+    end
     if rev.step >= #rev.chain then
       publish(rev, who, now)
-      return true
+      return "published"
     end
     check(db.exec("UPDATE articles_revisions SET step = step + 1, waiting_since = ?,"
       .. " overdue_at = NULL, updated_at = ? WHERE id = ?", now, now, rev.id))
     return false
+  end))
+end
+
+-- A scheduled revision's time has come (the job "publish"): public now,
+-- stamped now. Nothing happens to one no longer waiting.
+function store.publish_scheduled(rev_id, now)
+  check(db.transaction(function()
+    local rev = store.revision(rev_id)
+    if rev and rev.state == "review" and rev.scheduled_at then
+      publish(rev, { login = "scheduler", name = "定时发布" }, now)
+    end
   end))
 end
 

@@ -171,6 +171,10 @@ for _, r in ipairs({
 
 -- Flag reviews that waited longer than their column allows, once each.
 plugin.jobs = {
+  -- A revision approved before the time asked for goes public at it.
+  publish = function(payload)
+    store.publish_scheduled(math.tointeger(payload.rev), park.now())
+  end,
   overdue = { cron = "0 * * * *", run = function()
     local flagged = manage.flag_overdue()
     for _, r in ipairs(flagged) do

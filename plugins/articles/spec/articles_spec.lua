@@ -187,6 +187,47 @@ describe("articles", function()
     assert.truthy(audit:find("2025-01-01", 1, true) and audit:find("2025-06-01", 1, true), audit)
   end)
 
+  it("publishes at the time asked for once approved, not before, across a restart", function()
+    local s2 = testing.start_site({ plugins = { "plugins" }, site = {
+      units = { { code = "invest", name = "招商局" } },
+      columns = { { path = "/t", title = "通知", kind = "notice", unit = "invest",
+                    plugin = "articles", config = { chain = { "review" } } } } } })
+    finally(function() s2:stop() end)
+    s2:add_user("ed2", "invest", "editor", "编辑", "e-password-1")
+    s2:add_user("rv2", "invest", "reviewer", "审核", "r-password-1")
+    local e = s2:browser():login("ed2", "e-password-1")
+    local r = s2:browser():login("rv2", "r-password-1")
+    -- The site's time is UTC+8 (utc-offset-min 480): two minutes from now.
+    local function site_time(t) return os.date("!%Y-%m-%d %H:%M", t + 8 * 3600) end
+    local at = site_time(os.time() + 120)
+    e:get("/t/manage/new")
+    local res = e:post("/t/manage/new", { title = "定时发布的通知", body = "<p>到点发布。</p>",
+      publish_at = site_time(os.time() - 60) })
+    assert.are.equal(422, res.status, "a time already past is refused")
+    res = e:post("/t/manage/new", { title = "定时发布的通知", body = "<p>到点发布。</p>",
+      publish_at = at })
+    assert.are.equal(303, res.status, res.body)
+    local manage = res.headers.location
+    local id = manage:match("(%d+)$")
+    e:get(manage)
+    assert.are.equal(303, e:post(manage .. "/submit", {}).status)
+    r:get(manage)
+    assert.are.equal(303, r:post(manage .. "/decide", { decision = "approve" }).status)
+    -- Approved, and waiting for its time: not public, in no reviewer's queue.
+    assert.are.equal(404, s2:request("GET", "/t/" .. id).status)
+    assert.truthy(r:get(manage).body:find("将于 " .. at .. " 定时发布", 1, true))
+    assert.falsy(r:get(manage).body:find('value="approve"', 1, true), "nothing left to decide")
+    -- The server is down when the time comes; three minutes later it is up.
+    s2:halt()
+    s2:restart({ "--clock-offset-s", "180" })
+    local page = testing.eventually(function()
+      local p = s2:request("GET", "/t/" .. id)
+      return p.status == 200 and p.body
+    end, 10, "the article published by its job")
+    local shown = page:match("<dt>发布时间</dt><dd><time[^>]*>([^<]+)</time>")
+    assert.is_true(shown >= at, ("published at %s, asked for %s"):format(shown, at))
+  end)
+
   it("keeps the published text live while a revision goes through the chain", function()
     local col = "/gxcy/zcwj"
     local id = publish_simple(col, "园区人才引进办法", "<p>第一条 适用范围。</p>")
