@@ -13,6 +13,9 @@ local plugin = {
                   description = "the site's name, in every page's header and title" },
     body = { type = "string", default = "", max_length = 20000,
              description = "the page's text; a blank line starts a new paragraph" },
+    search = { type = "string", default = "/search/search", max_length = 200,
+               description = "where the front page's search box sends its query (q); empty: "
+                 .. "no search box" },
   },
 }
 
@@ -39,10 +42,37 @@ local function render(req, name, ctx)
   return park.render(name, ctx)
 end
 
+local KIND_LABELS = { news = "新闻", notice = "通知", policy = "政策", letter = "回复",
+                      guide = "办事", survey = "征集", interview = "访谈", page = "页面",
+                      other = "信息" }
+
+-- The front page: the newest items of the whole site (park.items), each
+-- section's newest, and what residents can take part in now.
+local function home_context(req)
+  local ctx = { paragraphs = paragraphs(req.config.body), title = "首页",
+                search = req.config.search ~= "" and req.config.search or nil,
+                latest = park.items.latest({ limit = 10 }), sections = {},
+                kind_label = KIND_LABELS,
+                day = function(t) return os.date("%Y-%m-%d", t) end }
+  for _, s in ipairs(park.site.nav()) do
+    if s.path ~= "/" then
+      ctx.sections[#ctx.sections + 1] = { nav = s,
+        items = park.items.latest({ column = s.path, limit = 5 }) }
+    end
+  end
+  local taking_part = {}
+  for _, kind in ipairs({ "survey", "interview" }) do
+    for _, it in ipairs(park.items.latest({ kind = kind, limit = 3 })) do
+      taking_part[#taking_part + 1] = it
+    end
+  end
+  ctx.taking_part = taking_part
+  return ctx
+end
+
 local function index(req)
-  local page = req.column == "/" and "home.html" or "page.html"
-  return render(req, page, { paragraphs = paragraphs(req.config.body),
-                             title = req.column == "/" and "首页" or nil })
+  if req.column == "/" then return render(req, "home.html", home_context(req)) end
+  return render(req, "page.html", { paragraphs = paragraphs(req.config.body) })
 end
 
 -- The published table of which unit answers for which column.

@@ -141,6 +141,8 @@ describe("park.items from the articles plugin", function()
   setup(function()
     site = testing.start_site({ plugins = { "plugins", "tests/fixtures/plugins" }, site = {
       columns = {
+        { path = "/", title = "首页", kind = "static", unit = "center", plugin = "portal",
+          config = { site_name = "测试高新区" } },
         { path = "/zcwj", title = "政策文件", kind = "policy", unit = "center", plugin = "articles",
           config = { chain = { "review" } } },
         { path = "/other", title = "Other", kind = "static", unit = "center", plugin = "sitekit" },
@@ -231,5 +233,14 @@ describe("park.items from the articles plugin", function()
     for _, it in ipairs(search("营商环境")) do kinds[#kinds + 1] = it.kind end
     table.sort(kinds)
     assert.are.same({ "interview", "policy", "survey" }, kinds)
+    -- The front page shows the newest of all three, and invites to take part.
+    local home = site:request("GET", "/").body
+    local latest = home:match('<section class="section latest".-</section>') or ""
+    for _, title in ipairs({ "优化营商环境若干措施", "营商环境满意度调查", "局长谈园区发展" }) do
+      assert.truthy(latest:find(title, 1, true), title .. " among the newest")
+    end
+    local take_part = home:match('<h2 id="take%-part">.-</section>') or ""
+    assert.truthy(take_part:find("营商环境满意度调查", 1, true))
+    assert.truthy(take_part:find("局长谈园区发展", 1, true))
   end)
 end)
