@@ -5,8 +5,9 @@
 -- `parkhost site import demo/site.lua`, then `parkhost reload`).
 --
 -- Article columns (通知公告, 政策文件, 人才政策, 政务动态) run the articles
--- plugin with their review chains; /search is the site-wide search and the
--- site's feeds; 民意征集 runs the survey plugin and 在线访谈 the interview
+-- plugin with their review chains; /search is the site-wide search over
+-- every plugin's published items (portal), /feeds the articles' feeds and
+-- sitemap for the whole site; 民意征集 runs the survey plugin and 在线访谈 the interview
 -- plugin. Columns whose plugins arrive later (主任信箱, 办事指南) have no
 -- binding yet: they are in the tree and in the responsibility table, and
 -- answer 404 until a plugin is enabled on them.
@@ -56,6 +57,8 @@ return {
     { path = "/ygzw/zrxx", title = "主任信箱", parent = "/ygzw", kind = "interaction",
       unit = "center", max_stale_days = 14 },
     { path = "/search", title = "全站检索", kind = "static", unit = "center",
+      plugin = "portal", config = { site_name = SITE, page = "search" } },
+    { path = "/feeds", title = "信息订阅", kind = "static", unit = "center",
       plugin = "articles", config = { site_name = SITE, scope = "site" } },
     { path = "/ygzw/gywm", title = "关于园区", parent = "/ygzw", kind = "static",
       unit = "center", plugin = "portal",

@@ -13,7 +13,10 @@ local plugin = {
                   description = "the site's name, in every page's header and title" },
     body = { type = "string", default = "", max_length = 20000,
              description = "the page's text; a blank line starts a new paragraph" },
-    search = { type = "string", default = "/search/search", max_length = 200,
+    page = { type = "string", enum = { "page", "search" }, default = "page",
+             description = "what a column other than / shows: its text (page) or the "
+               .. "site-wide search (search)" },
+    search = { type = "string", default = "/search", max_length = 200,
                description = "where the front page's search box sends its query (q); empty: "
                  .. "no search box" },
   },
@@ -70,8 +73,103 @@ local function home_context(req)
   return ctx
 end
 
+-- ASCII letters lowered, every other byte kept (string.lower follows the
+-- C library's locale, which may touch bytes of UTF-8 characters).
+local function ascii_lower(s)
+  return (s:gsub("[A-Z]", function(c) return string.char(c:byte() + 32) end))
+end
+
+-- The words of a query: split at spaces and punctuation, ASCII and
+-- Chinese (a byte class cannot hold a multi-byte character, so Chinese
+-- punctuation is replaced first, each as a whole).
+local PUNCT = { "，", "。", "、", "；", "：", "？", "！", "“", "”", "‘", "’", "（", "）", "《",
+                "》", "　" }
+local function query_words(q)
+  for _, p in ipairs(PUNCT) do q = q:gsub(p, " ") end
+  local words = {}
+  for w in q:gmatch("[^%s%p]+") do words[#words + 1] = ascii_lower(w) end
+  return words
+end
+
+-- The title or summary `s` cut into segments, those matching a word of
+-- the query marked (ASCII letters compared without case).
+local function highlight(s, words)
+  local lower, marks = ascii_lower(s), {}
+  for _, w in ipairs(words) do
+    local at = 1
+    while true do
+      local b, e = lower:find(w, at, true)
+      if not b then break end
+      for i = b, e do marks[i] = true end
+      at = e + 1
+    end
+  end
+  local segs, i = {}, 1
+  while i <= #s do
+    local hit, j = marks[i] or false, i
+    while j < #s and (marks[j + 1] or false) == hit do j = j + 1 end
+    segs[#segs + 1] = { text = s:sub(i, j), hit = hit }
+    i = j + 1
+  end
+  return segs
+end
+
+local function day_of(s)
+  local y, m, d = (s or ""):match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
+  return y and os.time({ year = tonumber(y), month = tonumber(m), day = tonumber(d), hour = 0 })
+end
+
+-- The site-wide search over every plugin's published items (park.items):
+-- results grouped by kind, the query's words marked, filters by kind,
+-- column and date, and the most frequent queries as suggestions.
+local function search(req)
+  local q = (req.query.q or ""):gsub("^%s+", ""):gsub("%s+$", ""):sub(1, 200)
+  local kind = req.query.kind
+  if kind and not KIND_LABELS[kind] then kind = nil end
+  local ctx = { title = "全站检索", q = q, kind = kind, kind_label = KIND_LABELS,
+                from = req.query.from or "", to = req.query.to or "",
+                day = function(t) return os.date("%Y-%m-%d", t) end, results = {},
+                groups = {}, base = req.column, url_encode = park.url_encode }
+  if q ~= "" then
+    local words = query_words(q)
+    local to = day_of(ctx.to)
+    local opts = { column = req.query.column, since = day_of(ctx.from) or 0,
+                   ["until"] = to and to + 86400 or 0, limit = 100 }
+    local found, why = park.items.search(q, opts)
+    ctx.why = why
+    local counts = {}
+    for _, it in ipairs(found or {}) do
+      counts[it.kind] = (counts[it.kind] or 0) + 1
+      if not kind or it.kind == kind then
+        it.title_segs = highlight(it.title, words)
+        it.summary_segs = highlight(it.summary, words)
+        ctx.results[#ctx.results + 1] = it
+      end
+    end
+    for _, k in ipairs({ "news", "notice", "policy", "letter", "guide", "survey", "interview",
+                         "page", "other" }) do
+      if counts[k] then ctx.groups[#ctx.groups + 1] = { kind = k, count = counts[k] } end
+    end
+    ctx.total = #(found or {})
+    -- Counted only when it found something: the suggestions shown to every
+    -- resident are words of the site's own content, never arbitrary input.
+    if found and #found > 0 then
+      park.db.exec("INSERT INTO portal_queries (q, count, last_at) VALUES (?, 1, ?)"
+        .. " ON CONFLICT (q) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+        ascii_lower(q), park.now())
+    end
+  end
+  if q == "" or #ctx.results == 0 then
+    ctx.popular = park.db.query("SELECT q FROM portal_queries WHERE count > 1"
+      .. " ORDER BY count DESC, last_at DESC LIMIT 8")
+    ctx.latest = park.items.latest({ limit = 5 })
+  end
+  return render(req, "search.html", ctx)
+end
+
 local function index(req)
   if req.column == "/" then return render(req, "home.html", home_context(req)) end
+  if req.config.page == "search" then return search(req) end
   return render(req, "page.html", { paragraphs = paragraphs(req.config.body) })
 end
 

@@ -143,6 +143,8 @@ describe("park.items from the articles plugin", function()
       columns = {
         { path = "/", title = "首页", kind = "static", unit = "center", plugin = "portal",
           config = { site_name = "测试高新区" } },
+        { path = "/search", title = "全站检索", kind = "static", unit = "center",
+          plugin = "portal", config = { page = "search" } },
         { path = "/zcwj", title = "政策文件", kind = "policy", unit = "center", plugin = "articles",
           config = { chain = { "review" } } },
         { path = "/other", title = "Other", kind = "static", unit = "center", plugin = "sitekit" },
@@ -242,5 +244,34 @@ describe("park.items from the articles plugin", function()
     local take_part = home:match('<h2 id="take%-part">.-</section>') or ""
     assert.truthy(take_part:find("营商环境满意度调查", 1, true))
     assert.truthy(take_part:find("局长谈园区发展", 1, true))
+    -- The site-wide search page: every kind, counted, the words marked.
+    local function page(query)
+      local got = site:request("GET", "/search?" .. query)
+      assert.are.equal(200, got.status, got.body)
+      return got.body
+    end
+    local q = "q=%E8%90%A5%E5%95%86%E7%8E%AF%E5%A2%83" -- 营商环境
+    local body = page(q)
+    assert.truthy(body:find("共找到 3 条信息", 1, true))
+    for _, g in ipairs({ "政策（1）", "征集（1）", "访谈（1）" }) do
+      assert.truthy(body:find(g, 1, true), g)
+    end
+    assert.truthy(body:find("优化<mark>营商环境</mark>若干措施", 1, true))
+    assert.truthy(body:find("<mark>营商环境</mark>满意度调查", 1, true))
+    -- Every character whole: 局 shares a byte with 。 and 、, yet 局长 is
+    -- marked as one word.
+    body = page("q=%E5%B1%80%E9%95%BF%E3%80%82") -- 局长。
+    assert.truthy(body:find("<mark>局长</mark>谈园区发展", 1, true))
+    body = page(q .. "&kind=survey")
+    assert.truthy(body:find("营商环境</mark>满意度调查", 1, true))
+    assert.falsy(body:find("若干措施", 1, true), "one kind only")
+    -- Nothing found: said so, with what others search for and the newest.
+    body = page("q=%E4%B8%8D%E5%AD%98%E5%9C%A8%E7%9A%84%E5%86%85%E5%AE%B9") -- 不存在的内容
+    assert.truthy(body:find("没有找到相关信息", 1, true))
+    assert.truthy(body:match('<h2 id="popular">.-营商环境'), "searched twice: suggested")
+    assert.truthy(body:find('<h2 id="newest">', 1, true))
+    body = page("q=%3Cscript%3E%EF%BC%9F") -- <script>？
+    assert.falsy(body:find("<script>", 1, true), "the query is escaped")
+    assert.truthy(page("q=%EF%BC%9F%EF%BC%81"):find("请输入要查找的字词", 1, true))
   end)
 end)

@@ -34,7 +34,7 @@ describe("portal: the front page, static pages and the responsibility table", fu
     assert.truthy(body:find("<p>第一段。</p>", 1, true))
     assert.truthy(body:find("第二段 &lt;b&gt;不是标签&lt;/b&gt;。", 1, true), "text is escaped")
     assert.truthy(body:find('<h2 id="s1">高新创业</h2>', 1, true))
-    assert.truthy(body:find('<form class="search" action="/search/search"', 1, true))
+    assert.truthy(body:find('<form class="search" action="/search"', 1, true))
     assert.truthy(body:find('<a href="/gxcy/gywm">关于我们</a>', 1, true))
     assert.falsy(body:find('href="/gxcy/tzgg"', 1, true), "a column with no plugin is not linked")
   end)
