@@ -24,7 +24,8 @@ return {
       config = { site_name = SITE,
                  body = "欢迎访问示范高新技术产业开发区门户网站。" } },
 
-    { path = "/gxcy", title = "高新创业", kind = "section", unit = "invest" },
+    { path = "/gxcy", title = "高新创业", kind = "section", unit = "invest", plugin = "portal",
+      config = { site_name = SITE, page = "section" } },
     { path = "/gxcy/tzgg", title = "通知公告", parent = "/gxcy", kind = "notice",
       unit = "invest", max_stale_days = 14, plugin = "articles",
       config = { site_name = SITE, chain = { "review", "secrecy", "leader" } } },
@@ -35,7 +36,8 @@ return {
       unit = "talent", max_stale_days = 30, plugin = "articles",
       config = { site_name = SITE, chain = { "review", "leader", "center" } } },
 
-    { path = "/yqsh", title = "园区生活", kind = "section", unit = "social" },
+    { path = "/yqsh", title = "园区生活", kind = "section", unit = "social", plugin = "portal",
+      config = { site_name = SITE, page = "section" } },
     { path = "/yqsh/bszn", title = "办事指南", parent = "/yqsh", kind = "service",
       unit = "social", max_stale_days = 90 },
     { path = "/yqsh/shfw", title = "生活服务", parent = "/yqsh", kind = "static",
@@ -44,7 +46,8 @@ return {
                  body = "园区内设有便民服务中心、职工食堂和公共自行车站点。\n\n"
                    .. "便民服务中心工作时间：工作日 9:00—17:00。" } },
 
-    { path = "/ygzw", title = "阳光政务", kind = "section", unit = "center" },
+    { path = "/ygzw", title = "阳光政务", kind = "section", unit = "center", plugin = "portal",
+      config = { site_name = SITE, page = "section" } },
     { path = "/ygzw/zwdt", title = "政务动态", parent = "/ygzw", kind = "news",
       unit = "center", max_stale_days = 14, plugin = "articles",
       config = { site_name = SITE, chain = { "review", "leader" } } },

@@ -13,9 +13,10 @@ local plugin = {
                   description = "the site's name, in every page's header and title" },
     body = { type = "string", default = "", max_length = 20000,
              description = "the page's text; a blank line starts a new paragraph" },
-    page = { type = "string", enum = { "page", "search" }, default = "page",
-             description = "what a column other than / shows: its text (page) or the "
-               .. "site-wide search (search)" },
+    page = { type = "string", enum = { "page", "search", "section" }, default = "page",
+             description = "what a column other than / shows: its text (page), the "
+               .. "site-wide search (search), or, on a section, its columns with their "
+               .. "newest items (section)" },
     search = { type = "string", default = "/search", max_length = 200,
                description = "where the front page's search box sends its query (q); empty: "
                  .. "no search box" },
@@ -167,9 +168,29 @@ local function search(req)
   return render(req, "search.html", ctx)
 end
 
+-- A section's page: its text, then each of its columns with its newest
+-- items (park.items), so that /gxcy is a page, not a 404.
+local function section(req)
+  local here
+  local function find(list)
+    for _, n in ipairs(list) do
+      if n.path == req.column then here = n end
+      if not here then find(n.children) end
+    end
+  end
+  find(park.site.nav())
+  local blocks = {}
+  for _, c in ipairs(here and here.children or {}) do
+    blocks[#blocks + 1] = { column = c, items = park.items.latest({ column = c.path, limit = 5 }) }
+  end
+  return render(req, "section.html", { paragraphs = paragraphs(req.config.body), blocks = blocks,
+    day = function(t) return os.date("%Y-%m-%d", t) end })
+end
+
 local function index(req)
   if req.column == "/" then return render(req, "home.html", home_context(req)) end
   if req.config.page == "search" then return search(req) end
+  if req.config.page == "section" then return section(req) end
   return render(req, "page.html", { paragraphs = paragraphs(req.config.body) })
 end
 

@@ -5,7 +5,8 @@ local SITE = {
   columns = {
     { path = "/", title = "首页", kind = "static", unit = "center", plugin = "portal",
       config = { site_name = "测试高新区", body = "第一段。\n\n第二段 <b>不是标签</b>。" } },
-    { path = "/gxcy", title = "高新创业", kind = "section", unit = "invest" },
+    { path = "/gxcy", title = "高新创业", kind = "section", unit = "invest", plugin = "portal",
+      config = { page = "section", body = "创业服务。" } },
     { path = "/gxcy/tzgg", title = "通知公告", parent = "/gxcy", kind = "notice", unit = "invest",
       max_stale_days = 14 },
     { path = "/gxcy/gywm", title = "关于我们", parent = "/gxcy", kind = "static", unit = "invest",
@@ -71,5 +72,17 @@ describe("portal: the front page, static pages and the responsibility table", fu
   it("answers 404 for paths it does not serve", function()
     assert.are.equal(404, site:request("GET", "/nothing-here").status)
     assert.are.equal(404, site:request("GET", "/gxcy/gywm/zrlm").status)
+  end)
+
+  it("serves a section as a page of its columns", function()
+    local res = site:request("GET", "/gxcy")
+    assert.are.equal(200, res.status)
+    assert.truthy(res.body:find("<h1>高新创业</h1>", 1, true))
+    assert.truthy(res.body:find("<p>创业服务。</p>", 1, true))
+    assert.truthy(res.body:find('<h2 id="c1"><a href="/gxcy/gywm">关于我们</a></h2>', 1, true))
+    assert.falsy(res.body:find("/gxcy/tzgg", 1, true), "a column with no plugin is not linked")
+    assert.are.equal(404, site:request("GET", "/gxcy/nothing-here").status)
+    -- The masthead links the section now that it is a page.
+    assert.truthy(site:request("GET", "/").body:find('<a href="/gxcy"', 1, true))
   end)
 end)
