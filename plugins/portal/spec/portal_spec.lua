@@ -85,4 +85,14 @@ describe("portal: the front page, static pages and the responsibility table", fu
     -- The masthead links the section now that it is a page.
     assert.truthy(site:request("GET", "/").body:find('<a href="/gxcy"', 1, true))
   end)
+
+  it("shows where a page is: breadcrumbs from the front page, not on it", function()
+    local body = site:request("GET", "/gxcy/gywm").body
+    local crumbs = body:match('<nav class="crumbs" aria%-label="当前位置">(.-)</nav>')
+    assert.truthy(crumbs, "breadcrumbs")
+    assert.truthy(crumbs:find('<a href="/">首页</a>', 1, true))
+    assert.truthy(crumbs:find('<a href="/gxcy">高新创业</a>', 1, true))
+    assert.truthy(crumbs:find('<span aria-current="page">关于我们</span>', 1, true))
+    assert.falsy(site:request("GET", "/").body:find('class="crumbs"', 1, true))
+  end)
 end)
