@@ -27,6 +27,7 @@ CREATE TABLE park_items (
 );
 CREATE INDEX park_items_recent ON park_items (published_at DESC, id DESC);
 CREATE INDEX park_items_column ON park_items (column_id, published_at DESC, id DESC);
+CREATE INDEX park_items_kind ON park_items (kind, published_at DESC, id DESC);
 
 -- Search: the title and the text as tokens (items.c: words, and Chinese
 -- as overlapping pairs of characters), rowid the item's id.

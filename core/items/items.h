@@ -71,9 +71,8 @@ typedef struct {
     int64_t before_id;    /* keyset paging of the newest first: ids below (0: from the top) */
 } items_filter;
 
-/* Call fn for each item the filter selects: the best matches first with a
- * query, else the newest first. Returns 0, PH_EINVAL (a query with nothing
- * to search for), or PH_EDB. */
+/* Call fn for each item the filter selects, the newest first. Returns 0,
+ * PH_EINVAL (a query with nothing to search for), or PH_EDB. */
 int items_list(store *s, const items_filter *f, void (*fn)(void *ud, const items_row *r), void *ud);
 
 /* Append the search tokens of text[0..len) to out, separated by spaces.

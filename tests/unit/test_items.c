@@ -154,8 +154,8 @@ void test_items_list_and_search(void)
     CHECK_STR(list(f.s, (items_filter){.column = "/gxcy", .limit = 10}), "b,a");
     CHECK_STR(list(f.s, (items_filter){.since = 150, .until = 300, .limit = 10}), "b");
     CHECK_STR(list(f.s, (items_filter){.before_id = 3, .limit = 1}), "b");
-    /* Search: a word anywhere in the title or text, the title first. */
-    CHECK_STR(list(f.s, (items_filter){.query = "通知", .limit = 10}), "a,b");
+    /* Search: a word anywhere in the title or text, the newest first. */
+    CHECK_STR(list(f.s, (items_filter){.query = "通知", .limit = 10}), "b,a");
     CHECK_STR(list(f.s, (items_filter){.query = "高新技术", .limit = 10}), "a");
     CHECK_STR(list(f.s, (items_filter){.query = "公寓", .limit = 10}), "c");
     CHECK_STR(list(f.s, (items_filter){.query = "公寓", .column = "/gxcy", .limit = 10}), "");
