@@ -115,6 +115,27 @@ local function highlight(s, words)
   return segs
 end
 
+-- Queries counted in this worker's memory and written to portal_queries
+-- at most once a minute (by the search that finds the last write a minute
+-- old): a search stays a read. A worker's last minute is lost if it stops.
+local counted, ncounted, flushed_at = {}, 0, 0
+
+local function count_query(q, now)
+  if not counted[q] and ncounted >= 1000 then return end
+  if not counted[q] then ncounted = ncounted + 1 end
+  counted[q] = (counted[q] or 0) + 1
+  if now - flushed_at < 60 then return end
+  local batch = counted
+  counted, ncounted, flushed_at = {}, 0, now
+  park.db.transaction(function()
+    for text, n in pairs(batch) do
+      park.db.exec("INSERT INTO portal_queries (q, count, last_at) VALUES (?, ?, ?)"
+        .. " ON CONFLICT (q) DO UPDATE SET count = count + excluded.count,"
+        .. " last_at = excluded.last_at", text, n, now)
+    end
+  end)
+end
+
 local function day_of(s)
   local y, m, d = (s or ""):match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
   return y and os.time({ year = tonumber(y), month = tonumber(m), day = tonumber(d), hour = 0 })
@@ -141,7 +162,7 @@ local function search(req)
     local counts = {}
     for _, it in ipairs(found or {}) do
       counts[it.kind] = (counts[it.kind] or 0) + 1
-      if not kind or it.kind == kind then
+      if (not kind or it.kind == kind) and #ctx.results < 30 then
         it.title_segs = highlight(it.title, words)
         it.summary_segs = highlight(it.summary, words)
         ctx.results[#ctx.results + 1] = it
@@ -154,14 +175,10 @@ local function search(req)
     ctx.total = #(found or {})
     -- Counted only when it found something: the suggestions shown to every
     -- resident are words of the site's own content, never arbitrary input.
-    if found and #found > 0 then
-      park.db.exec("INSERT INTO portal_queries (q, count, last_at) VALUES (?, 1, ?)"
-        .. " ON CONFLICT (q) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
-        ascii_lower(q), park.now())
-    end
+    if found and #found > 0 then count_query(ascii_lower(q), park.now()) end
   end
   if q == "" or #ctx.results == 0 then
-    ctx.popular = park.db.query("SELECT q FROM portal_queries WHERE count > 1"
+    ctx.popular = park.db.query("SELECT q FROM portal_queries"
       .. " ORDER BY count DESC, last_at DESC LIMIT 8")
     ctx.latest = park.items.latest({ limit = 5 })
   end

@@ -268,7 +268,7 @@ describe("park.items from the articles plugin", function()
     -- Nothing found: said so, with what others search for and the newest.
     body = page("q=%E4%B8%8D%E5%AD%98%E5%9C%A8%E7%9A%84%E5%86%85%E5%AE%B9") -- 不存在的内容
     assert.truthy(body:find("没有找到相关信息", 1, true))
-    assert.truthy(body:match('<h2 id="popular">.-营商环境'), "searched twice: suggested")
+    assert.truthy(body:match('<h2 id="popular">.-营商环境'), "searched before, and found: suggested")
     assert.truthy(body:find('<h2 id="newest">', 1, true))
     body = page("q=%3Cscript%3E%EF%BC%9F") -- <script>？
     assert.falsy(body:find("<script>", 1, true), "the query is escaped")
