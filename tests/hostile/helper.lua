@@ -10,6 +10,9 @@
 --   PARKHOST_RSS_BOUND_MB  the server's resident memory stays under this (200 MiB)
 --   PARKHOST_LOG_BOUND_KB  one attack adds at most this to the log (1024 KiB),
 --                          and the log entry of its request at most 64 KiB
+--   PARKHOST_HOLD_MS       the server's plugin-max-hold-ms (25 ms): an attack
+--                          that must fail with its own error (a 500) may run
+--                          this long before the watchdog stops it (a 503)
 local socket = require("socket")
 
 local H = {}
@@ -18,6 +21,7 @@ H.ATTACK_S = tonumber(os.getenv("PARKHOST_ATTACK_S")) or 5
 H.PROBE_MS = tonumber(os.getenv("PARKHOST_PROBE_MS")) or 50
 H.RSS_BOUND_MB = tonumber(os.getenv("PARKHOST_RSS_BOUND_MB")) or 200
 H.LOG_BOUND_KB = tonumber(os.getenv("PARKHOST_LOG_BOUND_KB")) or 1024
+H.HOLD_MS = tonumber(os.getenv("PARKHOST_HOLD_MS")) or 25
 H.LOG_ENTRY_KB = 64
 
 local function read_file(path)

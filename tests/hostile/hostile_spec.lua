@@ -21,7 +21,7 @@ local FIXTURES = "tests/fixtures/hostile"
 -- The server the suite attacks (`parkhost help` says what each setting does).
 local SETTINGS = {
   "--plugin-instructions", "2000000", "--plugin-memory-mb", "16",
-  "--plugin-failures", "100000", "--plugin-max-hold-ms", "25",
+  "--plugin-failures", "100000", "--plugin-max-hold-ms", tostring(H.HOLD_MS),
   "--secret-cookies", "ph_custom", "--secret-headers", "x-api-key",
   "--trusted-proxies", "127.0.0.1",
   "--stream-buffer-bytes", "1048576", "--plugin-db-value-bytes", "1048576",
