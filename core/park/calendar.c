@@ -3,14 +3,6 @@
 #include "calendar/calendar.h"
 #include "park/park.h"
 
-static store *cal__store(lua_State *L)
-{
-    host_plugin *p = lua_plugin_of(L);
-    if (!lua_host_store(lua_plugin_host(p)))
-        luaL_error(L, "park.calendar: this host has no database");
-    return lua_host_store(lua_plugin_host(p));
-}
-
 static int64_t cal__date(lua_State *L, int idx)
 {
     const char *s = luaL_checkstring(L, idx);
@@ -32,7 +24,8 @@ static int cal__failed(lua_State *L)
 static int l_cal_is_working(lua_State *L)
 {
     bool w;
-    if (calendar_is_working(cal__store(L), cal__date(L, 1), &w)) return cal__failed(L);
+    if (calendar_is_working(park__store(L, lua_plugin_of(L), "park.calendar"), cal__date(L, 1), &w))
+        return cal__failed(L);
     lua_pushboolean(L, w);
     return 1;
 }
@@ -43,7 +36,8 @@ static int l_cal_add(lua_State *L)
     int64_t day = cal__date(L, 1), out;
     lua_Integer n = luaL_checkinteger(L, 2);
     luaL_argcheck(L, n >= -3660 && n <= 3660, 2, "at most 3660 working days");
-    if (calendar_add_working(cal__store(L), day, n, &out)) return cal__failed(L);
+    if (calendar_add_working(park__store(L, lua_plugin_of(L), "park.calendar"), day, n, &out))
+        return cal__failed(L);
     char s[CALENDAR_DATE_MAX];
     calendar_format(out, s);
     lua_pushstring(L, s);
@@ -54,7 +48,7 @@ static int l_cal_add(lua_State *L)
 static int l_cal_between(lua_State *L)
 {
     int64_t a = cal__date(L, 1), b = cal__date(L, 2), n;
-    int rc = calendar_working_between(cal__store(L), a, b, &n);
+    int rc = calendar_working_between(park__store(L, lua_plugin_of(L), "park.calendar"), a, b, &n);
     if (rc == PH_EINVAL) return luaL_error(L, "park.calendar: the dates are over 100 years apart");
     if (rc) return cal__failed(L);
     lua_pushinteger(L, n);

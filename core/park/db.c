@@ -54,12 +54,6 @@ void park_db_settle(host_plugin *p)
         if (sqlite3_stmt_busy(c->e[i].st)) sqlite3_reset(c->e[i].st);
 }
 
-static store *db__store(lua_State *L, host_plugin *p)
-{
-    if (!lua_host_store(lua_plugin_host(p))) luaL_error(L, "park.db: this host has no database");
-    return lua_host_store(lua_plugin_host(p));
-}
-
 /* The prepared statement for sql: from the plugin's cache, or prepared now
  * under the plugin's namespace. Raises on a statement the plugin may not
  * run or that does not parse. */
@@ -74,7 +68,7 @@ static sqlite3_stmt *db__prepare(lua_State *L, host_plugin *p, const char *sql, 
             return c->e[i].st;
         }
     }
-    store *s = db__store(L, p);
+    store *s = park__store(L, p, "park.db");
     sqlite3 *db = store_db(s);
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
@@ -218,7 +212,7 @@ static int db__run(lua_State *L, db_mode mode)
     host_plugin *p = lua_plugin_of(L);
     size_t len;
     const char *sql = luaL_checklstring(L, 1, &len);
-    store *s = db__store(L, p);
+    store *s = park__store(L, p, "park.db");
     sqlite3_stmt *st = db__prepare(L, p, sql, len);
     if (sqlite3_stmt_busy(st)) sqlite3_reset(st); /* left mid-step by a caught error */
     db__bind(L, st, 2);
@@ -289,7 +283,7 @@ static int l_db_transaction(lua_State *L)
 {
     host_plugin *p = lua_plugin_of(L);
     luaL_checktype(L, 1, LUA_TFUNCTION);
-    store *s = db__store(L, p);
+    store *s = park__store(L, p, "park.db");
     sqlite3 *db = store_db(s);
     if (!sqlite3_get_autocommit(db))
         return luaL_error(L, "park.db.transaction: transactions do not nest");

@@ -12,13 +12,6 @@
 static const char *const items__attrs[] = {"doc_no", "index_no", "written_on",
                                            "topic",  "validity", NULL};
 
-static store *items__store(lua_State *L)
-{
-    store *s = lua_host_store(lua_plugin_host(lua_plugin_of(L)));
-    if (!s) luaL_error(L, "park.items: this host has no database");
-    return s;
-}
-
 /* t[name] as a string of at most max bytes, or NULL when absent. */
 static const char *items__field(lua_State *L, int t, const char *name, size_t max, bool required)
 {
@@ -120,8 +113,8 @@ static int l_items_publish(lua_State *L)
     int64_t pub, upd;
     bool first;
     char err[256] = "";
-    int rc = items_publish(items__store(L), &it, lua_now(lua_plugin_host(p)), &pub, &upd, &first,
-                           err, sizeof err);
+    int rc = items_publish(park__store(L, lua_plugin_of(L), "park.items"), &it,
+                           lua_now(lua_plugin_host(p)), &pub, &upd, &first, err, sizeof err);
     if (rc == PH_EINVAL) return luaL_error(L, "park.items.publish: %s", err);
     if (rc == PH_ENOTFOUND) return luaL_error(L, "park.items.publish: no column %s", it.column);
     if (rc) return luaL_error(L, "park.items.publish: the index cannot be written (%s)", err);
@@ -140,32 +133,27 @@ static int l_items_withdraw(lua_State *L)
 {
     const char *key = luaL_checkstring(L, 1);
     bool found;
-    if (items_withdraw(items__store(L), lua_plugin_name(lua_plugin_of(L)), key, &found))
+    if (items_withdraw(park__store(L, lua_plugin_of(L), "park.items"),
+                       lua_plugin_name(lua_plugin_of(L)), key, &found))
         return luaL_error(L, "park.items.withdraw: the index cannot be written");
     lua_pushboolean(L, found);
     return 1;
-}
-
-static void items__setstr(lua_State *L, const char *k, const char *v)
-{
-    lua_pushstring(L, v ? v : "");
-    lua_setfield(L, -2, k);
 }
 
 static void items__push_row(void *ud, const items_row *r)
 {
     lua_State *L = ud;
     lua_createtable(L, 0, 14);
-    items__setstr(L, "plugin", r->plugin);
-    items__setstr(L, "key", r->key);
-    items__setstr(L, "column", r->column);
-    items__setstr(L, "column_title", r->column_title);
-    items__setstr(L, "unit", r->unit);
-    items__setstr(L, "unit_name", r->unit_name);
-    items__setstr(L, "kind", r->kind);
-    items__setstr(L, "title", r->title);
-    items__setstr(L, "url", r->url);
-    items__setstr(L, "summary", r->summary);
+    park__setstr(L, "plugin", r->plugin);
+    park__setstr(L, "key", r->key);
+    park__setstr(L, "column", r->column);
+    park__setstr(L, "column_title", r->column_title);
+    park__setstr(L, "unit", r->unit);
+    park__setstr(L, "unit_name", r->unit_name);
+    park__setstr(L, "kind", r->kind);
+    park__setstr(L, "title", r->title);
+    park__setstr(L, "url", r->url);
+    park__setstr(L, "summary", r->summary);
     lua_json_decode(L, r->attrs);
     lua_setfield(L, -2, "attrs");
     lua_pushinteger(L, r->published_at);
@@ -210,7 +198,7 @@ static int l_items_latest(lua_State *L)
 {
     items_filter f = items__filter(L, 1);
     lua_newtable(L);
-    if (items_list(items__store(L), &f, items__push_row, L))
+    if (items_list(park__store(L, lua_plugin_of(L), "park.items"), &f, items__push_row, L))
         return luaL_error(L, "park.items.latest: the index cannot be read");
     return 1;
 }
@@ -227,7 +215,7 @@ static int l_items_search(lua_State *L)
     f.query = q;
     f.before_id = 0;
     lua_newtable(L);
-    int rc = items_list(items__store(L), &f, items__push_row, L);
+    int rc = items_list(park__store(L, lua_plugin_of(L), "park.items"), &f, items__push_row, L);
     if (rc == PH_EINVAL) {
         lua_pushnil(L);
         lua_pushliteral(L, "请输入要查找的字词");

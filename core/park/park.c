@@ -79,3 +79,17 @@ void park_open(lua_State *L)
     lua_setfield(L, -2, "park");
     lua_pop(L, 2);
 }
+
+store *park__store(lua_State *L, host_plugin *p, const char *api)
+{
+    store *s = lua_host_store(lua_plugin_host(p));
+    if (!s) luaL_error(L, "%s: this host has no database", api);
+    return s;
+}
+
+void park__setstr(lua_State *L, const char *k, const char *v)
+{
+    if (!v) return;
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+}

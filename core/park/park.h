@@ -89,6 +89,11 @@ host_req *park__check(lua_State *L, int idx, const char *mt);
  * from now on, as they do once the request ended; the uploads stay until
  * park_req_close. */
 void park__answered(host_req *r);
+/* The host's database for `api` ("park.db"), or a Lua error saying this
+ * host has none (park.c). */
+store *park__store(lua_State *L, host_plugin *p, const char *api);
+/* t[k] = v on the table on top of L's stack; nothing when v is NULL. */
+void park__setstr(lua_State *L, const char *k, const char *v);
 /* Take r off park.wait's list, if it waits there (notify.c). */
 void park__unwait(host_req *r);
 /* Wake p's waiters of `key` in this worker, on the loop's next turn; how

@@ -19,13 +19,6 @@ static int psched__offset(const lua_host *h)
     return (int)lua_host_conf(h)->utc_offset_min * 60;
 }
 
-static store *psched__store(lua_State *L, host_plugin *p)
-{
-    store *s = lua_host_store(lua_plugin_host(p));
-    if (!s) luaL_error(L, "park.sched: this host has no database");
-    return s;
-}
-
 static int psched__db_failed(lua_State *L, store *s)
 {
     lua_pushnil(L);
@@ -64,7 +57,7 @@ static int l_sched_put(lua_State *L)
     sched_kind kind = (sched_kind)lua_tointeger(L, lua_upvalueindex(1));
     host_plugin *p = lua_plugin_of(L);
     lua_host *h = lua_plugin_host(p);
-    store *s = psched__store(L, p);
+    store *s = park__store(L, p, "park.sched");
     int64_t now = lua_now(h);
     char spec[256];
     if (kind == SCHED_AFTER || kind == SCHED_EVERY) {
@@ -117,7 +110,7 @@ static int l_sched_put(lua_State *L)
 static int l_sched_cancel(lua_State *L)
 {
     host_plugin *p = lua_plugin_of(L);
-    store *s = psched__store(L, p);
+    store *s = park__store(L, p, "park.sched");
     const char *name = luaL_checkstring(L, 1);
     const char *key = psched__key(L, 2);
     bool found;
@@ -181,7 +174,7 @@ static int psched__push_list_protected(lua_State *L)
 static int l_sched_get(lua_State *L)
 {
     host_plugin *p = lua_plugin_of(L);
-    store *s = psched__store(L, p);
+    store *s = park__store(L, p, "park.sched");
     const char *name = luaL_checkstring(L, 1);
     const char *key = psched__key(L, 2);
     sched_jobs js;
@@ -204,7 +197,7 @@ static int l_sched_get(lua_State *L)
 static int l_sched_list(lua_State *L)
 {
     host_plugin *p = lua_plugin_of(L);
-    store *s = psched__store(L, p);
+    store *s = park__store(L, p, "park.sched");
     sched_jobs js;
     if (sched_list(s, lua_plugin_name(p), NULL, NULL, &js)) return psched__db_failed(L, s);
     lua_pushcfunction(L, psched__push_list_protected);

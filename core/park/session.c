@@ -34,13 +34,6 @@ typedef struct {
     char token[AUTH_TOKEN_MAX];
 } session__login;
 
-static store *session__store(lua_State *L)
-{
-    host_plugin *p = lua_plugin_of(L);
-    if (!lua_host_store(lua_plugin_host(p))) luaL_error(L, "park.auth: this host has no database");
-    return lua_host_store(lua_plugin_host(p));
-}
-
 static host_req *session__req(lua_State *L, const char *fn)
 {
     host_req *r = lua_req_of(L);
@@ -167,7 +160,7 @@ static int l_park_audit(lua_State *L)
     luaL_argcheck(L, session__action_ok(action), 1,
                   "an action is 1 to 64 of a-z, 0-9, '_' and '.'");
     luaL_argcheck(L, ol <= 256 && strlen(object) == ol, 2, "an object is at most 256 bytes");
-    session__store(L); /* raises when there is no database */
+    park__store(L, lua_plugin_of(L), "park.auth"); /* raises when there is no database */
     size_t bl, al;
     const char *before =
         lua_isnoneornil(L, 3) ? NULL : lua_json_encode(L, 3, "park.audit: before", &bl);
@@ -260,7 +253,7 @@ static int session__login_k(lua_State *L, int status, lua_KContext ctx)
     memcpy(token, lw->token, sizeof token);
     free(lw); /* before anything that may raise */
     if (outcome == SESSION__IN) {
-        store *s = session__store(L);
+        store *s = park__store(L, lua_plugin_of(L), "park.auth");
         if (session__push_user(L, s, id) == 0 && !lua_isnil(L, -1)) {
             session__set_cookie(L, r, token, lua_host_conf(r->host)->session_ttl_s);
             return 1;
@@ -286,7 +279,7 @@ static int l_auth_login(lua_State *L)
     const char *login = luaL_checklstring(L, 1, &ll);
     const char *pw = luaL_checklstring(L, 2, &pl);
     host_req *r = session__req(L, "login");
-    store *s = session__store(L);
+    store *s = park__store(L, lua_plugin_of(L), "park.auth");
     if (L != r->co || !lua_isyieldable(L))
         return luaL_error(L, "park.auth.login must be called from the handler itself");
     lua_host *h = r->host;
@@ -335,7 +328,7 @@ static int l_auth_login(lua_State *L)
 static int l_auth_user(lua_State *L)
 {
     host_req *r = session__req(L, "user");
-    store *s = session__store(L);
+    store *s = park__store(L, lua_plugin_of(L), "park.auth");
     size_t len;
     const char *token = session__token(r, &len);
     int64_t id;
@@ -356,7 +349,7 @@ static int l_auth_user(lua_State *L)
 static int l_auth_logout(lua_State *L)
 {
     host_req *r = session__req(L, "logout");
-    store *s = session__store(L);
+    store *s = park__store(L, lua_plugin_of(L), "park.auth");
     size_t len;
     const char *token = session__token(r, &len);
     if (token) {

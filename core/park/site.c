@@ -114,23 +114,16 @@ static int site__served(lua_State *L)
 
 /* ---- reading ---------------------------------------------------------- */
 
-static void site__setstr(lua_State *L, const char *k, const char *v)
-{
-    if (!v) return;
-    lua_pushstring(L, v);
-    lua_setfield(L, -2, k);
-}
-
 static void site__push_column(lua_State *L, const host_column *c)
 {
     lua_createtable(L, 0, 12);
-    site__setstr(L, "path", c->path);
-    site__setstr(L, "title", c->title);
-    site__setstr(L, "kind", c->kind);
-    site__setstr(L, "unit", c->unit);
-    site__setstr(L, "unit_name", c->unit_name);
-    site__setstr(L, "parent", c->parent);
-    site__setstr(L, "plugin", c->plugin);
+    park__setstr(L, "path", c->path);
+    park__setstr(L, "title", c->title);
+    park__setstr(L, "kind", c->kind);
+    park__setstr(L, "unit", c->unit);
+    park__setstr(L, "unit_name", c->unit_name);
+    park__setstr(L, "parent", c->parent);
+    park__setstr(L, "plugin", c->plugin);
     lua_pushinteger(L, c->position);
     lua_setfield(L, -2, "position");
     lua_pushinteger(L, c->depth);
@@ -168,8 +161,8 @@ static int l_site_units(lua_State *L)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         lua_createtable(L, 0, 3);
-        site__setstr(L, "code", (const char *)sqlite3_column_text(st, 0));
-        site__setstr(L, "name", (const char *)sqlite3_column_text(st, 1));
+        park__setstr(L, "code", (const char *)sqlite3_column_text(st, 0));
+        park__setstr(L, "name", (const char *)sqlite3_column_text(st, 1));
         lua_pushboolean(L, sqlite3_column_int(st, 2));
         lua_setfield(L, -2, "center");
         lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
@@ -218,7 +211,7 @@ static int l_site_binding(lua_State *L)
         return 1;
     }
     lua_createtable(L, 0, 3);
-    site__setstr(L, "plugin", c->plugin);
+    park__setstr(L, "plugin", c->plugin);
     lua_pushboolean(L, c->enabled);
     lua_setfield(L, -2, "enabled");
     lua_getfield(L, LUA_REGISTRYINDEX, "park.loaded");
@@ -279,9 +272,9 @@ static int l_site_nav(lua_State *L)
         }
         if (!lua_checkstack(L, 6)) break;
         lua_createtable(L, 0, 5);
-        site__setstr(L, "path", c->path);
-        site__setstr(L, "title", c->title);
-        site__setstr(L, "kind", c->kind);
+        park__setstr(L, "path", c->path);
+        park__setstr(L, "title", c->title);
+        park__setstr(L, "kind", c->kind);
         lua_pushboolean(L, current[i]);
         lua_setfield(L, -2, "current");
         lua_pushboolean(L, c->served);
@@ -322,9 +315,9 @@ static int l_site_plugins(lua_State *L)
     lua_createtable(L, (int)k, 0);
     for (size_t i = 0; i < k; i++) {
         lua_createtable(L, 0, 4);
-        site__setstr(L, "name", lua_plugin_name(v[i]));
-        site__setstr(L, "version", lua_plugin_version(v[i]));
-        site__setstr(L, "description", lua_plugin_description(v[i]));
+        park__setstr(L, "name", lua_plugin_name(v[i]));
+        park__setstr(L, "version", lua_plugin_version(v[i]));
+        park__setstr(L, "description", lua_plugin_description(v[i]));
         lua_push_schema(v[i], L);
         lua_setfield(L, -2, "config");
         lua_rawseti(L, -2, (lua_Integer)i + 1);
@@ -444,8 +437,8 @@ static void site__push_user(void *ud, const char *login, const char *name, bool 
 {
     lua_State *L = ud;
     lua_createtable(L, 0, 4);
-    site__setstr(L, "login", login);
-    site__setstr(L, "name", name);
+    park__setstr(L, "login", login);
+    park__setstr(L, "name", name);
     lua_pushboolean(L, disabled);
     lua_setfield(L, -2, "disabled");
     /* roles is "editor@invest, reviewer@social" */
@@ -697,12 +690,12 @@ static void site__push_entry(void *ud, const audit_entry *e)
     lua_setfield(L, -2, "id");
     lua_pushinteger(L, e->at);
     lua_setfield(L, -2, "at");
-    site__setstr(L, "actor", e->actor);
-    site__setstr(L, "address", e->address);
-    site__setstr(L, "action", e->action);
-    site__setstr(L, "object", e->object);
-    site__setstr(L, "before", e->before);
-    site__setstr(L, "after", e->after);
+    park__setstr(L, "actor", e->actor);
+    park__setstr(L, "address", e->address);
+    park__setstr(L, "action", e->action);
+    park__setstr(L, "object", e->object);
+    park__setstr(L, "before", e->before);
+    park__setstr(L, "after", e->after);
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
 }
 
