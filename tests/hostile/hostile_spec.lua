@@ -343,6 +343,9 @@ end })
 attack("api_sched_args", FAIL, { variants = { "after", "at", "every_zero", "every_negative",
                                               "cron_step", "cron_long", "payload", "payload_fn",
                                               "unknown", "key" } })
+attack("api_items_args", FAIL, { variants = { "backdate", "foreign", "offsite", "attrs", "title",
+                                               "huge" } })
+attack("api_notify_storm", STOP)
 attack("api_site_write", FAIL, { variants = { "bind", "user_add", "grant", "unit_put",
                                               "binding" } })
 attack("api_audit_args", FAIL, { variants = { "action", "upper", "object", "value", "encode",
