@@ -267,6 +267,16 @@ out:
     return items__exec(s, "RELEASE park_items");
 }
 
+int items_version(store *s, int64_t *version)
+{
+    sqlite3_stmt *st = store_prepare(s, "SELECT version FROM park_items_version");
+    if (!st) return PH_EDB;
+    int rc = sqlite3_step(st);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : PH_EDB;
+}
+
 int items_withdraw(store *s, const char *plugin, const char *key, bool *found)
 {
     *found = false;

@@ -50,6 +50,9 @@ typedef struct {
  * caller's transaction if there is one). */
 int items_publish(store *s, const items_item *it, int64_t now, int64_t *published_at,
                   int64_t *updated_at, bool *first, char *err, size_t errlen);
+/* The index's version (sql/011): it grows with every change of any item.
+ * Returns 0 or PH_EDB. */
+int items_version(store *s, int64_t *version);
 /* Take (plugin, key) out of the index; *found says whether it was there.
  * Returns 0 or PH_EDB. */
 int items_withdraw(store *s, const char *plugin, const char *key, bool *found);

@@ -225,13 +225,22 @@ static int l_items_search(lua_State *L)
     return 1;
 }
 
+/* park.items.version() -> an integer that grows with every change of the
+ * index, from any worker or command: the stamp of a page built from it */
+static int l_items_version(lua_State *L)
+{
+    int64_t v;
+    if (items_version(park__store(L, lua_plugin_of(L), "park.items"), &v))
+        return luaL_error(L, "park.items.version: the index cannot be read");
+    lua_pushinteger(L, v);
+    return 1;
+}
+
 void park_open_items(lua_State *L)
 {
-    static const luaL_Reg fns[] = {{"publish", l_items_publish},
-                                   {"withdraw", l_items_withdraw},
-                                   {"latest", l_items_latest},
-                                   {"search", l_items_search},
-                                   {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"publish", l_items_publish}, {"withdraw", l_items_withdraw},
+                                   {"latest", l_items_latest},   {"search", l_items_search},
+                                   {"version", l_items_version}, {NULL, NULL}};
     luaL_newlib(L, fns);
     lua_setfield(L, -2, "items");
 }

@@ -82,7 +82,11 @@ void test_items_publish_stamps_once(void)
     u_db_open(&f);
     column(f.s, "/tzgg");
     bool first;
+    int64_t v0, v1, v2;
+    CHECK_INT(items_version(f.s, &v0), ==, 0);
     CHECK_INT(publish(f.s, "1", "/tzgg", "第一版", "", 5000, &first), ==, 5000);
+    CHECK_INT(items_version(f.s, &v1), ==, 0);
+    CHECK_INT(v1, >, v0); /* a page built from the index is stale now */
     CHECK(first);
     /* Published again later (a revision), or again with an earlier clock:
      * the publication time stays the first. */
@@ -111,10 +115,15 @@ void test_items_publish_stamps_once(void)
     bad.kind = "rumour";
     CHECK_INT(items_publish(f.s, &bad, 1, &pub, &upd, &first, err, sizeof err), ==, PH_EINVAL);
     bool found;
+    CHECK_INT(items_version(f.s, &v1), ==, 0);
     CHECK_INT(items_withdraw(f.s, "articles", "1", &found), ==, 0);
     CHECK(found);
+    CHECK_INT(items_version(f.s, &v2), ==, 0);
+    CHECK_INT(v2, >, v1);
     CHECK_INT(items_withdraw(f.s, "articles", "1", &found), ==, 0);
     CHECK(!found);
+    CHECK_INT(items_version(f.s, &v1), ==, 0);
+    CHECK_INT(v1, ==, v2); /* nothing withdrawn, nothing changed */
     st = store_prepare(f.s, "SELECT (SELECT count(*) FROM park_items),"
                             " (SELECT count(*) FROM park_items_fts)");
     CHECK(sqlite3_step(st) == SQLITE_ROW);
