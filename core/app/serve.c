@@ -210,6 +210,7 @@ int app_serve(const ph_conf *c)
     uv_unref((uv_handle_t *)&w.beat);
     w.sigterm.data = w.sighup.data = &w;
     http_server_set_worker(w.http, w.slot);
+    http_server_set_error_page(w.http, lua_host_error_page, w.lua);
     if (workers__slot)
         http_server_share_connections(w.http, &workers__slot->conns, workers_connections_elsewhere);
     int rc = http_server_listen_fd(w.http, listen_fd);

@@ -1,7 +1,8 @@
 /* `parkhost site import FILE | export [FILE]`: the site model as a
  * declarative file (lualib/park/sitefile.lua reads and writes its text).
  *
- * Import adds or changes units, columns and bindings, in one transaction,
+ * Import adds or changes the site's settings, units, columns and bindings,
+ * in one transaction,
  * each change through core/site with its audit entry, each config checked
  * against its plugin's schema by the same code as the admin console (the
  * plugins are loaded for that). Nothing is deleted: a column missing from
@@ -85,6 +86,25 @@ static int site__import(lua_State *L, int site, store *s, lua_host *h, const sit
         }
         counts[0]++;
         lua_pop(L, 1);
+    }
+    lua_settop(L, site);
+    /* The settings in the site's own key order: an error names the first. */
+    lua_getfield(L, site, "settings");
+    int settings = lua_gettop(L);
+    for (lua_pushnil(L); lua_istable(L, settings) && lua_next(L, settings); lua_pop(L, 1))
+        if (!site_setting_label(lua_tostring(L, -2))) {
+            snprintf(why, whylen,
+                     "settings.%s: 没有这项网站设置（可用：name、domain、id_code、"
+                     "organizer、icp、police、address、phone、email、badge_url、errata_url）",
+                     lua_tostring(L, -2));
+            return PH_EINVAL;
+        }
+    for (int i = 0; lua_istable(L, settings) && site_setting_keys[i]; i++) {
+        const char *value = site__str(L, settings, site_setting_keys[i]);
+        if (value && site_setting_put(s, a, site_setting_keys[i], value, &w)) {
+            snprintf(why, whylen, "settings.%s: %s", site_setting_keys[i], w);
+            return PH_EINVAL;
+        }
     }
     lua_settop(L, site);
     lua_getfield(L, site, "columns");
@@ -250,6 +270,13 @@ static void site__unit_row(void *ud, const char *code, const char *name, bool ce
     lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
 }
 
+static void site__setting_row(void *ud, const char *key, const char *value)
+{
+    lua_State *L = ud;
+    lua_pushstring(L, value);
+    lua_setfield(L, -2, key);
+}
+
 static int site__export_cmd(const ph_conf *c, const char *file, store *s)
 {
     lua_State *L = site__lua(c);
@@ -263,6 +290,9 @@ static int site__export_cmd(const ph_conf *c, const char *file, store *s)
     lua_newtable(L);
     if (!rc) rc = site_each_column(s, site__column_row, L);
     lua_setfield(L, -2, "columns");
+    lua_newtable(L);
+    if (!rc) rc = site_each_setting(s, site__setting_row, L);
+    lua_setfield(L, -2, "settings");
     if (rc) {
         fprintf(stderr, "parkhost site export: the site cannot be read: %s\n",
                 sqlite3_errmsg(store_db(s)));

@@ -79,6 +79,8 @@ struct http_server {
     http_limits lim;
     http_handler_fn handler;
     void *ud;
+    http_error_page_fn error_page; /* the site's error pages, or NULL */
+    void *error_ud;
     llhttp_settings_t settings;
     http_conn *conns;
     unsigned nconns;
@@ -146,7 +148,7 @@ const char *http_status_text(int status)
 }
 
 /* The Chinese line of the server's own error pages. */
-static const char *http__status_zh(int status)
+const char *http_status_zh(int status)
 {
     switch (status) {
     case 400: return "请求格式有误";
@@ -154,10 +156,15 @@ static const char *http__status_zh(int status)
     case 404: return "页面不存在";
     case 405: return "不支持此请求方法";
     case 408: return "请求超时";
+    case 410: return "内容已撤下";
     case 413: return "提交的内容过大";
+    case 414: return "网址过长";
+    case 429: return "访问过于频繁";
     case 431: return "请求头过大";
     case 500: return "服务器内部错误";
+    case 502: return "上游服务错误";
     case 503: return "服务暂时不可用";
+    case 504: return "上游服务超时";
     }
     return status < 500 ? "请求有误" : "服务器错误";
 }
@@ -605,17 +612,32 @@ static size_t http__error_page(char *buf, size_t cap, int status, const char *id
                      "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                      "<title>%d %s</title></head>\n<body><main><h1>%d %s</h1>"
-                     "<p lang=\"en\">%s</p><p>请求编号（Request ID）：<code>%s</code></p>"
+                     "<p>请求编号：<code>%s</code></p><p><a href=\"/\">返回首页</a></p>"
                      "</main></body></html>\n",
-                     status, http__status_zh(status), status, http__status_zh(status),
-                     http_status_text(status), id);
+                     status, http_status_zh(status), status, http_status_zh(status), id);
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
 static const http_header http__html_type = {"Content-Type", 12, "text/html; charset=utf-8", 24};
 
+void http_server_set_error_page(http_server *s, http_error_page_fn fn, void *ud)
+{
+    s->error_page = fn;
+    s->error_ud = ud;
+}
+
 void http_respond_error(http_request *r, int status, const http_header *extra, size_t nextra)
 {
+    http_server *s = r->conn->srv;
+    if (s->error_page) {
+        ph_buf b = {0};
+        if (s->error_page(s->error_ud, r, status, &b) == 0) {
+            http__respond(r, status, &http__html_type, 1, extra, nextra, b.data, b.len);
+            ph_buf_free(&b);
+            return;
+        }
+        ph_buf_free(&b);
+    }
     char page[1024];
     size_t n = http__error_page(page, sizeof page, status, r->id);
     http__respond(r, status, &http__html_type, 1, extra, nextra, page, n);

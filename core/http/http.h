@@ -23,6 +23,8 @@
 #ifndef PH_HTTP_H
 #define PH_HTTP_H
 
+#include "base/base.h"
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -90,6 +92,13 @@ void http_server_share_connections(http_server *s, _Atomic uint64_t *mine,
 /* Request ids of this server begin with `worker` (0-255) as two hex digits,
  * so that a log line or an X-Request-Id names the worker that answered. */
 void http_server_set_worker(http_server *s, unsigned worker);
+/* The site's own error pages: fn appends the whole HTML page for `status`
+ * (its request id in req->id) to out and returns 0, or returns non-zero and
+ * the server answers with its short built-in page. */
+typedef int (*http_error_page_fn)(void *ud, const http_request *req, int status, ph_buf *out);
+void http_server_set_error_page(http_server *s, http_error_page_fn fn, void *ud);
+/* The Chinese name of a status, for an error page's title ("页面不存在"). */
+const char *http_status_zh(int status);
 /* Graceful stop: stop accepting, close idle connections, let in-flight
  * requests finish (their responses say Connection: close) and force-close
  * what remains after limits.shutdown_timeout_ms. `done` runs once, when every

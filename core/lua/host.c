@@ -295,6 +295,11 @@ static void host__gen_unref(host_gen *g)
         host__plugin_unref(g->plugins[i]);
     for (size_t i = 0; i < g->ncols; i++)
         host__column_free(&g->cols[i]);
+    free(g->chrome[0]);
+    free(g->chrome[1]);
+    for (size_t i = 0; i < 2 * g->nsettings; i++)
+        free(g->settings[i]);
+    free(g->settings);
     free(g->cols);
     free(g->bindings);
     free(g->plugins);
@@ -687,12 +692,36 @@ static int64_t host__db_site_version(lua_host *h)
     return v;
 }
 
+static void host__on_setting(void *ud, const char *key, const char *value)
+{
+    host__cols *x = ud;
+    host_gen *g = x->g;
+    char **more = realloc(g->settings, (2 * g->nsettings + 2) * sizeof *more);
+    char *k = strdup(key), *v = strdup(value);
+    if (!more || !k || !v) {
+        if (more) g->settings = more;
+        free(k);
+        free(v);
+        x->nomem = true;
+        return;
+    }
+    g->settings = more;
+    g->settings[2 * g->nsettings] = k;
+    g->settings[2 * g->nsettings + 1] = v;
+    g->nsettings++;
+}
+
 static int host__load_bindings(lua_host *h, host_gen *g)
 {
     host__cols x = {g, 0, false};
     h->db_site = host__db_site_version(h); /* before the read: a change after it shows again */
     if (h->db && site_each_column(h->db, host__on_column, &x)) {
         log_msg(LOG_ERROR, "the site's columns cannot be read: %s",
+                sqlite3_errmsg(store_db(h->db)));
+        return PH_EDB;
+    }
+    if (!x.nomem && h->db && site_each_setting(h->db, host__on_setting, &x)) {
+        log_msg(LOG_ERROR, "the site's settings cannot be read: %s",
                 sqlite3_errmsg(store_db(h->db)));
         return PH_EDB;
     }
@@ -940,6 +969,104 @@ const host_column *lua_gen_columns(const host_gen *g, size_t *n)
 {
     *n = g->ncols;
     return g->cols;
+}
+
+/* ---- error pages in the site's layout ----------------------------------- */
+
+/* What an error page says below its title, by status. */
+static const char *host__error_text(int status)
+{
+    switch (status) {
+    case 400: return "请求的格式不正确，请检查网址或重新提交。";
+    case 403: return "您没有访问此页面或执行此操作的权限。工作人员请确认已用有相应权限的账号登录。";
+    case 404: return "您访问的页面不存在，可能已被删除、改名或网址有误。";
+    case 405: return "此页面不支持这种访问方式。";
+    case 408: return "请求等待时间过长，连接已断开，请重试。";
+    case 410: return "该内容已经撤下，不再提供。";
+    case 413: return "提交的内容超过了网站允许的大小。";
+    case 414: return "网址过长，请检查后重试。";
+    case 429: return "访问过于频繁，请稍等片刻再试。";
+    case 431: return "请求头过大，请清除本站的 Cookie 后重试。";
+    case 500: return "页面暂时无法显示，网站已记录此问题，请稍后再试。";
+    case 503: return "系统正在维护或暂时繁忙，请稍后再试。";
+    }
+    return status < 500 ? "请求无法完成，请检查后重试。" : "服务暂时出现问题，请稍后再试。";
+}
+
+/* Whether the request's Cookie header has care=1 (关怀版). */
+static bool host__wants_care(const http_request *r)
+{
+    const char *c = http_request_header(r, "Cookie");
+    for (const char *p = c; p && (p = strstr(p, "care=1")); p += 6)
+        if ((p == c || p[-1] == ' ' || p[-1] == ';') && (p[6] == '\0' || p[6] == ';')) return true;
+    return false;
+}
+
+/* Render the chrome of g (care or not) with the console's park.layout. */
+static void host__render_chrome(lua_host *h, host_gen *g, int care)
+{
+    g->chrome_tried[care] = true;
+    host_plugin *p = host__gen_find(g, "admin");
+    if (!p || !p->L) return;
+    lua_State *L = p->L;
+    int top = lua_gettop(L);
+    lua_State *T = lua_newthread(L);
+    host_req *cur = p->cur;
+    p->cur = NULL; /* no request's column marks the navigation */
+    bool ok = luaL_loadstring(T, "return require('park.layout').chrome(...)") == LUA_OK;
+    if (ok) {
+        lua_rawgeti(T, LUA_REGISTRYINDEX, p->env_ref);
+        lua_setupvalue(T, -2, 1); /* the console's _ENV */
+        lua_pushboolean(T, care);
+        ok = lua_pcall(T, 1, 1, 0) == LUA_OK && lua_type(T, -1) == LUA_TSTRING;
+    }
+    p->cur = cur;
+    size_t n = 0;
+    const char *html = ok ? lua_tolstring(T, -1, &n) : NULL;
+    const char *t = html ? strstr(html, "\1TITLE\1") : NULL;
+    const char *c = t ? strstr(t + 7, "\1CONTENT\1") : NULL;
+    if (c && (g->chrome[care] = malloc(n + 1))) {
+        memcpy(g->chrome[care], html, n + 1);
+        g->chrome_cut[care][0] = (size_t)(t - html);
+        g->chrome_cut[care][1] = (size_t)(c - html);
+    } else {
+        log_msg(LOG_ERROR, "the error pages cannot use the site's layout: %s",
+                ok ? "park.layout.chrome() gave no markers" : lua_tostring(T, -1));
+    }
+    lua_settop(L, top);
+    (void)h;
+}
+
+int lua_host_error_page(void *ud, const http_request *r, int status, ph_buf *out)
+{
+    lua_host *h = ud;
+    host_gen *g = h->gen;
+    if (!g) return -1;
+    int care = host__wants_care(r) ? 1 : 0;
+    if (!g->chrome_tried[care]) host__render_chrome(h, g, care);
+    const char *ch = g->chrome[care];
+    if (!ch) return -1;
+    size_t t = g->chrome_cut[care][0], c = g->chrome_cut[care][1];
+    char title[96], body[1024];
+    snprintf(title, sizeof title, "%d %s", status, http_status_zh(status));
+    int n = snprintf(body, sizeof body,
+                     "<div class=\"error-page\">\n<h1>%s</h1>\n<p>%s</p>\n"
+                     "<p class=\"rid\">请求编号：<code>%s</code>（向网站反映问题时请提供）</p>\n"
+                     "<p><a href=\"/\">返回首页</a></p>\n</div>\n",
+                     http_status_zh(status), host__error_text(status), r->id);
+    if (n < 0 || (size_t)n >= sizeof body) return -1;
+    size_t len = strlen(ch);
+    if (ph_buf_append(out, ch, t) || ph_buf_append(out, title, strlen(title)) ||
+        ph_buf_append(out, ch + t + 7, c - (t + 7)) || ph_buf_append(out, body, (size_t)n) ||
+        ph_buf_append(out, ch + c + 9, len - (c + 9)))
+        return -1;
+    return 0;
+}
+
+char *const *lua_gen_settings(const host_gen *g, size_t *n)
+{
+    *n = g->nsettings;
+    return g->settings;
 }
 
 host_plugin *const *lua_gen_plugins(const host_gen *g, size_t *n)

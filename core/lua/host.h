@@ -31,6 +31,10 @@ typedef struct lua_host lua_host;
 struct store;
 struct lua_State;
 
+/* The site's error pages in its layout (http_server_set_error_page): the
+ * page around them is park.layout.chrome() rendered by the console, once
+ * per site model; non-zero when there is none (the server's own page). */
+int lua_host_error_page(void *ud, const http_request *req, int status, ph_buf *out);
 /* Load the admin console (conf->lualib/admin, bound to /admin), every plugin
  * folder (a directory holding plugin.lua) inside each of conf->plugins, and
  * the site's columns and bindings from `db` (borrowed, may be NULL: no

@@ -90,6 +90,14 @@ struct host_gen {
     size_t nplugins;
     host_binding *bindings; /* longest column first */
     size_t nbindings;
+    /* The page around error pages (lua_host_error_page), normal and
+     * 关怀版: rendered at the first error of this model; cut[i] are the
+     * offsets of the title's and the content's markers. */
+    char *chrome[2];
+    size_t chrome_cut[2][2];
+    bool chrome_tried[2];
+    char **settings;  /* the site's settings: key, value, key, value, ... */
+    size_t nsettings; /* keys */
     int refs;
 };
 

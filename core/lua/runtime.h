@@ -205,6 +205,9 @@ uint64_t lua_gen_id(const host_gen *g);
  * plugins; *n gets how many. */
 const host_column *lua_gen_columns(const host_gen *g, size_t *n);
 host_plugin *const *lua_gen_plugins(const host_gen *g, size_t *n);
+/* The generation's site settings (site_each_setting) as key, value pairs:
+ * *n gets how many keys. */
+char *const *lua_gen_settings(const host_gen *g, size_t *n);
 /* The column at `path` in generation g (NULL: none), or NULL. */
 const host_column *lua_column_find(const host_gen *g, const char *path);
 

@@ -22,8 +22,9 @@ enum {
 };
 
 /* Host Lua libraries a plugin may require, found under the lualib dir. */
-static const char *const sandbox__host_libs[] = {"park.template", "park.schema", "park.review",
-                                                 "park.content",  "park.text",   NULL};
+static const char *const sandbox__host_libs[] = {
+    "park.template", "park.schema", "park.review", "park.content",
+    "park.text",     "park.layout", NULL};
 /* Host C modules loaded by the host itself before the sandbox closes. */
 static const char *const sandbox__c_modules[] = {"cjson", "cjson.safe", NULL};
 

@@ -148,6 +148,33 @@ static int l_site_generation(lua_State *L)
     return 1;
 }
 
+/* park.site.settings(): the site's settings, key -> value (the keys that
+ * have one), as the served generation read them. */
+static int l_site_settings(lua_State *L)
+{
+    const host_gen *g = lua_host_gen(site__host(L));
+    size_t n = 0;
+    char *const *kv = g ? lua_gen_settings(g, &n) : NULL;
+    lua_createtable(L, 0, (int)n);
+    for (size_t i = 0; i < n; i++)
+        park__setstr(L, kv[2 * i], kv[2 * i + 1]);
+    return 1;
+}
+
+/* park.site.setting_keys(): { { key =, label = }, ... } in the console's
+ * order. */
+static int l_site_setting_keys(lua_State *L)
+{
+    lua_newtable(L);
+    for (int i = 0; site_setting_keys[i]; i++) {
+        lua_createtable(L, 0, 2);
+        park__setstr(L, "key", site_setting_keys[i]);
+        park__setstr(L, "label", site_setting_label(site_setting_keys[i]));
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 /* park.site.units() */
 static int l_site_units(lua_State *L)
 {
@@ -337,6 +364,49 @@ static int l_site_unit_put(lua_State *L)
     if (!site__allowed(L, "unit_put", "admin", NULL, &w)) return 3;
     int rc = site_unit_put(lua_host_store(site__host(L)), &w.a, code, name, &why);
     return rc ? site__fail_rc(L, rc, why) : site__served(L);
+}
+
+/* park.site.settings_put{ key = value, ... }: the settings given ("" removes
+ * one), all or none, then served once; the center's administrator only.
+ * On a bad value: nil, the reason, "INVALID" and the key. */
+static int l_site_settings_put(lua_State *L)
+{
+    site__core(L, "settings_put");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    site__who w;
+    if (!site__allowed(L, "settings_put", "admin", NULL, &w)) return 3;
+    for (lua_pushnil(L); lua_next(L, 1); lua_pop(L, 1))
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING ||
+            !site_setting_label(lua_tostring(L, -2))) {
+            lua_pushnil(L);
+            lua_pushliteral(L, "没有这项网站设置，或者它的值不是文字");
+            lua_pushliteral(L, "INVALID");
+            lua_pushvalue(L, -5); /* the key */
+            return 4;
+        }
+    store *db = lua_host_store(site__host(L));
+    if (sqlite3_exec(store_db(db), "SAVEPOINT settings", NULL, NULL, NULL) != SQLITE_OK)
+        return site__fail(L, "ERROR", "数据库无法写入");
+    int rc = 0;
+    const char *why = NULL, *key = NULL;
+    for (int i = 0; !rc && site_setting_keys[i]; i++) {
+        lua_getfield(L, 1, site_setting_keys[i]);
+        if (lua_isstring(L, -1)) {
+            key = site_setting_keys[i];
+            rc = site_setting_put(db, &w.a, key, lua_tostring(L, -1), &why);
+        }
+        lua_pop(L, 1);
+    }
+    sqlite3 *sq = store_db(db);
+    if (rc || sqlite3_exec(sq, "RELEASE settings", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(sq, "ROLLBACK TO settings", NULL, NULL, NULL);
+        sqlite3_exec(sq, "RELEASE settings", NULL, NULL, NULL);
+        if (rc != PH_EINVAL) return site__fail(L, "ERROR", "数据库无法写入");
+        site__fail_rc(L, rc, why);
+        lua_pushstring(L, key);
+        return 4;
+    }
+    return site__served(L);
 }
 
 static const char *site__field_str(lua_State *L, int t, const char *k)
@@ -732,6 +802,9 @@ void park_open_site(lua_State *L)
         {"nav", l_site_nav},
         {"plugins", l_site_plugins},
         {"generation", l_site_generation},
+        {"settings", l_site_settings},
+        {"setting_keys", l_site_setting_keys},
+        {"settings_put", l_site_settings_put},
         {"unit_put", l_site_unit_put},
         {"column_put", l_site_column_put},
         {"bind", l_site_bind},

@@ -199,6 +199,150 @@ int site_unit_put(store *s, const site_actor *a, const char *code, const char *n
     return site__end(s, rc);
 }
 
+/* ---- settings ------------------------------------------------------------ */
+
+const char *const site_setting_keys[] = {
+    "name",    "domain", "id_code", "organizer", "icp",        "police",
+    "address", "phone",  "email",   "badge_url", "errata_url", NULL,
+};
+static const char *const site__setting_labels[] = {
+    "网站名称",
+    "网站域名",
+    "网站标识码",
+    "主办单位",
+    "ICP备案号",
+    "公安机关备案号",
+    "联系地址",
+    "联系电话",
+    "电子邮箱",
+    "党政机关网站标识链接",
+    "“我为政府网站找错”链接",
+};
+
+static int site__setting_index(const char *key)
+{
+    for (int i = 0; key && site_setting_keys[i]; i++)
+        if (strcmp(key, site_setting_keys[i]) == 0) return i;
+    return -1;
+}
+
+const char *site_setting_label(const char *key)
+{
+    int i = site__setting_index(key);
+    return i < 0 ? NULL : site__setting_labels[i];
+}
+
+/* Whether s is a host name: dot-separated labels of a-z, 0-9 and '-'. */
+static bool site__domain_ok(const char *s)
+{
+    size_t n = strlen(s), label = 0;
+    if (n > 253) return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '.') {
+            if (label == 0) return false;
+            label = 0;
+        } else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                   (ch >= 'A' && ch <= 'Z')) {
+            if (++label > 63) return false;
+        } else {
+            return false;
+        }
+    }
+    return label > 0;
+}
+
+static bool site__url_ok(const char *s)
+{
+    if (strncmp(s, "https://", 8) && strncmp(s, "http://", 7)) return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '<' || *p == '>' || *p == '\\' ||
+            *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* Why `value` is not one for `key`, or NULL. */
+static const char *site__setting_check(const char *key, const char *value)
+{
+    if (!value[0]) return NULL;
+    if (!site__text_ok(value, 300)) return "最多 300 字节，不能有换行等控制字符";
+    if (!strcmp(key, "domain") && !site__domain_ok(value))
+        return "网站域名应为域名本身，如 www.example.gov.cn（不带 http:// 和路径）";
+    if (!strcmp(key, "id_code")) {
+        size_t n = strlen(value);
+        bool ok = n == 10;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (value[i] >= '0' && value[i] <= '9') || (value[i] >= 'A' && value[i] <= 'Z');
+        if (!ok) return "网站标识码是 10 位数字（或大写字母），见全国政府网站信息报送系统";
+    }
+    if ((!strcmp(key, "badge_url") || !strcmp(key, "errata_url")) && !site__url_ok(value))
+        return "链接应以 https:// 或 http:// 开头，且不含空格和引号";
+    if (!strcmp(key, "email") && (!strchr(value, '@') || strchr(value, ' ')))
+        return "电子邮箱格式不对";
+    return NULL;
+}
+
+int site_setting_put(store *s, const site_actor *a, const char *key, const char *value,
+                     const char **why)
+{
+    if (site__setting_index(key) < 0) return *why = "没有这项网站设置", PH_EINVAL;
+    if (!value) value = "";
+    if ((*why = site__setting_check(key, value))) return PH_EINVAL;
+    *why = "数据库无法写入";
+    if (site__begin(s)) return PH_EDB;
+    int rc = 0;
+    static const char one[] = "SELECT value FROM park_settings WHERE key = ?1";
+    char *before = site__one(s, one, key, &rc);
+    sqlite3_stmt *st =
+        rc         ? NULL
+        : value[0] ? store_prepare(s, "INSERT INTO park_settings (key, value) VALUES (?1, ?2)"
+                                      " ON CONFLICT (key) DO UPDATE SET value = ?2"
+                                      " WHERE value IS NOT ?2")
+                   : store_prepare(s, "DELETE FROM park_settings WHERE key = ?1");
+    if (st) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (value[0]) sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = PH_EDB;
+        sqlite3_finalize(st);
+    } else {
+        rc = PH_EDB;
+    }
+    char *after = rc ? NULL : site__one(s, one, key, &rc);
+    if (!rc && (before || after)) {
+        /* The audit log keeps JSON: a string value, or null. */
+        sqlite3_stmt *j = store_prepare(s, "SELECT json_quote(?1), json_quote(?2)");
+        if (!j) {
+            rc = PH_EDB;
+        } else {
+            sqlite3_bind_text(j, 1, before, -1, SQLITE_STATIC);
+            sqlite3_bind_text(j, 2, after, -1, SQLITE_STATIC);
+            if (sqlite3_step(j) == SQLITE_ROW) {
+                const char *b = (const char *)sqlite3_column_text(j, 0);
+                const char *af = (const char *)sqlite3_column_text(j, 1);
+                rc = site__audit(s, a, "site.setting", "setting", key, b, af);
+            } else {
+                rc = PH_EDB;
+            }
+            sqlite3_finalize(j);
+        }
+    }
+    free(before);
+    free(after);
+    return site__end(s, rc);
+}
+
+int site_each_setting(store *s, void (*fn)(void *ud, const char *key, const char *value), void *ud)
+{
+    sqlite3_stmt *st = store_prepare(s, "SELECT key, value FROM park_settings ORDER BY key");
+    if (!st) return PH_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(ud, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
 #define SITE__COLUMN_JSON                                                                          \
     "SELECT json_object('path', c.path, 'title', c.title, 'kind', c.kind, 'unit', u.code,"         \
     " 'parent', p.path, 'position', c.position, 'max_stale_days', c.max_stale_days)"               \

@@ -83,6 +83,20 @@ int site_bind(store *s, const site_actor *a, const char *path, const char *plugi
  * PH_ENOTFOUND (no such column) or PH_EDB; *why. */
 int site_unbind(store *s, const site_actor *a, const char *path, const char **why);
 
+/* The site's settings (sql/012): what the center sets once for every page.
+ * site_setting_keys lists the keys, NULL-terminated; site_setting_label
+ * gives a key's Chinese name (NULL for an unknown key). */
+extern const char *const site_setting_keys[];
+const char *site_setting_label(const char *key);
+/* Set `key` to `value` ("" removes it). Returns 0, PH_EINVAL (an unknown
+ * key or a value that is not one: the reason, in Chinese, in *why) or
+ * PH_EDB. Audited as "site.setting". */
+int site_setting_put(store *s, const site_actor *a, const char *key, const char *value,
+                     const char **why);
+/* Call fn for every setting that has a value, in key order. Returns 0 or
+ * PH_EDB. */
+int site_each_setting(store *s, void (*fn)(void *ud, const char *key, const char *value), void *ud);
+
 /* Call fn for every column in tree order: depth first, siblings by
  * position, then path. The column's strings are valid during the call.
  * Returns 0 or PH_EDB. */

@@ -3,6 +3,7 @@
 -- accounts, no secrets). The file is Lua data:
 --
 --   return {
+--     settings = { name = "示范高新区", id_code = "1100000001" },  -- the footer's, see README
 --     units = { { code = "invest", name = "招商局" } },
 --     columns = {                        -- parents before their children
 --       { path = "/gxcy", title = "高新创业", kind = "section", unit = "center" },
@@ -54,8 +55,17 @@ end
 -- naming the entry ("columns[3] (/gxcy/tzgg): unknown field 'titel'").
 function sitefile.check(site)
   for k in pairs(site) do
-    if k ~= "units" and k ~= "columns" then
-      return nil, ("unknown field '%s' (a site file has units and columns)"):format(tostring(k))
+    if k ~= "units" and k ~= "columns" and k ~= "settings" then
+      return nil, ("unknown field '%s' (a site file has settings, units and columns)")
+        :format(tostring(k))
+    end
+  end
+  if site.settings ~= nil then
+    if type(site.settings) ~= "table" then return nil, "settings: must be a table" end
+    for k, v in pairs(site.settings) do
+      if type(k) ~= "string" or type(v) ~= "string" then
+        return nil, ("settings.%s: must be a string"):format(tostring(k))
+      end
     end
   end
   local lists = { units = UNIT_KEYS, columns = COLUMN_KEYS }
@@ -129,8 +139,13 @@ local COLUMN_ORDER = { "path", "title", "parent", "kind", "unit", "max_stale_day
 --- The text of a site file for units and columns (tables as sitefile.load
 -- returns them; columns in tree order).
 function sitefile.render(site)
-  local out = { "-- The park's site: units, columns and bindings (parkhost site export).\n",
-                "return {\n  units = {\n" }
+  local out = { "-- The park's site: settings, units, columns and bindings"
+                .. " (parkhost site export).\n",
+                "return {\n" }
+  if site.settings and next(site.settings) then
+    out[#out + 1] = "  settings = " .. literal(site.settings, "  ") .. ",\n"
+  end
+  out[#out + 1] = "  units = {\n"
   for _, u in ipairs(site.units) do
     out[#out + 1] = ("    { code = %s, name = %s },\n"):format(literal(u.code), literal(u.name))
   end
