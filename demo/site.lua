@@ -14,6 +14,19 @@
 local SITE = "示范高新技术产业开发区"
 
 return {
+  -- The center's settings: every page's footer and meta tags (README,
+  -- "The site's settings"). The numbers here are the demo's, not real ones.
+  settings = {
+    name = SITE,
+    domain = "www.demo-park.gov.cn",
+    id_code = "9999990001",
+    organizer = "示范高新技术产业开发区管理委员会",
+    icp = "京ICP备00000000号",
+    police = "京公网安备 11000000000000号",
+    address = "示范市高新区创新大道 1 号园区服务中心",
+    phone = "010-00000000",
+    email = "web@demo-park.gov.cn",
+  },
   units = {
     { code = "invest", name = "招商局" },
     { code = "social", name = "社会事务局" },

@@ -1,5 +1,6 @@
 -- interview_view: what the interview's pages share.
 local park = require("park")
+local layout = require("park.layout")
 
 local view = {}
 
@@ -9,8 +10,7 @@ end
 
 function view.page(req, name, ctx, status)
   local column = park.site.column()
-  ctx.site_name = req.config.site_name
-  ctx.nav = park.site.nav()
+  layout.context(req, ctx)
   ctx.column = column
   ctx.base = req.column == "/" and "" or req.column
   ctx.title = ctx.title or (ctx.it and ctx.it.title) or (column and column.title)

@@ -1,6 +1,7 @@
 -- survey_view: what the survey's pages share: the layout's context, dates,
 -- contacts, and the channel that sends codes and feedback.
 local park = require("park")
+local layout = require("park.layout")
 
 local view = {}
 
@@ -10,8 +11,7 @@ end
 
 function view.page(req, name, ctx, status)
   local column = park.site.column()
-  ctx.site_name = req.config.site_name
-  ctx.nav = park.site.nav()
+  layout.context(req, ctx)
   ctx.column = column
   ctx.base = req.column == "/" and "" or req.column
   ctx.title = ctx.title or (ctx.s and ctx.s.title) or (column and column.title) or ctx.site_name
