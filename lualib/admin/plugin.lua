@@ -6,7 +6,7 @@
 -- park.auth.can; the core checks every change again and writes it to the
 -- audit log.
 local park = require("park")
-local cjson = require("cjson")
+local words = require("admin_text")
 
 local plugin = {
   name = "admin",
@@ -16,18 +16,10 @@ local plugin = {
 
 local HOME, LOGIN = "/admin/", "/admin/login"
 
-local KINDS = {
-  { "section", "栏目分组" }, { "news", "新闻动态" }, { "notice", "通知公告" },
-  { "policy", "政策文件" }, { "interaction", "互动交流" }, { "service", "办事服务" },
-  { "static", "静态页面" },
-}
-local ROLES = {
-  { "webmaster", "网站管理员" }, { "editor", "编辑" }, { "reviewer", "审核员" },
-  { "leader", "单位领导" }, { "admin", "中心管理员" },
-}
-local KIND_NAME, ROLE_NAME = {}, {}
-for _, k in ipairs(KINDS) do KIND_NAME[k[1]] = k[2] end
-for _, r in ipairs(ROLES) do ROLE_NAME[r[1]] = r[2] end
+-- Column kinds and roles with their Chinese names (admin_text: the
+-- console's words for keys).
+local KINDS, ROLES = words.KINDS, words.ROLES
+local KIND_NAME, ROLE_NAME = words.KIND_NAME, words.ROLE_NAME
 
 -- The sections of the console; `admin` ones only for the center's administrator.
 local SECTIONS = {
@@ -35,6 +27,7 @@ local SECTIONS = {
   { key = "units", label = "单位", href = "/admin/units", admin = true },
   { key = "columns", label = "栏目", href = "/admin/columns" },
   { key = "users", label = "用户", href = "/admin/users", admin = true },
+  { key = "settings", label = "网站设置", href = "/admin/settings", admin = true },
   { key = "audit", label = "审计日志", href = "/admin/audit", admin = true },
 }
 
@@ -53,12 +46,7 @@ local function given(s)
 end
 
 -- A number as people write it: 14, not 14.0 (JSON numbers come back as floats).
-local function num(v)
-  if math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2 ^ 53 then
-    return ("%d"):format(v)
-  end
-  return tostring(v)
-end
+local num = words.num
 
 local function text(v)
   if v == nil then return "" end
@@ -71,11 +59,11 @@ local function integer_of(s)
   return s:match("^[-+]?%d+$") and math.tointeger(tonumber(s)) or nil
 end
 
--- An optional integer field: nil when empty, or nil and "<label> 必须是整数".
+-- An optional integer field: nil when empty, or nil and "<label>须为整数…".
 local function optional_integer(s, label)
   if not given(s) then return nil end
   local n = integer_of(s)
-  if not n then return nil, label .. " 必须是整数" end
+  if not n then return nil, label .. "须为整数，例如 3；也可以不填。" end
   return n
 end
 
@@ -146,9 +134,13 @@ local function message(status, title, body)
   return render("message.html", { title = title, body = body }, status)
 end
 
-local function forbidden()
-  return message(403, "没有权限", "您没有权限访问此页面或执行此操作。")
+-- A 403 that says why (`why`), in the console's layout.
+local function forbidden(why)
+  return message(403, "没有权限", why or "您的账号没有执行这一操作的权限。如需开通，请联系园区服务中心的"
+    .. "中心管理员。")
 end
+
+local ADMIN_ONLY = "这一功能只有园区服务中心的中心管理员可以使用。如需办理，请联系中心管理员。"
 
 local function not_found(body)
   return message(404, "未找到", body or "您要找的内容不存在。")
@@ -156,10 +148,13 @@ end
 
 -- The answer to a failed change: 403, 404, the form again with the message
 -- (`again(msg)`, status 422), or an error (a 500 with the request id).
+-- The core's English message is shown in Chinese (admin_text).
 local function failed(msg, code, again)
   if code == "FORBIDDEN" then return forbidden() end
   if code == "NOTFOUND" then return not_found() end
-  if again and (code == "INVALID" or code == "EXISTS") then return again(msg) end
+  if again and (code == "INVALID" or code == "EXISTS") then
+    return again(words.core_message(msg))
+  end
   error(msg or "park.site failed", 0)
 end
 
@@ -178,16 +173,19 @@ local function route(method, pattern, need, handler)
       if method == "GET" then
         return park.redirect(LOGIN .. "?next=" .. park.url_encode(req.target))
       end
-      return forbidden()
+      return forbidden("您尚未登录或登录已过期，请先登录管理后台，再重新操作。")
     end
-    local allowed = true
+    local allowed, why = true, nil
     if need == "admin" then
-      allowed = park.auth.can("admin")
+      allowed, why = park.auth.can("admin"), ADMIN_ONLY
     elseif need then
       local action, path = need(req)
       allowed = type(path) == "string" and path ~= "" and park.auth.can(action, path)
+      local c = column(path)
+      why = c and ("只有栏目“%s”的责任单位（%s）的网站管理员和中心管理员可以为它绑定插件。"):format(
+        c.title, c.unit_name or c.unit) or "没有指明栏目，或没有这个栏目。"
     end
-    if not allowed then return forbidden() end
+    if not allowed then return forbidden(why) end
     return handler(req, user)
   end }
 end
@@ -230,10 +228,12 @@ end
 -- The columns the logged-in user may see, in tree order.
 local function visible_columns()
   local out = {}
+  local plugins = read(park.site.plugins())
   for _, c in ipairs(read(park.site.columns())) do
     if park.auth.can("view", c.path) then
       local q = park.url_encode(c.path)
       c.kind_name = KIND_NAME[c.kind] or c.kind
+      c.plugin_title = c.plugin and words.plugin_name(c.plugin, plugins)
       c.stale = c.max_stale_days and num(c.max_stale_days)
       c.can_bind = park.auth.can("bind", c.path)
       c.edit_href = "/admin/columns/edit?path=" .. q
@@ -319,7 +319,7 @@ local function column_save(editing)
     local function again(msg) return column_form(editing, col, msg, 422) end
     local exists = column(col.path) ~= nil
     if editing and not exists then return not_found("没有这个栏目。") end
-    if not editing and exists then return again("该路径已存在") end
+    if not editing and exists then return again("已有这个路径的栏目，请换一个路径。") end
     local position, e1 = optional_integer(f.position, "排序位置")
     if e1 then return again(e1) end
     local stale, e2 = optional_integer(f.max_stale_days, "最长更新间隔(天)")
@@ -336,124 +336,9 @@ end
 -- Bindings: the config form is generated from the plugin's schema
 ---------------------------------------------------------------------------
 
-local function sorted_names(schema)
-  local names = {}
-  for name in pairs(schema or {}) do names[#names + 1] = name end
-  table.sort(names)
-  return names
-end
-
--- A config value as the form shows it.
-local function shown(f, v)
-  if v == nil then return "" end
-  if f.type == "array" and type(v) == "table" then
-    local lines = {}
-    for i, x in ipairs(v) do lines[i] = text(x) end
-    return table.concat(lines, "\n")
-  end
-  if f.type == "table" and type(v) == "table" then return cjson.encode(v) end
-  return text(v)
-end
-
--- One control per schema field, by name. `saved` is the saved config (or
--- nil: the defaults), `entered` a form posted back, `invalid` the field to mark.
-local function config_fields(schema, saved, entered, invalid)
-  local fields = {}
-  for i, name in ipairs(sorted_names(schema)) do
-    local f = schema[name]
-    local value
-    if entered then
-      value = entered["cfg." .. name] or ""
-    else
-      local v = saved and saved[name]
-      if v == nil then v = f.default end
-      value = shown(f, v)
-    end
-    local fld = { id = "cfg-" .. i, name = "cfg." .. name, field = name, help = f.description,
-                  required = f.required, invalid = name == invalid or nil, value = value }
-    if f.type == "boolean" or f.enum then
-      fld.control, fld.options = "select", {}
-      if value == "" then fld.options[1] = { "", "（请选择）" } end
-      if f.type == "boolean" then
-        table.insert(fld.options, { "true", "是" })
-        table.insert(fld.options, { "false", "否" })
-      else
-        for _, e in ipairs(f.enum) do table.insert(fld.options, { text(e), text(e) }) end
-      end
-    elseif f.type == "string" then
-      fld.control = (not f.max_length or f.max_length > 200) and "textarea" or "input"
-      fld.input_type, fld.maxlength = "text", f.max_length
-    elseif f.type == "integer" or f.type == "number" then
-      fld.control, fld.input_type = "input", "number"
-      fld.step = f.type == "integer" and "1" or "any"
-      fld.min, fld.max = f.min and num(f.min), f.max and num(f.max)
-    else
-      fld.control = "textarea"
-      fld.hint = f.type == "array" and "每行一项" or "JSON 格式"
-    end
-    fields[i] = fld
-  end
-  return fields
-end
-
-local SCALAR_ERRORS = { integer = "必须是整数", number = "必须是数字",
-                        boolean = "必须是 true 或 false" }
-
--- A scalar typed from its text, or nil.
-local function scalar(kind, s)
-  if kind == "string" or kind == nil then return s end
-  if kind == "integer" then return integer_of(s) end
-  s = trim(s)
-  if kind == "number" then
-    local n = tonumber(s)
-    if n and n == n and n ~= math.huge and n ~= -math.huge then return n end
-    return nil
-  end
-  if s == "true" then return true elseif s == "false" then return false end
-  return nil
-end
-
--- A field's form text as a config value, or nil and why not.
-local function convert(f, raw)
-  if f.type == "array" then
-    local items = {}
-    for line in (raw .. "\n"):gmatch("(.-)\r?\n") do
-      if line:find("%S") then
-        local v = scalar(f.items, line)
-        if v == nil then
-          return nil, ("第 %d 项%s"):format(#items + 1, SCALAR_ERRORS[f.items])
-        end
-        items[#items + 1] = v
-      end
-    end
-    return items
-  elseif f.type == "table" then
-    local ok, v = pcall(cjson.decode, raw)
-    if not ok or type(v) ~= "table" then return nil, "必须是 JSON 对象或数组" end
-    return v
-  end
-  local v = scalar(f.type, raw)
-  if v == nil then return nil, SCALAR_ERRORS[f.type] end
-  return v
-end
-
--- The config a posted form gives for a schema: the table, or nil, the
--- message and the field. An empty input leaves the field out (its default
--- applies, or the core says it is required); a required string may be "".
-local function form_config(schema, form)
-  local cfg = {}
-  for _, name in ipairs(sorted_names(schema)) do
-    local f, raw = schema[name], form["cfg." .. name]
-    local empty = raw == nil or (f.type == "string" and raw == "") or
-      (f.type ~= "string" and not raw:find("%S"))
-    if not empty or (raw ~= nil and f.type == "string" and f.required) then
-      local v, why = convert(f, raw)
-      if v == nil then return nil, ("字段 '%s'：%s"):format(name, why), name end
-      cfg[name] = v
-    end
-  end
-  return cfg
-end
+-- The form's fields and the config it gives back: admin_text (labels for
+-- the schema's keys and values).
+local config_fields, form_config = words.config_fields, words.form_config
 
 local function find_plugin(name)
   for _, p in ipairs(read(park.site.plugins())) do
@@ -486,9 +371,16 @@ local function bindings_page(path, chosen, post, status)
   for _, fld in ipairs(fields or {}) do
     if fld.invalid then invalid_id = fld.id end
   end
+  local plugins = read(park.site.plugins())
+  for _, x in ipairs(plugins) do
+    x.title, x.about = words.plugin_title(x), words.plugin_description(x)
+  end
+  if p then p.title, p.about = words.plugin_title(p), words.plugin_description(p) end
+  local bound = binding and find_plugin(binding.plugin)
   return render("bindings.html", { section = "columns", title = "绑定插件", col = col,
-    binding = binding, binding_config = binding and cjson.encode(binding.config or {}),
-    plugins = read(park.site.plugins()), chosen = p, missing = not p and name or nil,
+    binding = binding, bound_title = binding and words.plugin_name(binding.plugin, plugins),
+    binding_config = binding and words.config_lines(bound and bound.config, binding.config or {}),
+    plugins = plugins, chosen = p, missing = not p and name or nil,
     fields = fields, enabled = enabled, error = post and post.error, invalid_id = invalid_id },
     status)
 end
@@ -501,11 +393,16 @@ local function bind(req)
   local f = req.form
   local p = find_plugin(f.plugin)
   local function again(msg, field)
-    field = field or tostring(msg):match("field '([^']+)'")
+    -- The schema names a field as 配置项“name”: the form shows its label.
+    field = field or tostring(msg):match("配置项“([%w_]+)”")
+    if field and p and p.config and p.config[field] then
+      msg = msg:gsub("配置项“" .. field .. "”", "“" .. words.field_label(field, p.config[field])
+        .. "”")
+    end
     return bindings_page(f.path, f.plugin, p and { form = f, error = msg, field = field }
       or { form = {}, error = msg }, 422)
   end
-  if not p then return again("请选择要绑定的插件") end
+  if not p then return again("请选择要绑定的插件。") end
   local cfg, msg, field = form_config(p.config, f)
   if not cfg then return again(msg, field) end
   local ok, err, code = park.site.bind(f.path, { plugin = p.name, enabled = f.enabled == "1",
@@ -590,8 +487,12 @@ local function user_change(req)
   end
   local function again(m) return user_page(login, m, 422) end
   local op = OPS[f.op or ""]
-  if not op then return again("未知的操作") end
+  if not op then return again("无法识别这项操作，请回到用户页面重新操作。") end
   local ok, err, c = op(login, f)
+  -- Revoking a role the user does not hold is a mistake in the form, not a missing page.
+  if not ok and c == "NOTFOUND" and f.op == "revoke" then
+    return again(words.core_message(err))
+  end
   if not ok then return failed(err, c, again) end
   return park.redirect(user_url(login))
 end
@@ -600,10 +501,6 @@ end
 -- The audit log
 ---------------------------------------------------------------------------
 
-local function json_text(v)
-  if type(v) == "table" then return cjson.encode(v) end
-  return v
-end
 
 local function audit_page(req)
   local q = req.query
@@ -613,12 +510,37 @@ local function audit_page(req)
   local err
   if not entries then
     if code ~= "INVALID" then return failed(msg, code) end
-    entries, err = {}, msg
+    entries, err = {}, words.core_message(msg)
   end
+  -- Who, what and the values before and after, in words (admin_text).
+  local users = {}
+  for _, u in ipairs(read(park.site.users())) do users[u.login] = u end
+  local settings = {}
+  if park.site.setting_keys then
+    for _, k in ipairs(park.site.setting_keys()) do settings[k.key] = k.label end
+  end
+  local ctx = { users = users, units = unit_names(), plugins = read(park.site.plugins()),
+                settings = settings }
   for _, e in ipairs(entries) do
     e.when = os.date("%Y-%m-%d %H:%M:%S", math.tointeger(e.at) or math.floor(e.at))
-    e.before_text, e.after_text = json_text(e.before), json_text(e.after)
+    e.who, e.what = words.actor(e.actor, users, ctx.plugins), words.action(e.action, ctx.plugins)
+    e.target = words.object(e.object, ctx)
+    e.before_lines, e.after_lines = words.changes(e.before, ctx), words.changes(e.after, ctx)
     e.address = given(e.address)
+  end
+  local actors = { { "", "全部人员" } }
+  for _, u in ipairs(read(park.site.users())) do
+    actors[#actors + 1] = { "user:" .. u.login, words.actor("user:" .. u.login, users) }
+  end
+  if filter.actor and not users[(filter.actor:match("^user:(.*)$"))] then
+    actors[#actors + 1] = { filter.actor, words.actor(filter.actor, users, ctx.plugins) }
+  end
+  local actions = words.action_choices(ctx.plugins)
+  if filter.action then
+    local known = false
+    for _, a in ipairs(actions) do known = known or a[1] == filter.action end
+    if not known then actions[#actions + 1] = { filter.action, words.action(filter.action,
+      ctx.plugins) } end
   end
   local older
   if #entries == 50 then
@@ -630,7 +552,67 @@ local function audit_page(req)
     older = "/admin/audit?" .. table.concat(parts, "&")
   end
   return render("audit.html", { section = "audit", title = "审计日志", entries = entries,
-    filter = filter, older = older, error = err }, err and 422 or nil)
+    filter = filter, actors = actors, actions = actions, older = older, error = err },
+    err and 422 or nil)
+end
+
+---------------------------------------------------------------------------
+-- The site's settings (the footer and the meta tags of every page)
+---------------------------------------------------------------------------
+
+-- What each setting is for, shown under its field.
+local SETTING_HELP = {
+  name = "显示在每页页头和标题中，也是 SiteName 元数据。",
+  domain = "网站的域名，如 www.example.gov.cn（SiteDomain 元数据）。",
+  id_code = "全国政府网站信息报送系统分配的 10 位网站标识码（SiteIDCode 元数据）。",
+  organizer = "页脚的主办单位，空着则显示网站名称。",
+  icp = "如：京ICP备12345678号，链接到工业和信息化部备案系统。",
+  police = "如：京公网安备 11010202000001号，链接到公安机关备案查询。",
+  address = "页脚的联系地址。",
+  phone = "页脚的联系电话。",
+  email = "页脚的电子邮箱。",
+  badge_url = "党政机关网站标识（开办单位核发）的链接；填写后页脚显示标识。",
+  errata_url = "“我为政府网站找错”的链接；空着时按网站标识码生成国务院办公厅平台的链接。",
+}
+
+local function settings_page(entered, err, status, invalid, saved)
+  local values = park.site.settings()
+  local fields = {}
+  for _, k in ipairs(park.site.setting_keys()) do
+    fields[#fields + 1] = { key = k.key, label = k.label, help = SETTING_HELP[k.key],
+                            value = entered and entered[k.key] or values[k.key] or "" }
+  end
+  return render("settings.html", { section = "settings", title = "网站设置", fields = fields,
+    error = err, invalid_id = invalid and ("setting-" .. invalid), saved = saved }, status)
+end
+
+local function settings_save(req)
+  local f = req.form
+  local entered = {}
+  for _, k in ipairs(park.site.setting_keys()) do entered[k.key] = trim(f[k.key] or "") end
+  local ok, msg, code, key = park.site.settings_put(entered)
+  if not ok then
+    return failed(msg, code, function(m)
+      local label = key
+      for _, k in ipairs(park.site.setting_keys()) do
+        if k.key == key then label = k.label end
+      end
+      return settings_page(entered, (label or "网站设置") .. "：" .. m, 422, key)
+    end)
+  end
+  return park.redirect("/admin/settings?saved=1")
+end
+
+---------------------------------------------------------------------------
+-- 关怀版: the residents' switch in every page's masthead
+---------------------------------------------------------------------------
+
+-- Kept in the cookie `care` for a year; no JavaScript. Back to the page
+-- the switch was on (a path of this site only).
+local function care(req, res)
+  local on = req.query.on == "1"
+  res:cookie("care", on and "1" or "0", { max_age = on and 365 * 86400 or 0 })
+  return park.redirect(safe_next(req.query.next) or "/")
 end
 
 ---------------------------------------------------------------------------
@@ -641,6 +623,7 @@ plugin.routes = {
   { "GET", "/login", login_page },
   { "POST", "/login", login_post },
   { "POST", "/logout", logout },
+  { "GET", "/care", care },
   route("GET", "/", nil, dashboard),
   route("GET", "/units", "admin", function() return units_page() end),
   route("POST", "/units", "admin", unit_put),
@@ -657,6 +640,10 @@ plugin.routes = {
   route("GET", "/users/:login", "admin", function(req) return user_page(req.params.login) end),
   route("POST", "/users/:login", "admin", user_change),
   route("GET", "/audit", "admin", audit_page),
+  route("GET", "/settings", "admin", function(req)
+    return settings_page(nil, nil, nil, nil, req.query.saved == "1")
+  end),
+  route("POST", "/settings", "admin", settings_save),
 }
 
 return plugin

@@ -2,7 +2,8 @@
 -- all need around their staff pages and their tables, in one place.
 --
 --   local content = require("park.content")
---   local user, answer = content.staff(req, "edit", deny)  -- else a redirect or deny's page
+--   local user, answer = content.staff(req, "edit", deny)
+--   if not user then return answer() end                   -- a redirect or deny's page
 --   local v = content.check(park.db.first(...))             -- raises on a database failure
 --   local t = content.decode(row.json, {})                  -- JSON text to a table, or the default
 --   content.set("survey_surveys", id, { state = "open" }, now)
@@ -49,22 +50,46 @@ function content.time(s, label, errors)
                    hour = tonumber(hh) or 0, min = tonumber(mm) or 0 })
 end
 
+-- What each action allows, in the words of a refusal.
+local ACTIONS = {
+  view = "查看内容", edit = "撰写或修改内容", review = "审核内容",
+  sign = "签发、延期、撤回或废止内容", center_review = "进行中心审核", report = "查看统计",
+}
+
+-- A function giving back the values given: a response is several values
+-- (status, body, headers), which one variable cannot hold.
+local function answer(...)
+  local r = table.pack(...)
+  return function() return table.unpack(r, 1, r.n) end
+end
+
 --- The logged-in user, allowed `action` on the request's column (nil: any
--- staff); otherwise nil and the answer: to the console's login and back for
--- a GET, else `deny(req, 403, title, message)` (the plugin's page).
+-- staff); otherwise nil and a function giving the answer (the handler does
+-- `return answer()`): to the console's login and back for a GET, else
+-- `deny(req, 403, title, message)`, the plugin's page saying why.
 function content.staff(req, action, deny)
   local user = park.auth.user()
   if not user then
     if req.method == "GET" then
-      return nil, park.redirect("/admin/login?next=" .. park.url_encode(req.target))
+      return nil, answer(park.redirect("/admin/login?next=" .. park.url_encode(req.target)))
     end
-    return nil, deny(req, 403, "没有权限", "请先登录。")
+    return nil, answer(deny(req, 403, "没有权限",
+      "您尚未登录或登录已过期，请先登录管理后台，再重新操作。"))
   end
   if action and not park.auth.can(action, req.column) then
-    return nil, deny(req, 403, "没有权限", "您没有权限执行此操作。")
+    local c = park.site.column(req.column)
+    local where = c and ("栏目“%s”"):format(c.title) or "本栏目"
+    local owner = c and c.unit_name and ("该栏目由%s负责，"):format(c.unit_name) or ""
+    return nil, answer(deny(req, 403, "没有权限", ("您的账号没有在%s%s的权限。%s如需开通，"
+      .. "请联系本单位的网站管理员或园区服务中心。"):format(where, ACTIONS[action] or "办理此事",
+      owner)))
   end
   return user
 end
+
+--- The answer of a refusal made before content.staff (a handler's own
+-- check, as content.staff gives it): `return nil, content.answer(deny(...))`.
+content.answer = answer
 
 --- Set some columns of the row `id` of `tbl` (the plugin's own table; names
 -- are the caller's, never input), with updated_at = now. A "chain" value is

@@ -30,9 +30,25 @@ flow.DECISION_LABELS = {
   extend = "延期", outcome = "发布结果反馈",
 }
 
+-- The steps a plugin records besides the chain's: who wrote, what the
+-- system did on its own, and what came after the review.
+flow.OTHER_STEPS = {
+  editor = "编辑", publish = "发布", withdraw = "撤回", repeal = "废止", schedule = "系统自动",
+  extend = "延期", outcome = "结果反馈", live = "直播", announce = "预告",
+}
+
+-- Who acts on a step, by the step's action, for the staff told to ask them.
+local WHO = { review = "审核员", sign = "单位领导", center_review = "园区服务中心的审核人员" }
+
+-- A step's name for the staff: never the key ("其他环节" for one unknown).
 function flow.step_label(name)
   local s = flow.STEPS[name]
-  return s and s.label or name
+  return s and s.label or flow.OTHER_STEPS[name] or "其他环节"
+end
+
+-- A decision's name for the staff: never the key.
+function flow.decision_label(decision)
+  return flow.DECISION_LABELS[decision] or "其他操作"
 end
 
 -- The step an item in review waits at: its name and definition.
@@ -42,24 +58,32 @@ function flow.current(rev)
   return name, flow.STEPS[name]
 end
 
--- Whether `user` may act on rev's current step at `column`, or nil and why.
+-- Whether `user` may act on rev's current step at `column`, or nil and why
+-- (in Chinese, for the staff member refused: what is wrong and who can act).
 -- `steps` is the revision's record (store.steps).
 function flow.may_act(user, rev, column, steps)
   local name, step = flow.current(rev)
-  if not step then return nil, "this revision is not waiting for a review" end
+  if not step then
+    return nil, "现在没有等待审核的环节：只有已提交审核、尚未审完的内容才能通过或退回。"
+  end
   if not park.auth.can(step.action, column) then
-    return nil, ("the step %s (%s) is not yours"):format(name, step.label)
+    return nil, ("当前是“%s”环节，须由本栏目的%s办理，您的账号没有这一权限。"):format(
+      step.label, WHO[step.action] or "相关人员")
   end
   if user.login == rev.created_by then
-    return nil, "nobody reviews their own text"
+    return nil, ("不能审核自己撰写的内容，“%s”环节请由本单位的其他%s办理。"):format(step.label,
+      WHO[step.action] or "人员")
   end
   -- This round only: a revision sent back and submitted again starts over.
-  local approved = false
+  local approved
   for _, s in ipairs(steps) do
-    if s.decision == "submit" then approved = false end
-    if s.decision == "approve" and s.login == user.login then approved = true end
+    if s.decision == "submit" then approved = nil end
+    if s.decision == "approve" and s.login == user.login then approved = s.step or "" end
   end
-  if approved then return nil, "you approved an earlier step of this revision" end
+  if approved then
+    return nil, ("本轮的“%s”环节已由您通过，同一人不能再办理“%s”环节，请由其他%s办理。"):format(
+      flow.step_label(approved), step.label, WHO[step.action] or "人员")
+  end
   return name, step
 end
 

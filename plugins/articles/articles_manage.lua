@@ -10,6 +10,7 @@ local flow = require("articles_flow")
 local text = require("articles_text")
 local sanitize = require("articles_sanitize")
 local view = require("articles_view")
+local policy = require("articles_policy")
 
 local manage = {}
 
@@ -38,6 +39,7 @@ local function render(req, name, ctx, status)
                       { href = ctx.base .. "/manage/queue", label = "待办" } }
   ctx.step_label = flow.step_label
   ctx.STATE_LABELS, ctx.DECISION_LABELS = flow.STATE_LABELS, flow.DECISION_LABELS
+  ctx.decision_label = flow.decision_label
   return view.page(req, name, ctx, status)
 end
 
@@ -50,9 +52,13 @@ local function forbidden(req, why)
 end
 
 -- The logged-in user allowed `action` on the request's column, or nil and
--- the answer; a site-wide binding has no articles to manage.
+-- a function giving the answer (`return answer()`); a site-wide binding has
+-- no articles to manage.
 local function staff(req, action)
-  if req.config.scope == "site" then return nil, forbidden(req, "全站检索栏目不发布文章。") end
+  if req.config.scope == "site" then
+    return nil, content.answer(forbidden(req, "这个栏目是全站文章的检索与订阅，不发布文章。"
+      .. "请到各文章栏目的管理页面撰写和管理文章。"))
+  end
   return content.staff(req, action, notice)
 end
 
@@ -106,6 +112,7 @@ local function read_form(req, keep_files)
     errors[#errors + 1] = "定时发布的时间须晚于现在（留空则审核通过后立即发布）"
   end
   f.expires_at = parse_time(form.expires_at, "有效期至", errors)
+  policy.read(form, f, errors) -- 文号, 主题分类, 有效性 (a policy column's form)
   f.related = {}
   for id in (form.related or ""):gmatch("%d+") do
     local item = store.item(math.tointeger(tonumber(id)))
@@ -153,7 +160,8 @@ local function form_values(rev)
            pub_date = rev.pub_date and view.date(rev.pub_date) or "",
            publish_at = rev.publish_at and view.datetime(rev.publish_at) or "",
            expires_at = rev.expires_at and view.date(rev.expires_at) or "",
-           related = table.concat(related, " ") }
+           related = table.concat(related, " "),
+           doc_no = rev.doc_no, topic = rev.topic, validity = rev.validity }
 end
 
 local function edit_page(req, values, item, errors, removed, status)
@@ -173,7 +181,7 @@ end
 
 local function list(req)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local before = math.tointeger(tonumber(req.query.before or ""))
   local rows = store.manage_page(req.column, before, 50)
   local more = #rows > 50
@@ -189,13 +197,13 @@ end
 
 local function new_form(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   return edit_page(req, { files = {}, author_unit = (park.site.column() or {}).unit_name or "" })
 end
 
 local function create(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local f, errors, removed = read_form(req)
   if #errors > 0 then return edit_page(req, f, nil, errors, removed, 422) end
   local id = store.create(req.column, user.login, park.now(), f)
@@ -205,7 +213,7 @@ end
 
 local function edit_form(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local item = item_of(req)
   if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
   local rev = store.latest(item.id)
@@ -217,7 +225,7 @@ end
 
 local function save(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local item = item_of(req)
   if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
   local latest = store.latest(item.id)
@@ -269,6 +277,12 @@ local function item_page(req, item, ctx, status)
   ctx.item, ctx.rev, ctx.live, ctx.user = item, rev, live, user
   ctx.steps, ctx.history, ctx.revisions = steps, store.history(item.id), store.revisions(item.id)
   ctx.findings = ctx.findings or rev.findings
+  -- Findings kept as JSON come back with floats (7.0): a position is a count.
+  for _, x in ipairs(ctx.findings or {}) do
+    for k, v in pairs(x) do
+      if math.type(v) == "float" and math.tointeger(v) then x[k] = math.tointeger(v) end
+    end
+  end
   ctx.marked = marked(rev, ctx.findings)
   ctx.current = flow.current(rev)
   ctx.may_decide = step_name ~= nil
@@ -283,7 +297,7 @@ end
 
 local function show(req)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local item = item_of(req)
   if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
   return item_page(req, item, {})
@@ -291,7 +305,7 @@ end
 
 local function submit(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local item = item_of(req)
   if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
   local rev = store.latest(item.id)
@@ -317,7 +331,7 @@ end
 
 local function decide(req)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local item = item_of(req)
   if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
   local rev = store.latest(item.id)
@@ -338,7 +352,7 @@ local function decide(req)
     park.audit("return", "articles:" .. item.id, nil, { revision = rev.number,
       step = step_name, reason = comment })
   else
-    return item_page(req, item, { error = "未知的操作。" }, 422)
+    return item_page(req, item, { error = "请选择“通过”或“退回修改”。" }, 422)
   end
   return park.redirect(req.column .. "/manage/" .. item.id)
 end
@@ -347,7 +361,7 @@ end
 local function take_down(kind)
   return function(req)
     local user, answer = staff(req, "sign")
-    if not user then return answer end
+    if not user then return answer() end
     local item = item_of(req)
     if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
     if item.status ~= "live" then
@@ -365,7 +379,7 @@ end
 
 local function compare(req)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local item = item_of(req)
   if not item then return notice(req, 404, "未找到", "没有这篇文章。") end
   local function rev_of(n)
@@ -383,7 +397,7 @@ end
 -- Any revision's attachment, for staff.
 local function file(req)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local item = item_of(req)
   if not item then return park.html("", 404) end
   for _, r in ipairs(store.revisions(item.id)) do
@@ -407,7 +421,7 @@ end
 -- and for the center every overdue review.
 local function queue(req)
   local user, answer = staff(req)
-  if not user then return answer end
+  if not user then return answer() end
   local now = park.now()
   local mine, overdue = {}, {}
   local center = park.auth.can("admin")

@@ -26,7 +26,7 @@ local function render(req, name, ctx, status)
   ctx.csrf = park.csrf()
   ctx.user = ctx.user or park.auth.user()
   ctx.STATE_LABELS, ctx.step_label = STATE_LABELS, step_label
-  ctx.DECISION_LABELS = review.DECISION_LABELS
+  ctx.decision_label = review.decision_label
   return view.page(req, name, ctx, status)
 end
 
@@ -106,7 +106,7 @@ end
 
 local function list(req)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local rows = store.staff_list(req.column)
   for _, r in ipairs(rows) do r.chain = store.decode(r.chain, {}) end
   return render(req, "manage.html", { title = "访谈管理", rows = rows,
@@ -115,13 +115,13 @@ end
 
 local function new_form(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   return edit_page(req, nil, { minutes = "90" })
 end
 
 local function create(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local f, errors = read_form(req)
   if #errors > 0 then return edit_page(req, nil, req.form, errors, 422) end
   local id = store.create(req.column, user.login, park.now(), f)
@@ -131,7 +131,7 @@ end
 
 local function edit_form(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local it = interview_of(req)
   if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
   return edit_page(req, it, { title = it.title, topic = it.topic, intro = it.intro,
@@ -141,7 +141,7 @@ end
 
 local function save(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local it = interview_of(req)
   if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
   if it.state ~= "draft" and it.state ~= "returned" then
@@ -155,7 +155,7 @@ end
 
 local function show(req, ctx, status)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local it = (ctx and ctx.it) or interview_of(req)
   if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
   ctx = ctx or {}
@@ -182,7 +182,7 @@ end
 
 local function submit(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local it = interview_of(req)
   if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
   if it.state ~= "draft" and it.state ~= "returned" then
@@ -197,7 +197,7 @@ end
 
 local function decide(req)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local it = interview_of(req)
   if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
   local step_name, why = review.may_act(user, it, req.column, store.steps(it.id))
@@ -207,7 +207,7 @@ local function decide(req)
     return show(req, { it = it, error = "退回时请写明理由。" }, 422)
   end
   if decision ~= "approve" and decision ~= "return" then
-    return show(req, { it = it, error = "未知的操作。" }, 422)
+    return show(req, { it = it, error = "请选择“通过”或“退回修改”。" }, 422)
   end
   park.db.transaction(function()
     store.record(it.id, step_name, decision, user, now, comment)
@@ -230,7 +230,7 @@ end
 -- Moderate a question: approve, reject (reason, for staff only), merge.
 local function moderate(req)
   local user, answer = staff(req, "review")
-  if not user then return answer end
+  if not user then return answer() end
   local it = interview_of(req)
   local q = it and store.question(math.tointeger(tonumber(req.form.question or "")) or 0)
   if not q or q.interview_id ~= it.id then return notice(req, 404, "未找到", "没有这个问题。") end
@@ -251,7 +251,7 @@ local function moderate(req)
   elseif decision == "approve" then
     store.moderate(q, "approve", user, now)
   else
-    return show(req, { it = it, error = "未知的操作。" }, 422)
+    return show(req, { it = it, error = "请选择“通过”“不予采纳”或“合并”。" }, 422)
   end
   park.audit("moderate", "interview:" .. it.id, nil, { question = q.id, decision = decision })
   return park.redirect(req.column .. "/manage/" .. it.id)
@@ -260,7 +260,7 @@ end
 -- The live session: start it, post entries and answers, end it.
 local function live(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local it = interview_of(req)
   if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
   local op, now = req.form.op, park.now()
@@ -273,8 +273,14 @@ local function live(req)
     store.finish(it.id, due, now)
     store.record(it.id, "live", "close", user, now,
       "未在直播中答复的问题须于 " .. due .. " 前书面答复")
+  elseif op == "start" then
+    return show(req, { it = it, error = ("只有审核通过、已发布预告的访谈才能开始直播；"
+      .. "这场访谈现在是“%s”。"):format(STATE_LABELS[it.state] or "未知状态") }, 409)
+  elseif op == "end" then
+    return show(req, { it = it, error = ("只有直播中的访谈才能结束直播；这场访谈现在是“%s”。")
+      :format(STATE_LABELS[it.state] or "未知状态") }, 409)
   else
-    return show(req, { it = it, error = "现在不能这样操作。" }, 409)
+    return show(req, { it = it, error = "无法识别这项操作，请回到访谈页面重新操作。" }, 422)
   end
   park.audit(op, "interview:" .. it.id)
   return park.redirect(req.column .. "/manage/" .. it.id)
@@ -282,7 +288,7 @@ end
 
 local function entry(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local it = interview_of(req)
   if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
   if it.state ~= "live" then return show(req, { it = it, error = "访谈不在直播中。" }, 409) end
@@ -314,7 +320,7 @@ end
 -- A written answer after the interview, published under the transcript.
 local function followup(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local it = interview_of(req)
   local q = it and store.question(math.tointeger(tonumber(req.form.question or "")) or 0)
   if not q or q.interview_id ~= it.id or not q.due then

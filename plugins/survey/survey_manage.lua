@@ -18,7 +18,7 @@ local STATE_LABELS = { draft = "草稿", review = "审核中", returned = "已�
 local MODE_LABELS = { anonymous = "匿名（每个浏览器一份）", code = "验证码（手机或邮箱）",
                       invite = "邀请码" }
 
-local OTHER_STEPS = { editor = "编辑", schedule = "自动", extend = "延期", outcome = "结果反馈" }
+local OTHER_STEPS = { schedule = "系统自动", extend = "延期", outcome = "结果反馈" }
 local function step_label(name)
   return OTHER_STEPS[name] or review.step_label(name)
 end
@@ -30,7 +30,7 @@ local function render(req, name, ctx, status)
   ctx.csrf = park.csrf()
   ctx.user = ctx.user or park.auth.user()
   ctx.STATE_LABELS, ctx.MODE_LABELS = STATE_LABELS, MODE_LABELS
-  ctx.step_label, ctx.DECISION_LABELS = step_label, review.DECISION_LABELS
+  ctx.step_label, ctx.decision_label = step_label, review.decision_label
   return view.page(req, name, ctx, status)
 end
 
@@ -122,7 +122,7 @@ end
 
 local function list(req)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local rows = store.staff_list(req.column)
   for _, r in ipairs(rows) do r.chain = store.decode(r.chain, {}) end
   return render(req, "manage.html", { title = "征集管理", rows = rows,
@@ -131,13 +131,13 @@ end
 
 local function new_form(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   return edit_page(req, nil, { questions = "" })
 end
 
 local function create(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local f, errors = read_form(req)
   if #errors > 0 then return edit_page(req, nil, req.form, errors, 422) end
   local id = store.create(req.column, user.login, park.now(), f)
@@ -151,7 +151,7 @@ end
 
 local function edit_form(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local s = survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   if not editable(s) then return notice(req, 409, "不能修改", "审核中或已排期的征集不能修改。") end
@@ -162,7 +162,7 @@ end
 
 local function save(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local s = survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   if not editable(s) then return notice(req, 409, "不能修改", "审核中或已排期的征集不能修改。") end
@@ -180,7 +180,7 @@ end
 
 local function show(req, ctx, status)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local s = ctx and ctx.s or survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   ctx = ctx or {}
@@ -208,7 +208,7 @@ end
 
 local function submit(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local s = survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   if not editable(s) then
@@ -231,7 +231,7 @@ end
 
 local function decide(req)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local s = survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   local step_name, why = review.may_act(user, s, req.column, store.steps(s.id))
@@ -255,7 +255,7 @@ local function decide(req)
       end
     end)
   else
-    return show(req, { s = s, error = "未知的操作。" }, 422)
+    return show(req, { s = s, error = "请选择“通过”或“退回修改”。" }, 422)
   end
   park.audit(decision, "survey:" .. s.id, nil, { step = step_name, comment = comment })
   return park.redirect(req.column .. "/manage/" .. s.id)
@@ -264,7 +264,7 @@ end
 -- Extend a survey (延期), with the reason on record.
 local function extend(req)
   local user, answer = staff(req, "sign")
-  if not user then return answer end
+  if not user then return answer() end
   local s = survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   local errors = {}
@@ -293,7 +293,7 @@ end
 -- Publish the outcome; participants who left a contact are told.
 local function outcome(req)
   local user, answer = staff(req, "sign")
-  if not user then return answer end
+  if not user then return answer() end
   local s = survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   local text, now = trim(req.form.outcome), park.now()
@@ -323,7 +323,7 @@ end
 -- Invitations (mode "invite"): n new tokens, listed on the survey's page.
 local function invite(req)
   local user, answer = staff(req, "edit")
-  if not user then return answer end
+  if not user then return answer() end
   local s = survey_of(req)
   if not s or s.mode ~= "invite" then return notice(req, 404, "未找到", "没有这项征集。") end
   local n = math.tointeger(tonumber(req.form.count or "")) or 0
@@ -350,7 +350,7 @@ end
 
 local function results_page(req)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local s = survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   if not results_visible(req, s) then
@@ -363,7 +363,7 @@ end
 
 local function csv(req, res)
   local user, answer = staff(req, "view")
-  if not user then return answer end
+  if not user then return answer() end
   local s = survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   if not results_visible(req, s) then

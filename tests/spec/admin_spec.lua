@@ -295,7 +295,9 @@ describe("the admin console", function()
     assert.matches('value="你好"', greeting)
     assert.matches('aria%-describedby="([^"]+)"', greeting)
     local help = greeting:match('aria%-describedby="([^"]+)"')
-    assert.truthy(plain(body, 'id="' .. help .. '">the text the column answers with'))
+    -- hello's schema has no Chinese: the console names the field itself.
+    assert.truthy(plain(body, 'id="' .. help .. '">最多 200 个字'))
+    assert.matches('<label for="[^"]+">栏目显示的问候语</label>', body)
     assert.truthy(body:find('<input type="checkbox" id="enabled" name="enabled" value="1" checked>',
       1, true))
     -- apikit, chosen to switch to: its defaults, typed controls.
@@ -319,21 +321,21 @@ describe("the admin console", function()
     assert.are.equal(422, res.status)
     local alert = res.body:match('<div class="alert" role="alert">(.-)</div>')
     assert.truthy(alert, res.body)
-    assert.truthy(plain(alert, "field &#39;greeting&#39;: must be at most 200 characters"), alert)
+    assert.truthy(plain(alert, "“栏目显示的问候语”：最多 200 个字"), alert)
     assert.matches('name="cfg%.greeting"[^>]-aria%-invalid="true"', res.body)
     assert.truthy(plain(res.body, 'value="' .. long .. '"'), "the entered value is kept")
     -- Out of range for apikit's page_size: the core's words.
     res = b:post("/admin/bindings", { path = "/gxcy/tzgg", plugin = "apikit", enabled = "1",
       ["cfg.page_size"] = "500", ["cfg.title"] = "标题", ["cfg.tags"] = "a\nb" })
     assert.are.equal(422, res.status)
-    assert.truthy(plain(res.body, "field &#39;page_size&#39;: must be at most 100"), res.body)
+    assert.truthy(plain(res.body, "“每页条数”：不能大于 100"), res.body)
     assert.matches('name="cfg%.page_size"[^>]-aria%-invalid="true"', res.body)
     assert.truthy(plain(res.body, 'value="500"'))
     -- Not a number at all: the console's own check.
     res = b:post("/admin/bindings", { path = "/gxcy/tzgg", plugin = "apikit", enabled = "1",
       ["cfg.page_size"] = "ten" })
     assert.are.equal(422, res.status)
-    assert.truthy(plain(res.body, "字段 &#39;page_size&#39;：必须是整数"), res.body)
+    assert.truthy(plain(res.body, "“每页条数”须为整数"), res.body)
     assert.matches('name="cfg%.page_size"[^>]-aria%-invalid="true"', res.body)
     -- Nothing changed.
     assert.are.equal("你好", site:request("GET", "/gxcy/tzgg").body)
@@ -346,11 +348,11 @@ describe("the admin console", function()
     local res = b:post("/admin/columns", { path = "/gxcy/tzgg", title = "重复", kind = "notice",
                                            unit = "invest", parent = "/gxcy" })
     assert.are.equal(422, res.status)
-    assert.truthy(plain(res.body, "该路径已存在"))
+    assert.truthy(plain(res.body, "已有这个路径的栏目"))
     res = b:post("/admin/columns", { path = "/gxcy/bad", title = "坏的", kind = "notice",
                                      unit = "invest", parent = "/gxcy", position = "abc" })
     assert.are.equal(422, res.status)
-    assert.truthy(plain(res.body, "必须是整数"))
+    assert.truthy(plain(res.body, "排序位置须为整数"))
     assert.truthy(plain(res.body, 'value="坏的"'), "the entered title is kept")
     res = b:post("/admin/columns", { path = "no-slash", title = "坏的", kind = "notice",
                                      unit = "invest" })
@@ -418,15 +420,21 @@ describe("the admin console", function()
       password = "auditee-password", unit = "audit1", role = "leader" }).status)
     local res = b:get("/admin/audit")
     assert.are.equal(200, res.status)
-    for _, s in ipairs({ "unit.put", "column.put", "binding.put", "user.add", "user:admin",
-                         "/gxcy/new", "auditee", "<code" }) do
+    -- In words: who (name and login), what, on what, and the values as label: value.
+    for _, s in ipairs({ "<td>保存单位</td>", "<td>保存栏目</td>", "<td>绑定插件</td>",
+                         "<td>添加用户</td>", "<td>管理员（admin）</td>", "/gxcy/new",
+                         "审计对象（auditee）", "<li>名称：审计局</li>",
+                         "<li>栏目显示的问候语：新栏目你好</li>", "<li>角色：单位领导</li>" }) do
       assert.truthy(plain(res.body, s), s)
+    end
+    for _, s in ipairs({ "<td>unit.put</td>", "<td>user:admin</td>", "{&quot;", '{"' }) do
+      assert.falsy(plain(res.body, s), s)
     end
     assert.matches("%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d", res.body)
     -- A filter by action prefix.
     local only = b:get("/admin/audit?action=unit.").body
-    assert.truthy(plain(only, "unit.put"))
-    assert.falsy(plain(only, "binding.put"))
+    assert.truthy(plain(only, "<td>保存单位</td>"))
+    assert.falsy(plain(only, "<td>绑定插件</td>"))
     -- The command line sees the same entries.
     local log = assert(site:command("audit"))
     for _, s in ipairs({ "unit.put", "column.put", "binding.put", "user.add", "user:admin" }) do
@@ -447,7 +455,7 @@ describe("the admin console", function()
     assert.truthy(plain(older, "action=unit."))
     local res = b:get(older)
     assert.are.equal(200, res.status)
-    assert.truthy(plain(res.body, "unit.put"))
+    assert.truthy(plain(res.body, "<td>保存单位</td>"))
   end)
 
   it("serves a binding saved in the console at once, and stops it when disabled", function()

@@ -132,11 +132,10 @@ describe("parkhost site import", function()
     local site = testing.start_site({ plugins = PLUGINS })
     finally(function() site:stop() end)
     local cases = {
-      { 'plugin = "sitekit", config = { size = 500 }', "columns%[2%] %(/b%): field 'size': must "
-        .. "be at most 50" },
-      { 'plugin = "sitekit", config = { sise = 5 }', "unknown config field 'sise'" },
-      { 'plugin = "sitekit", config = { size = "5" }', "field 'size': must be an integer, not "
-        .. "string" },
+      { 'plugin = "sitekit", config = { size = 500 }', "columns%[2%] %(/b%): 配置项“size”：不能"
+        .. "大于 50" },
+      { 'plugin = "sitekit", config = { sise = 5 }', "没有配置项“sise”" },
+      { 'plugin = "sitekit", config = { size = "5" }', "配置项“size”：应为整数，不能是文字" },
       { 'plugin = "nosuch"', "no plugin named 'nosuch' is loaded" },
       { 'parent = "/zz"', "columns%[2%] %(/b%): parent: there is no column /zz" },
     }
