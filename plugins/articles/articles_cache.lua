@@ -5,6 +5,7 @@
 -- than `ttl` seconds is made again too, so that an article passing its
 -- expiry is marked within a minute.
 local park = require("park")
+local layout = require("park.layout")
 
 local cache = { max = 500, ttl = 60 }
 local entries, count = {}, 0
@@ -36,7 +37,9 @@ end
 function cache.wrap(handler)
   return function(req)
     if not req.config.page_cache or #req.target > 512 then return handler(req) end
-    local key, now, stamp = req.column .. " " .. req.target, park.now(), cache.stamp()
+    -- 关怀版 pages (the cookie `care`) are kept apart from the others.
+    local key = req.column .. " " .. req.target .. (layout.care(req) and " care" or "")
+    local now, stamp = park.now(), cache.stamp()
     local e = cache.get(key, stamp, now)
     if e then return 200, e.body, e.ctype end
     local status, body, ctype = handler(req)

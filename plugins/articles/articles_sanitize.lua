@@ -26,6 +26,8 @@
 --     their content; other namespaced tags lose the tag and keep the text.
 --   * An unclosed <head> ends at <body>. An <a> without a safe href loses
 --     its tag and keeps its text (Word's <a name="_GoBack"> anchors go too).
+--   * Plain text (no tag at all) keeps its paragraphs: each line holding
+--     text becomes a <p> (blank lines only separate).
 --   * Named entities outside the table below stay literal text; no-break
 --     spaces are written as &nbsp; so the editor sees them.
 --   * The removed list is plain text: escape it where it is shown.
@@ -38,7 +40,7 @@
 local M = {}
 
 local byte, find, match, sub = string.byte, string.find, string.match, string.sub
-local gsub, lower, concat = string.gsub, string.lower, table.concat
+local gsub, gmatch, lower, concat = string.gsub, string.gmatch, string.lower, table.concat
 
 local MAX_DEPTH = 200 -- open allowed elements; deeper ones lose their tag
 local MAX_REMOVED = 50 -- entries in the removed list, then "and more"
@@ -818,6 +820,20 @@ end
 --- once), for the editor to see. Raises when input is not a string.
 function M.html(input)
   local s = normalise(input, "html")
+  -- Plain text (not one tag in it: a paste from a text editor, a chat or a
+  -- .txt file): each line holding text is a paragraph, as the editor saw
+  -- it. Browsers would run such lines together into one. With no "<" that
+  -- starts a tag in the text, the <p> written around each line cannot be
+  -- read any other way; the lines then take the same road as HTML.
+  if not find(s, "<[%a/!?]") and find(s, "\n", 1, true) then
+    local paragraphs = {}
+    for line in gmatch(s, "[^\n]+") do
+      if find(line, "[^ \t]") then
+        paragraphs[#paragraphs + 1] = "<p>" .. trim(line, " \t") .. "</p>"
+      end
+    end
+    s = concat(paragraphs, "\n")
+  end
   local removed = {}
   local w = new_writer(noter(removed))
   walk(s, HTML_SINK, w)

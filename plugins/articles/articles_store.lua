@@ -6,6 +6,7 @@ local content = require("park.content")
 local cjson = require("cjson")
 local text = require("articles_text")
 local sanitize = require("articles_sanitize")
+local policy = require("articles_policy")
 
 local db = park.db
 local store = {}
@@ -90,6 +91,67 @@ function store.page(column, before_at, before_id, n)
     table.unpack(args)))
 end
 
+-- The live articles of the column published just before and just after
+-- the one at (pub_at, id): 上一篇 and 下一篇, or nil at either end.
+function store.neighbours(column, pub_at, id)
+  local sql = [[SELECT i.id, r.title FROM articles_items i JOIN articles_revisions r
+    ON r.id = i.live_rev WHERE i.status = 'live' AND i.column_path = ?1 AND ]]
+  local before = check(db.first(sql .. "(i.pub_at, i.id) < (?2, ?3)"
+    .. " ORDER BY i.pub_at DESC, i.id DESC LIMIT 1", column, pub_at, id))
+  local after = check(db.first(sql .. "(i.pub_at, i.id) > (?2, ?3)"
+    .. " ORDER BY i.pub_at, i.id LIMIT 1", column, pub_at, id))
+  return before, after
+end
+
+-- The 索引号 of an item, or nil.
+function store.index_no(item_id)
+  local r = check(db.first("SELECT index_no FROM articles_index_numbers WHERE item_id = ?",
+    item_id))
+  return r and r.index_no
+end
+
+-- 信息公开目录: the live documents of a column (or, with no column, every
+-- numbered one of the site), newest first by keyset pages, filtered by
+-- f = { topic =, from =, to = (publication times), unit =, column_unit =
+-- (the unit of a column's documents published before it had numbers) }.
+local CATALOG_FROM = [[ FROM articles_items i JOIN articles_revisions r ON r.id = i.live_rev
+  LEFT JOIN articles_index_numbers n ON n.item_id = i.id
+  WHERE i.status = 'live' AND (?1 IS NULL OR i.column_path = ?1)
+  AND (?1 IS NOT NULL OR n.index_no IS NOT NULL) AND (?2 IS NULL OR r.topic = ?2)
+  AND (?3 IS NULL OR i.pub_at >= ?3) AND (?4 IS NULL OR i.pub_at < ?4)
+  AND (?5 IS NULL OR coalesce(n.unit, ?6) = ?5)]]
+
+local function catalog_args(column, f)
+  return column, f.topic, f.from, f.to, f.unit, f.column_unit
+end
+
+function store.catalog(column, f, before_at, before_id, n)
+  return check(db.query([[SELECT i.id, i.column_path, i.pub_at, i.expires_at, i.repealed_at,
+    r.title, r.doc_no, r.topic, r.pub_date, n.index_no, coalesce(n.unit, ?6) AS unit]]
+    .. CATALOG_FROM .. [[ AND (?7 IS NULL OR (i.pub_at, i.id) < (?7, ?8))
+    ORDER BY i.pub_at DESC, i.id DESC LIMIT ?9]], column, f.topic, f.from, f.to, f.unit,
+    f.column_unit, before_at, before_id, n + 1))
+end
+
+-- How many documents each topic, year (of publication, in the site's zone:
+-- `offset` seconds east of UTC) and unit has, under the filters of f (the
+-- caller leaves out the facet's own filter).
+function store.catalog_topics(column, f)
+  return check(db.query("SELECT r.topic AS value, count(*) AS n" .. CATALOG_FROM
+    .. " GROUP BY r.topic", catalog_args(column, f)))
+end
+
+function store.catalog_years(column, f, offset)
+  return check(db.query("SELECT CAST(strftime('%Y', i.pub_at + ?7, 'unixepoch') AS INTEGER)"
+    .. " AS value, count(*) AS n" .. CATALOG_FROM .. " GROUP BY value ORDER BY value DESC",
+    column, f.topic, f.from, f.to, f.unit, f.column_unit, offset))
+end
+
+function store.catalog_units(column, f)
+  return check(db.query("SELECT coalesce(n.unit, ?6) AS value, count(*) AS n" .. CATALOG_FROM
+    .. " GROUP BY value ORDER BY value", catalog_args(column, f)))
+end
+
 -- Live, unexpired articles for feeds and the sitemap (n newest).
 function store.recent(column, now, n)
   return check(db.query([[SELECT i.id, i.column_path, i.pub_at, r.title, r.summary, r.body,
@@ -163,6 +225,14 @@ local function revision_fields(f, ...)
   return table.unpack(v, 1, 10 + extra.n)
 end
 
+-- The revision's later columns: 定时发布 and a policy document's attributes
+-- (文号, 主题分类, 有效性; empty where the form has none: articles_policy.read).
+local SET_MORE = "UPDATE articles_revisions SET publish_at = ?, doc_no = ?, topic = ?,"
+  .. " validity = ? WHERE id = ?"
+local function set_more(f, id)
+  check(db.exec(SET_MORE, f.publish_at, f.doc_no or "", f.topic or "", f.validity or "", id))
+end
+
 -- A new item with its first revision (a draft). Returns the item's id.
 function store.create(column, login, now, f)
   return check(db.transaction(function()
@@ -173,8 +243,7 @@ function store.create(column, login, now, f)
       body_text, source, author_unit, pub_date, expires_at, related, files, created_by,
       created_at, updated_at) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]], item,
       revision_fields(f, login, now, now)))
-    check(db.exec("UPDATE articles_revisions SET publish_at = ? WHERE id = last_insert_rowid()",
-      f.publish_at))
+    set_more(f, check(db.first("SELECT last_insert_rowid() AS id")).id)
     return item
   end))
 end
@@ -189,8 +258,7 @@ function store.save(item_id, login, now, f)
         body_text = ?, source = ?, author_unit = ?, pub_date = ?, expires_at = ?, related = ?,
         files = ?,
         state = 'draft', updated_at = ? WHERE id = ?]], revision_fields(f, now, latest.id)))
-      check(db.exec("UPDATE articles_revisions SET publish_at = ? WHERE id = ?", f.publish_at,
-        latest.id))
+      set_more(f, latest.id)
       return latest.id
     end
     if latest.state == "review" then
@@ -201,7 +269,7 @@ function store.save(item_id, login, now, f)
       created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]], item_id,
       latest.number + 1, revision_fields(f, login, now, now)))
     local id = check(db.first("SELECT last_insert_rowid() AS id")).id
-    check(db.exec("UPDATE articles_revisions SET publish_at = ? WHERE id = ?", f.publish_at, id))
+    set_more(f, id)
     return id
   end))
 end
@@ -230,19 +298,48 @@ end
 -- The item in the site-wide index (park.items): its publication time is
 -- the server's, stamped the first time; the date the editor gave is its
 -- 成文日期 there.
+-- A policy column's document also gives its 索引号, 文号, 主题分类 and
+-- 有效性 (the one residents see now: articles_policy.validity).
 local KINDS = { news = "news", notice = "notice", policy = "policy" }
-local function index(item, rev, validity)
+local function index(item, rev, now)
   local col = park.site.column(item.column_path)
-  local attrs = { validity = validity }
+  local attrs = {}
   if rev.pub_date then attrs.written_on = os.date("%Y-%m-%d", rev.pub_date) end
+  local numbered = db.first("SELECT index_no FROM articles_index_numbers WHERE item_id = ?",
+    item.id)
+  if policy.column(col) or numbered then
+    attrs.index_no = numbered and numbered.index_no or nil
+    attrs.validity = policy.validity(item, rev, now)
+    if (rev.doc_no or "") ~= "" then attrs.doc_no = rev.doc_no end
+    if (rev.topic or "") ~= "" then attrs.topic = rev.topic end
+  elseif item.repealed_at then
+    attrs.validity = "已废止"
+  end
   park.items.publish({ key = tostring(item.id), column = item.column_path,
     kind = KINDS[col and col.kind] or "news", title = rev.title, summary = rev.summary,
     url = item.column_path:gsub("/$", "") .. "/" .. item.id, text = rev.body_text,
     attrs = next(attrs) and attrs or nil })
 end
 
+-- The item's 索引号, given the first time it goes public in a policy
+-- column: the next serial of the column's unit in this year. The serial
+-- only grows and the number is kept for good (withdrawn, or deleted).
+local function number(item, col, now)
+  if db.first("SELECT 1 AS x FROM articles_index_numbers WHERE item_id = ?", item.id) then
+    return
+  end
+  local unit, year = col.unit, math.tointeger(tonumber(os.date("%Y", now)))
+  local serial = check(db.first([[INSERT INTO articles_index_serials (unit, year, last)
+    VALUES (?, ?, 1) ON CONFLICT (unit, year) DO UPDATE SET last = last + 1
+    RETURNING last]], unit, year)).last
+  check(db.exec([[INSERT INTO articles_index_numbers (index_no, item_id, unit, year, serial,
+    column_path, assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?)]],
+    policy.index_no(unit, year, serial), item.id, unit, year, serial, item.column_path, now))
+end
+
 -- Make rev the item's live text: the revision before it is superseded, the
--- search index gets the new text.
+-- search index gets the new text; a policy column's document gets its
+-- 索引号, and its expiry is scheduled to be told to the site's index.
 local function publish(rev, who, now)
   local item = store.item(rev.item_id)
   -- 发布时间: the moment it first went public, stamped here, never typed
@@ -265,7 +362,13 @@ local function publish(rev, who, now)
   check(db.exec("DELETE FROM articles_search WHERE rowid = ?", rev.item_id))
   check(db.exec("INSERT INTO articles_search (rowid, tokens) VALUES (?, ?)", rev.item_id,
     text.tokens(rev.title .. "\n" .. rev.summary .. "\n" .. rev.body_text)))
-  index(item, rev, item.repealed_at and "已废止" or nil)
+  local col = park.site.column(item.column_path)
+  if policy.column(col) then number(item, col, now) end
+  item = store.item(rev.item_id)
+  index(item, rev, now)
+  if item.expires_at and item.expires_at > now then
+    park.sched.at(item.expires_at, "expire", { item = item.id }, "item:" .. item.id)
+  end
   record(rev.id, "publish", "publish", who, now)
   bump()
 end
@@ -330,10 +433,23 @@ function store.repeal(item, who, now, reason)
   check(db.transaction(function()
     check(db.exec("UPDATE articles_items SET repealed_at = ?, repealed_reason = ? WHERE id = ?",
       now, reason, item.id))
-    local live = db.first("SELECT title, summary, body_text, pub_date FROM articles_revisions"
-      .. " WHERE id = ?", item.live_rev)
-    if live then index(item, live, "已废止") end
+    local live = db.first("SELECT title, summary, body_text, pub_date, doc_no, topic, validity"
+      .. " FROM articles_revisions WHERE id = ?", item.live_rev)
+    if live then index(store.item(item.id), live, now) end
     record(item.live_rev, "repeal", "repeal", who, now, reason)
+    bump()
+  end))
+end
+
+-- A live article's expiry has come (the job "expire"): the site's index
+-- hears its 有效性 (已失效), and residents' pages are made again.
+function store.expire(item_id, now)
+  check(db.transaction(function()
+    local item = store.item(item_id)
+    if not item or item.status ~= "live" or not item.expires_at or item.expires_at > now then
+      return
+    end
+    index(item, store.revision(item.live_rev), now)
     bump()
   end))
 end

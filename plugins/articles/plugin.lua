@@ -8,6 +8,7 @@ local feeds = require("articles_feeds")
 local manage = require("articles_manage")
 local view = require("articles_view")
 local cache = require("articles_cache")
+local policy = require("articles_policy")
 
 local plugin = {
   name = "articles",
@@ -93,16 +94,32 @@ local function article(req)
     return view.page(req, "notice.html", { title = "已撤回", message = "该信息已撤回。" }, 410)
   end
   local rev = store.revision(item.live_rev)
+  local col = park.site.column()
   local column = view.column_title(req.column)
   -- The standard metadata of a government site's article page.
   local meta = { { "ColumnName", column }, { "ArticleTitle", rev.title },
                  { "PubDate", view.datetime(item.pub_at) }, { "ContentSource", rev.source },
                  { "Author", rev.author_unit }, { "Description", rev.summary },
                  { "Url", base_url(req) .. req.column .. "/" .. item.id } }
-  return view.page(req, "article.html", {
+  -- The tools work without JavaScript: 字号 and 打印 are links to pages of
+  -- their own (?fs=, ?print=1), each cached as such.
+  local fs, print_view = view.font_size(req), req.query.print == "1"
+  local before, after = store.neighbours(req.column, item.pub_at, item.id)
+  local url = (req.column == "/" and "" or req.column) .. "/" .. item.id
+  local index_no, now = store.index_no(item.id), park.now()
+  return view.page(req, print_view and "print.html" or "article.html", {
     item = item, rev = rev, related = store.titles(rev.related), title = rev.title, meta = meta,
-    expired = item.expires_at and item.expires_at <= park.now(),
+    expired = item.expires_at and item.expires_at <= now,
+    is_policy = policy.column(col) or index_no ~= nil, index_no = index_no,
+    validity = policy.validity(item, rev, now),
+    fs = fs, font_sizes = view.FONT_SIZES, url = url,
+    size_query = fs ~= "m" and ("?fs=" .. fs) or "",
+    prev_item = before, next_item = after, print_view = print_view,
   })
+end
+
+local function catalog(req)
+  return view.catalog(req, store)
 end
 
 -- An attachment of a live article.
@@ -165,6 +182,7 @@ for _, r in ipairs({
   { "GET", "/atom.xml", cache.wrap(feed("atom")) },
   { "GET", "/feed.json", cache.wrap(feed("json")) },
   { "GET", "/sitemap.xml", cache.wrap(sitemap) },
+  { "GET", "/catalog", cache.wrap(catalog) },
   { "GET", "/:id", cache.wrap(article) },
   { "GET", "/:id/files/:file", attachment },
 }) do plugin.routes[#plugin.routes + 1] = r end
@@ -174,6 +192,10 @@ plugin.jobs = {
   -- A revision approved before the time asked for goes public at it.
   publish = function(payload)
     store.publish_scheduled(math.tointeger(payload.rev), park.now())
+  end,
+  -- A live article's expiry: the site's index hears that it is 已失效.
+  expire = function(payload)
+    store.expire(math.tointeger(payload.item), park.now())
   end,
   overdue = { cron = "0 * * * *", run = function()
     local flagged = manage.flag_overdue()

@@ -157,7 +157,7 @@ describe("articles", function()
     -- A date in the future: refused, with why.
     b.ed:get(col .. "/manage/new")
     local res = b.ed:post(col .. "/manage/new", { title = "未来的文件", body = "<p>x</p>",
-      pub_date = os.date("%Y-%m-%d", os.time() + 30 * 86400) })
+      pub_date = os.date("!%Y-%m-%d", os.time() + 30 * 86400 + 8 * 3600) })
     assert.are.equal(422, res.status)
     assert.truthy(has(res.body, "成文日期不能晚于今天"))
     -- A date in the past: the document's 成文日期, never its 发布时间.
@@ -166,7 +166,9 @@ describe("articles", function()
       { pub_date = "2025-01-01" })
     local page = site:request("GET", col .. "/" .. id).body
     local shown = page:match("<dt>发布时间</dt><dd><time datetime=\"([%d-]+)\"")
-    assert.are.equal(os.date("%Y-%m-%d", before), shown, "published today, by the server")
+    -- Today in the site's zone (UTC+8), whatever the test machine's.
+    assert.are.equal(os.date("!%Y-%m-%d", before + 8 * 3600), shown,
+      "published today, by the server")
     assert.truthy(page:find("<dt>成文日期</dt><dd><time datetime=\"2025-01-01\"", 1, true))
     local list = site:request("GET", col).body
     assert.falsy(list:find("2025-01-01", 1, true), "the list shows the publication date")
@@ -321,9 +323,10 @@ describe("articles", function()
     assert.are.same({ "关于2026年度高新技术企业认定工作的通知" }, found)
     -- (The publication time is the server's: today, whatever 成文日期 was typed.)
     local q = "/search/search?q=%E9%AB%98%E6%96%B0%E6%8A%80%E6%9C%AF"
-    found = search(q .. "&from=" .. os.date("%Y-%m-%d", os.time() - 86400))
+    -- Days in the site's zone (UTC+8), whatever the test machine's.
+    found = search(q .. "&from=" .. os.date("!%Y-%m-%d", os.time() - 86400 + 8 * 3600))
     assert.are.equal(3, #found)
-    found = search(q .. "&from=" .. os.date("%Y-%m-%d", os.time() + 86400))
+    found = search(q .. "&from=" .. os.date("!%Y-%m-%d", os.time() + 86400 + 8 * 3600))
     assert.are.same({}, found)
     found = search(q .. "&to=2026-10-03")
     assert.are.same({}, found, "the typed 成文日期 is not the publication time")

@@ -472,6 +472,19 @@ describe("articles sanitiser: well-formed output", function()
     assert.are.equal("<p>a\u{FFFD}b\u{FFFD}\u{FFFD}c</p>", html("a\xFFb\xC0\xAFc\1\0"))
   end)
 
+  it("keeps the paragraphs of plain text: each line holding text is one", function()
+    assert.are.equal("<p>第一段。</p>\n<p>第二段。</p>\n<p>第三段。</p>",
+      html("第一段。\n\n第二段。\r\n第三段。\n"))
+    assert.are.equal("<p>　　缩进的段落。</p>\n<p>AT&amp;T 1 &lt; 2</p>",
+      html("  \n　　缩进的段落。  \n \t \nAT&T 1 < 2"))
+    -- One tag makes it HTML, where line breaks are spaces, as in a browser.
+    assert.are.equal("<p>a\nb <b>c</b></p>", html("a\nb <b>c</b>"))
+    -- Plain text once sanitised is HTML: the second pass changes nothing.
+    local once = html("一\n二\n\n三")
+    assert.are.equal(once, html(once))
+    assert.are.equal("一\n\n二\n\n三", sanitize.text(once))
+  end)
+
   it("turns the empty input into the empty output", function()
     assert.are.same({ "", {} }, { sanitize.html("") })
   end)
