@@ -38,7 +38,7 @@ local plugin = {
                                "ofd", "txt", "zip", "rar", "jpg", "jpeg", "png", "gif" },
                    description = "允许上传的附件类型（扩展名）" },
     file_max_mb = { type = "integer", default = 20, min = 1, max = 500,
-                    description = "单个附件的最大大小（MB）；还受服务器 max-body-bytes 限制" },
+                    description = "单个附件的最大大小（MB）；另受服务器对请求大小的上限约束" },
     scope = { type = "string", enum = { "column", "site" }, default = "column",
               description = "column：本栏目的文章；site：全站文章的检索、订阅与站点地图" },
     site_name = { type = "string", default = "高新技术产业开发区", max_length = 60,
