@@ -276,8 +276,12 @@ static const char *site__setting_check(const char *key, const char *value)
             ok = (value[i] >= '0' && value[i] <= '9') || (value[i] >= 'A' && value[i] <= 'Z');
         if (!ok) return "网站标识码是 10 位数字（或大写字母），见全国政府网站信息报送系统";
     }
-    if ((!strcmp(key, "badge_url") || !strcmp(key, "errata_url")) && !site__url_ok(value))
+    if (!strcmp(key, "badge_url") && !site__url_ok(value))
         return "链接应以 https:// 或 http:// 开头，且不含空格和引号";
+    /* 找错: the national platform's page, or this site's own 找错 column. */
+    if (!strcmp(key, "errata_url") && !site__url_ok(value) &&
+        !site_path_ok(value, &(const char *){0}))
+        return "链接应以 https:// 或 http:// 开头，或是本站栏目的路径（如 /ygzw/zc）";
     if (!strcmp(key, "email") && (!strchr(value, '@') || strchr(value, ' ')))
         return "电子邮箱格式不对";
     return NULL;

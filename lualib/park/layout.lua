@@ -35,6 +35,8 @@ function layout.context(req, ctx)
   if ctx.care == nil then ctx.care = layout.care(req) end
   ctx.care_href = ("/admin/care?on=%s&next=%s"):format(ctx.care and "0" or "1",
     park.url_encode(req.target or "/"))
+  -- The page a 找错 report is about, when errata_url is this site's column.
+  ctx.errata_here = park.url_encode(req.target or "/")
   if column and column.path ~= "/" and ctx.column_meta == nil then
     ctx.column_meta = {
       { "ColumnName", column.title },

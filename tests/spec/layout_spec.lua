@@ -160,4 +160,16 @@ describe("the site's layout", function()
       return site:request("GET", "/no-such-page").body:find("改名高新区", 1, true)
     end, 5, "the new name on the 404 page")
   end)
+
+  it("sends 找错 to the site's own column with the page it is about, when the center says so",
+    function()
+      admin:get("/admin/settings")
+      local res = admin:post("/admin/settings", { name = "测试高新区", errata_url = "kit" })
+      assert.are.equal(422, res.status) -- neither a link nor a path
+      assert.are.equal(303, admin:post("/admin/settings", { name = "测试高新区",
+        errata_url = "/kit" }).status)
+      local body = site:request("GET", "/gxcy?a=1").body
+      assert.truthy(body:find('<a href="/kit?url=%2Fgxcy%3Fa%3D1">我为政府网站找错</a>', 1, true),
+        body:match("<footer.-</footer>"))
+    end)
 end)
