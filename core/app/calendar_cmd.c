@@ -9,11 +9,55 @@
 
 static int cal__usage(void)
 {
-    fprintf(stderr, "usage: parkhost calendar set DATE holiday|workday [NAME] [settings]\n"
-                    "       parkhost calendar clear DATE [settings]\n"
-                    "       parkhost calendar list [YEAR] [settings]\n"
-                    "       parkhost calendar add DATE N [settings]   (N working days later)\n");
+    fprintf(stderr,
+            "usage: parkhost calendar set DATE holiday|workday [NAME] [settings]\n"
+            "       parkhost calendar clear DATE [settings]\n"
+            "       parkhost calendar list [YEAR] [settings]\n"
+            "       parkhost calendar add DATE N [settings]   (N working days later)\n"
+            "       parkhost calendar import FILE [settings]   (README: the calendar file)\n");
     return 2;
+}
+
+/* Import a calendar file: all its days or none. */
+static int cal__import(store *s, const char *file)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f) {
+        fprintf(stderr, "parkhost calendar import: cannot read %s\n", file);
+        return 1;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0, n;
+    char buf[4096];
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        if (len + n > (size_t)1 << 20) break;
+        if (len + n > cap) {
+            char *more = realloc(text, cap = 2 * (len + n));
+            if (!more) break;
+            text = more;
+        }
+        memcpy(text + len, buf, n);
+        len += n;
+    }
+    bool whole = feof(f) && !ferror(f);
+    fclose(f);
+    if (!whole) {
+        fprintf(stderr, "parkhost calendar import: %s is unreadable or larger than 1 MiB\n", file);
+        free(text);
+        return 1;
+    }
+    int days;
+    char *source, err[512];
+    int rc = calendar_import(s, text ? text : "", len, &days, &source, err, sizeof err);
+    free(text);
+    if (rc) {
+        fprintf(stderr, "parkhost calendar import: %s: %s; nothing was imported\n", file,
+                rc == PH_EINVAL ? err : "the database cannot be written");
+        return rc == PH_EINVAL ? 2 : 1;
+    }
+    printf("parkhost calendar import: %d day(s) from %s (%s)\n", days, file, source);
+    free(source);
+    return 0;
 }
 
 /* The center keeps the calendar: public holidays and the weekend days
@@ -52,6 +96,8 @@ int app_calendar(int argc, char **argv)
             printf("%s  %-8s %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
                    sqlite3_column_text(st, 2));
         sqlite3_finalize(st);
+    } else if (!strcmp(cmd, "import") && npos == 2) {
+        status = cal__import(s, argv[1]);
     } else if (npos >= 2 && calendar_parse(argv[1], &day) != 0) {
         fprintf(stderr, "parkhost calendar: '%s' is not a date YYYY-MM-DD\n", argv[1]);
         status = 2;

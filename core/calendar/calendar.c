@@ -182,3 +182,110 @@ int calendar_set(store *s, int64_t day, const char *kind, const char *name)
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : PH_EDB;
 }
+
+/* One line of a calendar file, NUL-terminated and trimmed, into its parts;
+ * returns NULL or why it is not one. */
+static const char *cal__line(char *line, int64_t *from, int64_t *to, const char **kind,
+                             const char **name)
+{
+    char *sp = strchr(line, ' ');
+    if (!sp) return "应为“日期 holiday|workday 名称”";
+    *sp = 0;
+    char *range = strstr(line, "..");
+    if (range) *range = 0;
+    if (calendar_parse(line, from)) return "日期应为“年-月-日”格式的真实日期，如 2026-10-01";
+    if (range && calendar_parse(range + 2, to))
+        return "区间的结束日期应为“年-月-日”格式，如 2026-10-07";
+    if (!range) *to = *from;
+    if (*to < *from || *to - *from > 60) return "区间应从早到晚，且不超过 60 天";
+    char *k = sp + 1;
+    while (*k == ' ')
+        k++;
+    char *end = strchr(k, ' ');
+    *name = "";
+    if (end) {
+        *end = 0;
+        *name = end + 1;
+        while (**name == ' ')
+            (*name)++;
+    }
+    if (strcmp(k, "holiday") && strcmp(k, "workday"))
+        return "类型应为 holiday（放假）或 workday（调休上班）";
+    *kind = k;
+    if (strlen(*name) > 100) return "名称最多 100 字节";
+    return NULL;
+}
+
+int calendar_import(store *s, const char *text, size_t len, int *ndays, char **source, char *err,
+                    size_t errlen)
+{
+    *ndays = 0;
+    if (source) *source = NULL;
+    sqlite3 *db = store_db(s);
+    if (sqlite3_exec(db, "SAVEPOINT calendar", NULL, NULL, NULL) != SQLITE_OK) return PH_EDB;
+    int rc = 0, lineno = 0;
+    char *src = NULL;
+    for (size_t at = 0; at < len && !rc;) {
+        size_t n = 0;
+        while (at + n < len && text[at + n] != '\n')
+            n++;
+        lineno++;
+        char line[512];
+        const char *why = NULL;
+        if (n >= sizeof line) {
+            why = "这一行太长";
+        } else {
+            memcpy(line, text + at, n);
+            line[n] = 0;
+            char *b = line, *e = line + n;
+            while (*b == ' ' || *b == '\t')
+                b++;
+            while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+                *--e = 0;
+            for (char *p = b; *p; p++)
+                if (*p == '\t') *p = ' ';
+            if (*b == 0 || *b == '#') {
+                /* blank or a comment */
+            } else if (!strncmp(b, "source:", 7)) {
+                const char *v = b + 7;
+                while (*v == ' ')
+                    v++;
+                free(src);
+                src = *v ? strdup(v) : NULL;
+                if (*v && !src) rc = PH_ENOMEM;
+                if (!*v) why = "source: 后应写明依据的通知";
+            } else {
+                int64_t from, to;
+                const char *kind, *name;
+                why = cal__line(b, &from, &to, &kind, &name);
+                for (int64_t d = from; !why && !rc && d <= to; d++) {
+                    if (*ndays >= CALENDAR_IMPORT_MAX_DAYS)
+                        why = "一个文件最多 3660 天";
+                    else if ((rc = calendar_set(s, d, kind, name)) == 0)
+                        (*ndays)++;
+                }
+            }
+        }
+        if (why) {
+            snprintf(err, errlen, "第 %d 行：%s", lineno, why);
+            rc = PH_EINVAL;
+        }
+        at += n + 1;
+    }
+    if (!rc && !src) {
+        snprintf(err, errlen, "缺少 source: 行（写明依据的通知，如国务院办公厅的放假安排）");
+        rc = PH_EINVAL;
+    }
+    if (rc || sqlite3_exec(db, "RELEASE calendar", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK TO calendar", NULL, NULL, NULL);
+        sqlite3_exec(db, "RELEASE calendar", NULL, NULL, NULL);
+        free(src);
+        *ndays = 0;
+        return rc ? rc : PH_EDB;
+    }
+    if (source)
+        *source = src;
+    else
+        free(src);
+    return 0;
+}

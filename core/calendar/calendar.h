@@ -45,4 +45,15 @@ int calendar_working_between(store *s, int64_t a, int64_t b, int64_t *out);
  * PH_EDB. */
 int calendar_set(store *s, int64_t day, const char *kind, const char *name);
 
+/* Import a calendar file (README, "The calendar"): lines of
+ *   source: <the notice it copies, e.g. 国务院办公厅关于2026年部分节假日安排的通知>
+ *   YYYY-MM-DD[..YYYY-MM-DD] holiday|workday [name]
+ * with blank lines and '#' comments. The source line is required. Every
+ * day is set or, on the first bad line, none (a savepoint): err names the
+ * line in Chinese. *ndays counts the days set, *source (may be NULL) gets
+ * the source, malloc'd. Returns 0, PH_EINVAL or PH_EDB. */
+enum { CALENDAR_IMPORT_MAX_DAYS = 3660 };
+int calendar_import(store *s, const char *text, size_t len, int *ndays, char **source, char *err,
+                    size_t errlen);
+
 #endif

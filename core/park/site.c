@@ -9,6 +9,7 @@
  * thread pool, as logins are checked (session.c). */
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "calendar/calendar.h"
 #include "log/log.h"
 #include "park/park.h"
 #include "site/site.h"
@@ -409,6 +410,132 @@ static int l_site_settings_put(lua_State *L)
     return site__served(L);
 }
 
+/* ---- the calendar (holidays and 调休), kept in the console ------------- */
+
+/* The audit entry of a calendar change; JSON strings made by SQLite. */
+static int site__audit_calendar(store *db, const site__who *w, const char *action,
+                                const char *object, const char *after_sql, const char *a1,
+                                const char *a2, int64_t n)
+{
+    sqlite3_stmt *st = store_prepare(db, after_sql);
+    if (!st) return PH_EDB;
+    sqlite3_bind_text(st, 1, a1, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a2, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, n);
+    int rc = PH_EDB;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        audit_entry e = {0,
+                         w->a.now,
+                         w->a.actor,
+                         w->a.user_id,
+                         w->a.address,
+                         action,
+                         object,
+                         NULL,
+                         (const char *)sqlite3_column_text(st, 0)};
+        rc = audit_record(db, &e);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* park.site.calendar(year) -> { { day =, kind =, name = }, ... } */
+static int l_site_calendar(lua_State *L)
+{
+    site__core(L, "calendar");
+    lua_Integer year = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, year >= 1970 && year <= 9999, 1, "a year");
+    char y[8];
+    snprintf(y, sizeof y, "%04d", (int)year);
+    sqlite3_stmt *st =
+        store_prepare(lua_host_store(site__host(L)),
+                      "SELECT day, kind, name FROM park_calendar WHERE substr(day, 1, 4) = ?"
+                      " ORDER BY day");
+    if (!st) return site__fail(L, "ERROR", "日历无法读取");
+    sqlite3_bind_text(st, 1, y, -1, SQLITE_STATIC);
+    lua_newtable(L);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lua_createtable(L, 0, 3);
+        park__setstr(L, "day", (const char *)sqlite3_column_text(st, 0));
+        park__setstr(L, "kind", (const char *)sqlite3_column_text(st, 1));
+        park__setstr(L, "name", (const char *)sqlite3_column_text(st, 2));
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 1 : site__fail(L, "ERROR", "日历无法读取");
+}
+
+/* park.site.calendar_set(date, kind, name): kind "holiday", "workday" or
+ * nil (back to an ordinary day); the center's administrator only. */
+static int l_site_calendar_set(lua_State *L)
+{
+    site__core(L, "calendar_set");
+    const char *date = luaL_checkstring(L, 1), *kind = luaL_optstring(L, 2, NULL);
+    const char *name = luaL_optstring(L, 3, "");
+    site__who w;
+    if (!site__allowed(L, "calendar_set", "admin", NULL, &w)) return 3;
+    int64_t day;
+    if (calendar_parse(date, &day))
+        return site__fail(L, "INVALID", "日期应为“年-月-日”格式的真实日期，如 2026-10-01");
+    if (kind && strcmp(kind, "holiday") && strcmp(kind, "workday"))
+        return site__fail(L, "INVALID", "类型应为放假或调休上班");
+    if (strlen(name) > 100) return site__fail(L, "INVALID", "名称最多 100 字节");
+    store *db = lua_host_store(site__host(L));
+    sqlite3 *sq = store_db(db);
+    if (sqlite3_exec(sq, "SAVEPOINT calendar_set", NULL, NULL, NULL) != SQLITE_OK)
+        return site__fail(L, "ERROR", "数据库无法写入");
+    char object[64];
+    snprintf(object, sizeof object, "day:%s", date);
+    int rc = calendar_set(db, day, kind, name);
+    if (!rc)
+        rc = site__audit_calendar(db, &w, "calendar.set", object,
+                                  "SELECT CASE WHEN ?1 IS NULL THEN NULL"
+                                  " ELSE json_object('kind', ?1, 'name', ?2) END",
+                                  kind, name, 0);
+    if (rc || sqlite3_exec(sq, "RELEASE calendar_set", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(sq, "ROLLBACK TO calendar_set", NULL, NULL, NULL);
+        sqlite3_exec(sq, "RELEASE calendar_set", NULL, NULL, NULL);
+        return site__fail(L, "ERROR", "数据库无法写入");
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* park.site.calendar_import(text) -> days, source; or nil, message (the
+ * line in Chinese), "INVALID". All the file's days or none. */
+static int l_site_calendar_import(lua_State *L)
+{
+    site__core(L, "calendar_import");
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    luaL_argcheck(L, len <= (size_t)1 << 20, 1, "at most 1 MiB");
+    site__who w;
+    if (!site__allowed(L, "calendar_import", "admin", NULL, &w)) return 3;
+    store *db = lua_host_store(site__host(L));
+    sqlite3 *sq = store_db(db);
+    if (sqlite3_exec(sq, "SAVEPOINT calendar_file", NULL, NULL, NULL) != SQLITE_OK)
+        return site__fail(L, "ERROR", "数据库无法写入");
+    int days;
+    char *source = NULL, err[512];
+    int rc = calendar_import(db, text, len, &days, &source, err, sizeof err);
+    if (!rc)
+        rc = site__audit_calendar(db, &w, "calendar.import", "calendar:file",
+                                  "SELECT json_object('source', ?1, 'days', ?3)", source, NULL,
+                                  days);
+    if (rc || sqlite3_exec(sq, "RELEASE calendar_file", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(sq, "ROLLBACK TO calendar_file", NULL, NULL, NULL);
+        sqlite3_exec(sq, "RELEASE calendar_file", NULL, NULL, NULL);
+        free(source);
+        return rc == PH_EINVAL ? site__fail(L, "INVALID", err)
+                               : site__fail(L, "ERROR", "数据库无法写入");
+    }
+    lua_pushinteger(L, days);
+    lua_pushstring(L, source);
+    free(source);
+    return 2;
+}
+
 static const char *site__field_str(lua_State *L, int t, const char *k)
 {
     lua_getfield(L, t, k);
@@ -805,6 +932,9 @@ void park_open_site(lua_State *L)
         {"settings", l_site_settings},
         {"setting_keys", l_site_setting_keys},
         {"settings_put", l_site_settings_put},
+        {"calendar", l_site_calendar},
+        {"calendar_set", l_site_calendar_set},
+        {"calendar_import", l_site_calendar_import},
         {"unit_put", l_site_unit_put},
         {"column_put", l_site_column_put},
         {"bind", l_site_bind},

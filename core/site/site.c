@@ -268,7 +268,7 @@ static const char *site__setting_check(const char *key, const char *value)
     if (!value[0]) return NULL;
     if (!site__text_ok(value, 300)) return "最多 300 字节，不能有换行等控制字符";
     if (!strcmp(key, "domain") && !site__domain_ok(value))
-        return "网站域名应为域名本身，如 www.example.gov.cn（不带 http:// 和路径）";
+        return "网站域名应为域名本身，不含协议头（如 https://）和路径";
     if (!strcmp(key, "id_code")) {
         size_t n = strlen(value);
         bool ok = n == 10;

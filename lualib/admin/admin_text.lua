@@ -467,6 +467,7 @@ local ACTIONS = {
   ["unit.put"] = "保存单位", ["unit.add"] = "添加单位",
   ["column.put"] = "保存栏目", ["binding.put"] = "绑定插件", ["binding.remove"] = "解除绑定",
   ["site.setting"] = "修改网站设置",
+  ["calendar.set"] = "修改工作日历", ["calendar.import"] = "导入工作日历",
   ["user.add"] = "添加用户", ["user.passwd"] = "设置密码", ["user.grant"] = "授予角色",
   ["user.revoke"] = "撤销角色", ["user.disable"] = "停用账号", ["user.enable"] = "启用账号",
 }
@@ -527,7 +528,7 @@ function M.actor(actor, users, plugins)
   return actor
 end
 
-local OBJECTS = { column = "栏目", unit = "单位", setting = "网站设置" }
+local OBJECTS = { column = "栏目", unit = "单位", setting = "网站设置", day = "工作日历中的" }
 -- What the content plugins keep, by the prefix of their audit objects.
 local ITEMS = { articles = "文章", survey = "征集", interview = "访谈" }
 
@@ -545,6 +546,7 @@ function M.object(object, ctx)
     local c = park.site.column(key)
     return c and ("栏目“%s”%s"):format(c.title, key) or ("栏目 " .. key)
   end
+  if kind == "calendar" then return "工作日历" end
   if kind == "setting" then
     return "网站设置：" .. (ctx.settings[key] or "其他设置项")
   end
@@ -564,6 +566,7 @@ local KEY_LABELS = {
   published = "已上线", scheduled = "定时发布于", status = "状态", reason = "理由",
   written_on = "成文日期", comment = "意见", closes_at = "结束时间", length = "字数",
   count = "数量", rows = "导出份数", question = "问题编号", decision = "处理结果",
+  source = "依据", days = "天数",
 }
 local ORDER = { "code", "name", "path", "title", "kind", "unit", "parent", "position",
                 "max_stale_days", "plugin", "enabled", "config", "role", "column", "revision",
@@ -580,7 +583,9 @@ local DECISIONS = { approve = "通过", reject = "不予采纳", merge = "合并
 local function entry_value(key, v, ctx)
   if v == nil or v == cjson.null then return "（无）" end
   if type(v) == "boolean" then return v and "是" or "否" end
-  if key == "kind" then return M.KIND_NAME[v] or tostring(v) end
+  if key == "kind" then
+    return M.KIND_NAME[v] or ({ holiday = "放假", workday = "调休上班" })[v] or tostring(v)
+  end
   if key == "role" then return M.ROLE_NAME[v] or tostring(v) end
   if key == "unit" and ctx.units[v] then return ("%s（%s）"):format(ctx.units[v], v) end
   if key == "plugin" then return M.plugin_name(v, ctx.plugins) end

@@ -28,6 +28,7 @@ local SECTIONS = {
   { key = "columns", label = "栏目", href = "/admin/columns" },
   { key = "users", label = "用户", href = "/admin/users", admin = true },
   { key = "settings", label = "网站设置", href = "/admin/settings", admin = true },
+  { key = "calendar", label = "工作日历", href = "/admin/calendar", admin = true },
   { key = "audit", label = "审计日志", href = "/admin/audit", admin = true },
 }
 
@@ -562,9 +563,9 @@ end
 
 -- What each setting is for, shown under its field.
 local SETTING_HELP = {
-  name = "显示在每页页头和标题中，也是 SiteName 元数据。",
-  domain = "网站的域名，如 www.example.gov.cn（SiteDomain 元数据）。",
-  id_code = "全国政府网站信息报送系统分配的 10 位网站标识码（SiteIDCode 元数据）。",
+  name = "显示在每页的页头和标题中，并写入每页的网站名称元数据。",
+  domain = "网站的域名本身，不含协议头和路径；写入每页的网站域名元数据。",
+  id_code = "全国政府网站信息报送系统分配的 10 位网站标识码，显示在页脚并写入每页元数据。",
   organizer = "页脚的主办单位，空着则显示网站名称。",
   icp = "如：京ICP备12345678号，链接到工业和信息化部备案系统。",
   police = "如：京公网安备 11010202000001号，链接到公安机关备案查询。",
@@ -601,6 +602,57 @@ local function settings_save(req)
     end)
   end
   return park.redirect("/admin/settings?saved=1")
+end
+
+---------------------------------------------------------------------------
+-- The working-day calendar: holidays and 调休, for every deadline
+---------------------------------------------------------------------------
+
+local KIND_NAMES = { holiday = "放假", workday = "调休上班" }
+local WEEKDAYS = { "日", "一", "二", "三", "四", "五", "六" }
+
+local function calendar_page(year, err, status, entered, imported)
+  local days, msg, code = park.site.calendar(year)
+  if not days then return failed(msg, code) end
+  for _, d in ipairs(days) do
+    local y, m, dd = d.day:match("^(%d+)-(%d+)-(%d+)$")
+    local t = os.time({ year = tonumber(y), month = tonumber(m), day = tonumber(dd), hour = 12 })
+    d.weekday = "周" .. WEEKDAYS[tonumber(os.date("%w", t)) + 1]
+    d.kind_name = KIND_NAMES[d.kind] or d.kind
+  end
+  return render("calendar.html", { section = "calendar", title = "工作日历", year = year,
+    days = days, error = err, entered = entered or {}, imported = imported }, status)
+end
+
+local function calendar_year(req)
+  local y = integer_of(param(req, "year") or "")
+  if not y or y < 1970 or y > 9999 then y = tonumber(os.date("%Y", park.now())) end
+  return math.tointeger(y)
+end
+
+local function calendar_set(req)
+  local f = req.form
+  local year = calendar_year(req)
+  local kind = f.kind ~= "" and f.kind or nil
+  local ok, msg, code = park.site.calendar_set(trim(f.day or ""), kind, trim(f.name or ""))
+  if not ok then
+    return failed(msg, code, function(m)
+      return calendar_page(year, "日期 " .. (f.day or "") .. "：" .. m, 422, f)
+    end)
+  end
+  local y = (f.day or ""):match("^(%d%d%d%d)") or tostring(year)
+  return park.redirect("/admin/calendar?year=" .. y)
+end
+
+local function calendar_import(req)
+  local year = calendar_year(req)
+  local days, msg, code = park.site.calendar_import(req.form.file or "")
+  if not days then
+    return failed(msg, code, function(m)
+      return calendar_page(year, "导入未完成，什么也没有改：" .. m, 422, { file = req.form.file })
+    end)
+  end
+  return calendar_page(year, nil, nil, nil, { days = days, source = msg })
 end
 
 ---------------------------------------------------------------------------
@@ -644,6 +696,9 @@ plugin.routes = {
     return settings_page(nil, nil, nil, nil, req.query.saved == "1")
   end),
   route("POST", "/settings", "admin", settings_save),
+  route("GET", "/calendar", "admin", function(req) return calendar_page(calendar_year(req)) end),
+  route("POST", "/calendar", "admin", calendar_set),
+  route("POST", "/calendar/import", "admin", calendar_import),
 }
 
 return plugin

@@ -87,3 +87,84 @@ describe("park.calendar", function()
     assert.matches("is not a date", out)
   end)
 end)
+
+describe("the calendar file and the console's 工作日历", function()
+  local site, admin
+
+  setup(function()
+    site = testing.start_site({
+      plugins = { "tests/fixtures/plugins" },
+      bindings = { { column = "/deadline", plugin = "deadline" } },
+    })
+    site:add_user("root", "center", "admin", "管理员", "correct horse battery")
+    admin = site:browser():login("root", "correct horse battery")
+  end)
+
+  teardown(function()
+    assert.are.equal(0, site:stop())
+  end)
+
+  local function add(date, n)
+    return site:request("GET", ("/deadline/add?date=%s&n=%d"):format(date, n)).body
+  end
+  local function listed(year)
+    local out = site:command("calendar", "list", year)
+    local n = 0
+    for _ in out:gmatch("\n") do n = n + 1 end
+    return n
+  end
+
+  it("imports the demo park's 2026 file from the State Council's notice", function()
+    local out, ok = site:command("calendar", "import", "demo/calendar-2026.txt")
+    assert.is_true(ok, out)
+    assert.truthy(out:find("39 day(s)", 1, true), out)
+    assert.truthy(out:find("国务院办公厅关于2026年部分节假日安排的通知", 1, true), out)
+    -- Five working days after 30 September: 8, 9, 10 (a worked Saturday), 12, 13 October.
+    assert.are.equal("2026-10-13", add("2026-09-30", 5))
+    -- Across the Spring Festival: 13 February, then the worked Saturday the 14th,
+    -- then nothing until the 24th.
+    assert.are.equal("2026-02-24", add("2026-02-12", 3))
+    -- Importing it again changes nothing.
+    local again
+    out, again = site:command("calendar", "import", "demo/calendar-2026.txt")
+    assert.is_true(again, out)
+    assert.are.equal(39, listed("2026"))
+  end)
+
+  it("imports nothing from a file with one bad line, and names the line", function()
+    local path = site.dir .. "/bad.txt"
+    local f = assert(io.open(path, "w"))
+    f:write("source: 测试\n2027-01-01 holiday 元旦\n2027-02-30 holiday 不存在的日子\n")
+    f:close()
+    local out, ok = site:command("calendar", "import", path)
+    assert.is_false(ok)
+    assert.truthy(out:find("第 3 行", 1, true), out)
+    assert.truthy(out:find("nothing was imported", 1, true), out)
+    assert.are.equal(0, listed("2027"))
+  end)
+
+  it("lets the center keep the calendar in the console: a day, a file, audited", function()
+    local page = admin:get("/admin/calendar?year=2026")
+    assert.are.equal(200, page.status)
+    assert.truthy(page.body:find("国庆节", 1, true))
+    -- 8 October becomes a holiday: the deadline moves a day, at once.
+    assert.are.equal(303, admin:post("/admin/calendar",
+      { day = "2026-10-08", kind = "holiday", name = "测试假日" }).status)
+    assert.are.equal("2026-10-14", add("2026-09-30", 5))
+    -- And back to an ordinary day.
+    assert.are.equal(303, admin:post("/admin/calendar", { day = "2026-10-08", kind = "" }).status)
+    assert.are.equal("2026-10-13", add("2026-09-30", 5))
+    -- A file pasted in: all its days; a bad one: none, with the line.
+    local res = admin:post("/admin/calendar/import",
+      { file = "source: 测试通知\n2027-01-01..2027-01-03 holiday 元旦\n" })
+    assert.are.equal(200, res.status)
+    assert.truthy(res.body:find("已导入 3 天", 1, true), res.body)
+    res = admin:post("/admin/calendar/import", { file = "2027-05-01 holiday 劳动节\n" })
+    assert.are.equal(422, res.status)
+    assert.truthy(res.body:find("缺少 source: 行", 1, true))
+    assert.are.equal(3, listed("2027"))
+    local audit = admin:get("/admin/audit").body
+    assert.truthy(audit:find("修改工作日历", 1, true))
+    assert.truthy(audit:find("导入工作日历", 1, true))
+  end)
+end)

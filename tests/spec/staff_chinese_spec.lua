@@ -30,6 +30,8 @@ local ALLOWED = {
   doc = "附件类型", docx = "附件类型", wps = "附件类型", ofd = "附件类型", xls = "附件类型",
   xlsx = "附件类型", et = "附件类型", ppt = "附件类型", pptx = "附件类型", txt = "附件类型",
   zip = "附件类型", rar = "附件类型",
+  -- The calendar file's keywords: the center types them into the import box.
+  source = "日历文件关键词", holiday = "日历文件关键词", workday = "日历文件关键词",
   -- 京ICP备…号: the record number's official name, in every page's footer.
   ICP = "备案号",
 }
@@ -250,6 +252,19 @@ describe("staff pages", function()
       422)
     post("zhuren", "/admin/users/" .. ADDED, { op = "disable" }, 303)
     post("zhuren", "/admin/users/zhuren", { op = "disable" }, 422)
+
+    -- The working-day calendar: a day set, a bad one, a file imported and a bad file.
+    get("zhuren", "/admin/calendar?year=2026")
+    post("zhuren", "/admin/calendar", { day = "2026-10-08", kind = "holiday", name = "测试假日" },
+      303)
+    post("zhuren", "/admin/calendar", { day = "2026-02-30", kind = "holiday", name = "坏" }, 422)
+    post("zhuren", "/admin/calendar/import", { file = "source: 测试通知\n2026-10-09 holiday 假\n" },
+      200)
+    post("zhuren", "/admin/calendar/import", { file = "2026-10-09 holiday 假\n" }, 422)
+    get("zhuren", "/admin/calendar?year=2026")
+    get("zhuren", "/admin/settings")
+    post("zhuren", "/admin/settings", { name = "示范高新区", id_code = "12" }, 422)
+    get("zhuren", "/admin/audit")
     refused("zhuren", "GET", "/admin/users/nobody", nil, 404)
 
     -- A unit's editor: what is theirs, and a reason for what is not.
