@@ -1339,6 +1339,16 @@ static const char *host__respond(host_req *r, int base, int nres)
         has_type = true;
     }
     if (!has_type && nh < HOST__MAX_RESPONSE_HEADERS) hs[nh++] = html;
+    /* A redirect with nowhere to go leaves the browser on a blank page:
+     * the plugin's mistake, said with its file and line like any other. */
+    if (status >= 300 && status <= 399 && status != 304) {
+        bool located = false;
+        for (size_t i = 0; i < nh && !located; i++)
+            located = hs[i].name_len == 8 && !strncasecmp(hs[i].name, "location", 8);
+        if (!located)
+            return "a redirect (3xx) needs a Location header: return park.redirect(url), "
+                   "all of its values";
+    }
     if (http_respond(r->http, status, hs, nh, body, blen))
         return "a bad status or header (status 200-599; no CR, LF or NUL in headers; "
                "Content-Length, Transfer-Encoding and Connection are the server's)";

@@ -32,6 +32,16 @@ describe("a failing plugin handler", function()
     assert.matches("stack traceback:", log)
   end)
 
+  it("refuses a redirect without a Location: a 500 and the plugin's line, never a blank page",
+    function()
+      local res = site:request("GET", "/cut-redirect")
+      assert.are.equal(500, res.status)
+      assert.is_nil(res.headers.location)
+      assert.matches("服务器内部错误", res.body)
+      site:wait_log("ERROR plugin testkit: GET /cut%-redirect failed rid="
+        .. res.headers["x-request-id"] .. " [^\n]*a redirect %(3xx%) needs a Location header")
+    end)
+
   it("does not disturb the next request", function()
     site:request("GET", "/error")
     local res = site:request("GET", "/hello")
