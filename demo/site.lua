@@ -6,8 +6,8 @@
 --
 -- Article columns (通知公告, 政策文件, 人才政策, 政务动态) run the articles
 -- plugin with their review chains; /search is the site-wide search over
--- every plugin's published items (portal), /feeds the articles' feeds and
--- sitemap for the whole site; 民意征集 runs the survey plugin and 在线访谈 the interview
+-- every plugin's published items (portal), /feeds the site-wide feeds and
+-- sitemap of every plugin's items (portal); 民意征集 runs the survey plugin and 在线访谈 the interview
 -- plugin. Columns whose plugins arrive later (主任信箱, 办事指南) have no
 -- binding yet: they are in the tree and in the responsibility table, and
 -- answer 404 until a plugin is enabled on them.
@@ -75,7 +75,7 @@ return {
     { path = "/search", title = "全站检索", kind = "static", unit = "center",
       plugin = "portal", config = { site_name = SITE, page = "search" } },
     { path = "/feeds", title = "信息订阅", kind = "static", unit = "center",
-      plugin = "articles", config = { site_name = SITE, scope = "site" } },
+      plugin = "portal", config = { site_name = SITE, page = "feeds" } },
     { path = "/ygzw/gywm", title = "关于园区", parent = "/ygzw", kind = "static",
       unit = "center", plugin = "portal",
       config = { site_name = SITE,

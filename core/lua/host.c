@@ -1,5 +1,6 @@
 /* Plugins, bindings, routing and the life of a request's coroutine; the
  * accessors of runtime.h. */
+#include "items/items.h"
 #include "log/log.h"
 #include "lua/internal.h"
 #include "park/park.h"
@@ -828,6 +829,11 @@ static int host__gen_build(lua_host *h, const host_gen *prev, host_gen **out)
 static void host__on_site_poll(uv_timer_t *t)
 {
     lua_host *h = t->data;
+    int64_t iv;
+    if (h->db && items_version(h->db, &iv) == 0) {
+        if (h->items_db_seen >= 0 && iv != h->items_db_seen) workers_items_bump();
+        h->items_db_seen = iv;
+    }
     int64_t v = host__db_site_version(h);
     if (v == h->db_site) return;
     log_msg(LOG_INFO, "site: the columns or bindings changed in the database; serving them");
@@ -845,6 +851,7 @@ int lua_host_new(lua_host **out, uv_loop_t *loop, const ph_conf *conf, struct st
                                    (int)conf->plugin_sql_bytes);
     h->conf = conf;
     h->site_seen = workers_site_version();
+    if (!db || items_version(db, &h->items_db_seen)) h->items_db_seen = -1;
     int rc = host__gen_build(h, NULL, &h->gen);
     if (rc) {
         free(h);

@@ -106,6 +106,10 @@ struct lua_host {
     store *db; /* the worker's database, or NULL */
     const ph_conf *conf;
     host_gen *gen;
+    /* park_items_version as the last site poll read it (-1: not yet): a
+     * change no worker's flush told of (a command's) bumps the shared
+     * items version. */
+    int64_t items_db_seen;
     uint64_t next_gen_id;
     host_req *streams; /* requests streaming now, for reload */
     uv_timer_t grace_timer;

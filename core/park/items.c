@@ -6,6 +6,7 @@
  * publication time is the server's and no argument can set it. */
 #include "items/items.h"
 #include "park/park.h"
+#include "workers/workers.h"
 
 #include <string.h>
 
@@ -118,6 +119,7 @@ static int l_items_publish(lua_State *L)
     if (rc == PH_EINVAL) return luaL_error(L, "park.items.publish: %s", err);
     if (rc == PH_ENOTFOUND) return luaL_error(L, "park.items.publish: no column %s", it.column);
     if (rc) return luaL_error(L, "park.items.publish: the index cannot be written (%s)", err);
+    workers_items_changed();
     lua_createtable(L, 0, 3);
     lua_pushinteger(L, pub);
     lua_setfield(L, -2, "published_at");
@@ -136,6 +138,7 @@ static int l_items_withdraw(lua_State *L)
     if (items_withdraw(park__store(L, lua_plugin_of(L), "park.items"),
                        lua_plugin_name(lua_plugin_of(L)), key, &found))
         return luaL_error(L, "park.items.withdraw: the index cannot be written");
+    if (found) workers_items_changed();
     lua_pushboolean(L, found);
     return 1;
 }
@@ -229,7 +232,11 @@ static int l_items_search(lua_State *L)
  * index, from any worker or command: the stamp of a page built from it */
 static int l_items_version(lua_State *L)
 {
-    int64_t v;
+    if (workers__page) {
+        lua_pushinteger(L, (lua_Integer)workers_items_version());
+        return 1;
+    }
+    int64_t v; /* outside a supervised worker: the database's count */
     if (items_version(park__store(L, lua_plugin_of(L), "park.items"), &v))
         return luaL_error(L, "park.items.version: the index cannot be read");
     lua_pushinteger(L, v);

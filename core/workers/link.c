@@ -30,8 +30,9 @@ static struct {
     void (*on_notify)(void *, const char *, const char *);
     void (*on_site)(void *);
     void *ud;
-    uint64_t dropped; /* messages a full bus refused */
-    ph_buf pending;   /* notifications of this turn: a 2-byte length, then the message */
+    uint64_t dropped;   /* messages a full bus refused */
+    ph_buf pending;     /* notifications of this turn: a 2-byte length, then the message */
+    bool items_changed; /* this turn published or withdrew an item */
 } link__;
 
 bool workers_is_worker(unsigned *slot, unsigned *nslots, int *listen_fd)
@@ -150,8 +151,23 @@ void workers_notify(const char *plugin, const char *key)
     }
 }
 
+void workers_items_changed(void)
+{
+    link__.items_changed = true;
+}
+
+void workers_items_bump(void)
+{
+    if (workers__page)
+        atomic_fetch_add_explicit(&workers__page->items_version, 1, memory_order_release);
+}
+
 void workers_link_flush(void)
 {
+    if (link__.items_changed) {
+        link__.items_changed = false;
+        workers_items_bump();
+    }
     size_t at = 0;
     const unsigned char *p = (const unsigned char *)link__.pending.data;
     while (at + 2 <= link__.pending.len) {

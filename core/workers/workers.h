@@ -70,6 +70,7 @@ typedef struct {
 
 typedef struct {
     _Alignas(64) _Atomic uint64_t site_version;
+    _Alignas(64) _Atomic uint64_t items_version; /* park.items.version() */
     workers_slot slot[WORKERS_MAX];
 } workers_page;
 
@@ -114,6 +115,21 @@ static inline uint64_t workers_site_version(void)
  * worker now serves (which makes it look again if another worker changed
  * the model meanwhile). */
 uint64_t workers_site_changed(uint64_t seen);
+
+/* The site index's version (park.items.version()), one read of shared
+ * memory: it grows when a worker's publication or withdrawal is durable
+ * (workers_items_changed, then workers_link_flush) and when a worker's
+ * poll sees the index changed by anyone else (a command). */
+static inline uint64_t workers_items_version(void)
+{
+    return workers__page ? atomic_load_explicit(&workers__page->items_version, memory_order_acquire)
+                         : 0;
+}
+/* This worker changed the index in this turn: bump the version once its
+ * transaction is durable (workers_link_flush). */
+void workers_items_changed(void);
+/* Bump the version now (the index changed and is durable). */
+void workers_items_bump(void);
 
 /* The worker's loop turned at `now_ms` (uv_now): it is not hung. */
 static inline void workers_beat(uint64_t now_ms)

@@ -1,8 +1,15 @@
 -- portal: the park site's front page, its static pages and the published
 -- responsibility table (责任栏目划分明细), all built from the center's
 -- column tree. Bound to "/", it serves the home page and /zrlm; bound to
--- any other column, that column's page with the text of its config.
+-- any other column, that column's page with the text of its config, a
+-- section's page, the site-wide search, or the site-wide feeds and sitemap.
+-- Residents' pages are kept per worker until what they show changes
+-- (portal_cache).
 local park = require("park")
+local cache = require("portal_cache")
+local feeds = require("portal_feeds")
+local sitemap = require("portal_sitemap")
+local layout = require("park.layout")
 
 local plugin = {
   name = "portal",
@@ -13,13 +20,21 @@ local plugin = {
                   description = "the site's name, in every page's header and title" },
     body = { type = "string", default = "", max_length = 20000,
              description = "the page's text; a blank line starts a new paragraph" },
-    page = { type = "string", enum = { "page", "search", "section" }, default = "page",
+    page = { type = "string", enum = { "page", "search", "section", "feeds" }, default = "page",
              description = "what a column other than / shows: its text (page), the "
-               .. "site-wide search (search), or, on a section, its columns with their "
-               .. "newest items (section)" },
+               .. "site-wide search (search), on a section its columns with their "
+               .. "newest items (section), or the site-wide feeds (RSS, Atom, JSON Feed) "
+               .. "and sitemap of every published item (feeds)" },
     search = { type = "string", default = "/search", max_length = 200,
                description = "where the front page's search box sends its query (q); empty: "
                  .. "no search box" },
+    cache_seconds = { type = "integer", default = 30, min = 0, max = 3600,
+                      description = "how long a kept page may be served at most (the page is "
+                        .. "made again at once when an item is published or withdrawn, or the "
+                        .. "columns change); 0: pages are not kept" },
+    site_url = { type = "string", default = "", max_length = 200,
+                 description = "the site's address (https://www.example.gov.cn) for the "
+                   .. "absolute links of the feeds and the sitemap; empty: from the request" },
   },
 }
 
@@ -39,10 +54,12 @@ local function paragraphs(text)
 end
 
 local function render(req, name, ctx)
-  ctx.site_name = req.config.site_name
-  ctx.nav = park.site.nav()
+  layout.context(req, ctx)
   ctx.column = park.site.column()
   ctx.title = ctx.title or ctx.column.title
+  -- Staff see their bar (and are never served a kept page: portal_cache).
+  ctx.user = park.auth.user()
+  if ctx.user then ctx.staff_links = ctx.staff_links or {} end
   return park.render(name, ctx)
 end
 
@@ -58,8 +75,10 @@ local function home_context(req)
                 latest = park.items.latest({ limit = 10 }), sections = {},
                 kind_label = KIND_LABELS,
                 day = function(t) return os.date("%Y-%m-%d", t) end }
+  -- A block per section (a top-level column with columns below it); a
+  -- lone top-level page (全站检索) is in the menu, not a block.
   for _, s in ipairs(park.site.nav()) do
-    if s.path ~= "/" then
+    if s.path ~= "/" and (#s.children > 0 or s.kind == "section") then
       ctx.sections[#ctx.sections + 1] = { nav = s,
         items = park.items.latest({ column = s.path, limit = 5 }) }
     end
@@ -204,11 +223,106 @@ local function section(req)
     day = function(t) return os.date("%Y-%m-%d", t) end })
 end
 
-local function index(req)
+-- The site's address for the absolute links of the feeds and sitemap.
+local function base_url(req)
+  local url = req.config.site_url
+  if url ~= "" then return (url:gsub("/+$", "")) end
+  local proto = req:header("x-forwarded-proto") == "https" and "https" or "http"
+  return proto .. "://" .. (req:header("host") or "localhost")
+end
+
+local function feed_links(req)
+  return { { type = "application/rss+xml", title = "RSS", href = req.column .. "/feed.xml" },
+           { type = "application/atom+xml", title = "Atom", href = req.column .. "/atom.xml" },
+           { type = "application/feed+json", title = "JSON Feed",
+             href = req.column .. "/feed.json" } }
+end
+
+-- The feeds column's own page: what can be followed, and where.
+local function feeds_page(req)
+  return render(req, "feeds.html", { paragraphs = paragraphs(req.config.body),
+    base = req.column, feeds = feed_links(req) })
+end
+
+local function make_index(req)
   if req.column == "/" then return render(req, "home.html", home_context(req)) end
   if req.config.page == "search" then return search(req) end
   if req.config.page == "section" then return section(req) end
+  if req.config.page == "feeds" then return feeds_page(req) end
   return render(req, "page.html", { paragraphs = paragraphs(req.config.body) })
+end
+
+-- Kept per worker (portal_cache) but a search with a query: the empty
+-- search page is one page, searches are a long tail.
+local function index(req)
+  if req.column ~= "/" and req.config.page == "search" and (req.query.q or "") ~= "" then
+    return search(req)
+  end
+  return cache.serve(req, make_index)
+end
+
+-- The site-wide feeds: the newest items of every plugin, with absolute
+-- links (the site_url, else the request's host).
+local function feed(kind)
+  return function(req)
+    if req.config.page ~= "feeds" then return park.html("", 404) end
+    local base = base_url(req)
+    return cache.serve(req, function()
+      local items = {}
+      for i, it in ipairs(park.items.latest({ limit = 50 })) do
+        items[i] = { url = base .. it.url, title = it.title, summary = it.summary,
+                     published = it.published_at, updated = it.updated_at,
+                     author = it.unit_name, category = it.column_title }
+      end
+      local site = park.site.settings and park.site.settings() or {}
+      local title = site.name or req.config.site_name
+      local channel = { title = title, link = base .. "/", self = base .. req.path,
+                        description = title .. "最新信息",
+                        updated = items[1] and items[1].published or park.now() }
+      return 200, feeds[kind](channel, items), feeds.TYPES[kind]
+    end, base)
+  end
+end
+
+-- The sitemap index: the site's columns, then a sitemap per month of
+-- publication (portal_sitemap).
+local function sitemap_index(req)
+  if req.config.page ~= "feeds" then return park.html("", 404) end
+  local base = base_url(req)
+  return cache.serve(req, function()
+    local locs = { base .. req.column .. "/sitemap/columns.xml" }
+    for _, name in ipairs(sitemap.files()) do
+      locs[#locs + 1] = base .. req.column .. "/sitemap/" .. name .. ".xml"
+    end
+    return 200, feeds.sitemap_index(locs), feeds.TYPES.sitemap
+  end, base)
+end
+
+-- One sitemap: the front page and the served columns (columns.xml), or the
+-- items published in a month or a day (2026-11.xml, 2026-11-05.xml).
+local function sitemap_file(req)
+  if req.config.page ~= "feeds" then return park.html("", 404) end
+  local name = req.params.file:match("^(.+)%.xml$") or ""
+  local since, until_ = sitemap.window(name)
+  if name ~= "columns" and not since then return park.html("", 404) end
+  local base = base_url(req)
+  return cache.serve(req, function()
+    local lines = {}
+    if name == "columns" then
+      lines[1] = feeds.url_line(base .. "/")
+      for _, c in ipairs(park.site.columns()) do
+        if c.served and c.path ~= "/" then lines[#lines + 1] = feeds.url_line(base .. c.path) end
+      end
+    else
+      local _, more = sitemap.walk(since, until_, function(it)
+        lines[#lines + 1] = feeds.url_line(base .. it.url, it.updated_at)
+      end)
+      if more then
+        park.log.warn("sitemap " .. name .. " lists its newest " .. sitemap.MAX .. " items only")
+      end
+    end
+    return 200, feeds.urlset(lines), feeds.TYPES.sitemap
+  end, base)
 end
 
 -- The published table of which unit answers for which column.
@@ -224,9 +338,21 @@ local function responsibility(req)
   return render(req, "zrlm.html", { rows = rows, title = "责任栏目划分明细" })
 end
 
+-- 网站地图: every served column, in the tree's order and nesting.
+local function site_map(req)
+  if req.column ~= "/" then return park.html("", 404) end
+  return render(req, "wzdt.html", { title = "网站地图", tree = park.site.nav() })
+end
+
 plugin.routes = {
   { "GET", "/", index },
-  { "GET", "/zrlm", responsibility },
+  { "GET", "/zrlm", function(req) return cache.serve(req, responsibility) end },
+  { "GET", "/wzdt", function(req) return cache.serve(req, site_map) end },
+  { "GET", "/feed.xml", feed("rss") },
+  { "GET", "/atom.xml", feed("atom") },
+  { "GET", "/feed.json", feed("json") },
+  { "GET", "/sitemap.xml", sitemap_index },
+  { "GET", "/sitemap/:file", sitemap_file },
 }
 
 return plugin

@@ -34,6 +34,15 @@ plugin.routes = {
   { "POST", "/notify/:key", function(req)
     return park.text(tostring(park.notify(req.params.key)))
   end },
+  -- A writer for bench/articles: one item of the site-wide index published
+  -- and withdrawn in turn, so that park.items.version() moves (and every
+  -- page the portal keeps is made again).
+  { "POST", "/items/toggle", function(req)
+    if park.items.withdraw("writer") then return park.text("withdrawn") end
+    park.items.publish({ key = "writer", kind = "news", title = "基准测试：写入的信息",
+                         url = req.column .. "/writer", summary = "一条发布又撤回的信息" })
+    return park.text("published")
+  end },
 }
 
 return plugin

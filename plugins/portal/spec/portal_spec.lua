@@ -11,6 +11,8 @@ local SITE = {
       max_stale_days = 14 },
     { path = "/gxcy/gywm", title = "关于我们", parent = "/gxcy", kind = "static", unit = "invest",
       plugin = "portal", config = { body = "园区简介。" } },
+    { path = "/search", title = "全站检索", kind = "static", unit = "center", plugin = "portal",
+      config = { page = "search" } },
   },
 }
 
@@ -67,6 +69,24 @@ describe("portal: the front page, static pages and the responsibility table", fu
     assert.matches("^text/css", css.headers["content-type"])
     assert.are.equal(404, site:request("GET", "/static/park/../templates/site.html").status)
     assert.are.equal(404, site:request("GET", "/static/park/nothing.css").status)
+  end)
+
+  it("gives a section a block on the front page, and a lone page none", function()
+    local body = site:request("GET", "/").body
+    assert.truthy(body:find("<h2[^>]*>高新创业</h2>"))
+    assert.falsy(body:find("<h2[^>]*>全站检索</h2>"))
+  end)
+
+  it("draws the site map from the column tree, linked from every page's footer", function()
+    local body = site:request("GET", "/wzdt").body
+    local map = assert(body:match('<ul class="site%-map">.*</ul>'))
+    for _, link in ipairs({ '<a href="/gxcy">高新创业</a>', '<a href="/gxcy/gywm">关于我们</a>',
+                            '<a href="/search">全站检索</a>' }) do
+      assert.truthy(map:find(link, 1, true), link)
+    end
+    -- A column without a plugin is no page, and not on the map.
+    assert.falsy(map:find("通知公告", 1, true))
+    assert.truthy(site:request("GET", "/gxcy").body:find('<a href="/wzdt">网站地图</a>', 1, true))
   end)
 
   it("answers 404 for paths it does not serve", function()
