@@ -8,7 +8,8 @@
 -- plugin with their review chains; /search is the site-wide search over
 -- every plugin's published items (portal), /feeds the site-wide feeds and
 -- sitemap of every plugin's items (portal); 民意征集 runs the survey plugin and 在线访谈 the interview
--- plugin. Columns whose plugins arrive later (主任信箱, 办事指南) have no
+-- plugin; 主任信箱 and 我为政府网站找错 (the footer's 找错 link, errata_url) run
+-- the letters plugin. Columns whose plugins arrive later (办事指南) have no
 -- binding yet: they are in the tree and in the responsibility table, and
 -- answer 404 until a plugin is enabled on them.
 local SITE = "示范高新技术产业开发区"
@@ -26,6 +27,7 @@ return {
     address = "示范市高新区创新大道 1 号园区服务中心",
     phone = "010-00000000",
     email = "web@demo-park.gov.cn",
+    errata_url = "/ygzw/zc",
   },
   units = {
     { code = "invest", name = "招商局" },
@@ -71,7 +73,11 @@ return {
       unit = "center", max_stale_days = 90, plugin = "interview",
       config = { site_name = SITE, chain = { "review", "leader" } } },
     { path = "/ygzw/zrxx", title = "主任信箱", parent = "/ygzw", kind = "interaction",
-      unit = "center", max_stale_days = 14 },
+      unit = "center", max_stale_days = 14, plugin = "letters",
+      config = { type = "主任信箱", chain = { "review", "leader" } } },
+    { path = "/ygzw/zc", title = "我为政府网站找错", parent = "/ygzw", kind = "interaction",
+      unit = "center", plugin = "letters",
+      config = { type = "找错", deadline_days = 3, publish = false, chain = { "review" } } },
     { path = "/search", title = "全站检索", kind = "static", unit = "center",
       plugin = "portal", config = { site_name = SITE, page = "search" } },
     { path = "/feeds", title = "信息订阅", kind = "static", unit = "center",

@@ -479,6 +479,8 @@ local PLUGIN_ACTIONS = {
   outcome = "发布结果反馈", invite = "生成邀请码", export = "导出结果", moderate = "处理网友问题",
   start = "开始直播", ["end"] = "结束直播", followup = "书面答复", open = "开始征集",
   close = "结束征集", publish = "发布",
+  assign = "分办", accept = "受理", decline = "不予受理", transfer = "转办",
+  extend_request = "申请延期", extend_reject = "不批准延期",
 }
 
 --- The filter's choices of action (prefixes), for the audit page.
@@ -530,7 +532,7 @@ end
 
 local OBJECTS = { column = "栏目", unit = "单位", setting = "网站设置", day = "工作日历中的" }
 -- What the content plugins keep, by the prefix of their audit objects.
-local ITEMS = { articles = "文章", survey = "征集", interview = "访谈" }
+local ITEMS = { articles = "文章", survey = "征集", interview = "访谈", letters = "信件" }
 
 --- What was acted on.
 function M.object(object, ctx)
@@ -566,7 +568,7 @@ local KEY_LABELS = {
   published = "已上线", scheduled = "定时发布于", status = "状态", reason = "理由",
   written_on = "成文日期", comment = "意见", closes_at = "结束时间", length = "字数",
   count = "数量", rows = "导出份数", question = "问题编号", decision = "处理结果",
-  source = "依据", days = "天数",
+  source = "依据", days = "天数", to_unit = "转至单位",
 }
 local ORDER = { "code", "name", "path", "title", "kind", "unit", "parent", "position",
                 "max_stale_days", "plugin", "enabled", "config", "role", "column", "revision",

@@ -9,7 +9,8 @@
 //   - the resident's main paths, at 1280x900 and 390x844, in the normal
 //     mode and in 关怀版 (switched on and off through the masthead's own
 //     switch): front page, section, column list, article and its print
-//     view, search, a survey answered, a live interview watched, a 404;
+//     view, search, a survey answered, a live interview watched, a letter
+//     to 主任信箱 written (errors first) and a 找错 sent from the footer, a 404;
 //   - the staff's: login, console, an article written in
 //     /gxcy/tzgg/manage and approved by each step of its review chain
 //     (单位审核, 保密审查, 领导签发), each by its own user, then seen on
@@ -524,6 +525,32 @@ async function residentWalk(browser, base, vp, mode, seeded) {
     const arrived = await page.getByText(said).first().waitFor({ timeout: 8000 }).then(() => true, () => false);
     expect(arrived, tag, 'the live interview shows a new entry without a reload');
     await checkPage(page, tag, 'interview live', status);
+    // A letter to 主任信箱: sent empty first (errors linked to their
+    // fields), then written and acknowledged with its 查询码.
+    status = await navigate(page, () => page.goto('/ygzw/zrxx'));
+    await checkPage(page, tag, 'letters', status);
+    status = await navigate(page, () => page.locator('main').getByRole('link', { name: '我要写信' }).click());
+    await checkPage(page, tag, 'letter form', status);
+    status = await navigate(page, () => page.getByRole('button', { name: '提交信件' }).click());
+    await checkPage(page, tag, 'letter form errors', status, 422);
+    expect(await page.locator('#errors a[href="#f-title"]').count() === 1, tag, 'the letter form links each error to its field');
+    await page.locator('#f-name').fill('张三');
+    await page.locator('#f-contact').fill('13812345678');
+    await page.locator('#f-title').fill('建议增加园区班车');
+    await page.locator('#f-body').fill('早高峰班车太挤，建议增加班次。');
+    await page.locator('#f-publish-1').check();
+    status = await navigate(page, () => page.getByRole('button', { name: '提交信件' }).click());
+    await checkPage(page, tag, 'letter receipt', status);
+    expect(/^\d{10}$/.test(await page.locator('#query-code').innerText()), tag, 'the letter gets a 查询码');
+    // 找错 from the footer: the form knows the page the resident was on.
+    await navigate(page, () => page.goto('/gxcy/tzgg'));
+    status = await navigate(page, () => page.getByRole('contentinfo').getByRole('link', { name: '我为政府网站找错' }).click());
+    await checkPage(page, tag, '找错 form', status);
+    expect(await page.locator('#f-url').inputValue() === '/gxcy/tzgg', tag, '找错 is filled in with the page it is about');
+    await page.locator('#f-title').fill('通知公告页有错别字');
+    await page.locator('#f-body').fill('第二条通知标题中“申保”应为“申报”。');
+    status = await navigate(page, () => page.getByRole('button', { name: '提交信件' }).click());
+    await checkPage(page, tag, '找错 receipt', status);
     status = await navigate(page, () => page.goto('/gxcy/no-such-page'));
     await checkPage(page, tag, 'not found', status, 404);
     if (care) {

@@ -1,6 +1,6 @@
 -- Staff pages speak Chinese only (issue #16): every page of the console
 -- (/admin) and every staff page of the content plugins (articles, survey,
--- interview under <column>/manage) is read as a staff member reads it, and
+-- interview, letters under <column>/manage) is read as a staff member reads it, and
 -- no English word, raw key, raw JSON or float where a count is meant may
 -- show. A staff member without permission gets a 403 page in the layout
 -- that says why, never a blank page.
@@ -410,6 +410,73 @@ describe("staff pages", function()
     post("zhouling", item .. "/decide", { decision = "approve" }, 303)
     get("zhoubian", item)
     refused("zhoubian", "POST", item .. "/edit", { title = "改" }, 409)
+    refused("zhoubian", "GET", col .. "/manage/9999", nil, 404)
+  end)
+
+  it("the letters' staff pages", function()
+    local col = "/ygzw/zrxx"
+    get("zhuren", "/admin/bindings?path=%2Fygzw%2Fzrxx")
+    get("zhuren", "/admin/bindings?path=%2Fygzw%2Fzc")
+    -- Two letters from residents, through the public form.
+    local function write(title)
+      local r = site:browser()
+      local page = r:get(col .. "/write").body
+      local res = r:post(col .. "/write", { nonce = page:match('name="nonce" value="([^"]+)"'),
+        name = "张三", contact = "13812345678", title = title, body = "请尽快处理这件事情。",
+        publish = "1" }, nil, { attachments = { { filename = "照片.pdf",
+          content_type = "application/pdf", data = ("%PDF-1.4\n"):rep(20) } } })
+      assert.are.equal(200, res.status, res.body)
+      return res.body:match('id="query%-code">(%d+)<')
+    end
+    write("路灯不亮")
+    write("班车太少")
+    local list = get("zhoubian", col .. "/manage").body
+    local ids = {}
+    for id in list:gmatch('href="/ygzw/zrxx/manage/(%d+)"') do ids[#ids + 1] = id end
+    table.sort(ids)
+    local one, two = col .. "/manage/" .. ids[1], col .. "/manage/" .. ids[2]
+    -- The dispatcher: a form sent back, then 分办 to 招商局 and 社会事务局.
+    get("zhoubian", one)
+    post("zhoubian", one .. "/assign", { unit = "" }, 422)
+    post("zhoubian", one .. "/assign", { unit = "invest", note = "请招商局办理" }, 303)
+    post("zhoubian", two .. "/assign", { unit = "social" }, 303)
+    -- 招商局: 受理, 延期 asked and approved, the reply through the chain.
+    get("zhangbian", col .. "/manage")
+    get("zhangbian", one)
+    post("zhangbian", one .. "/accept", {}, 303)
+    post("zhangbian", one .. "/extend", { days = "九十", reason = "" }, 422)
+    post("zhangbian", one .. "/extend", { days = "3", reason = "需现场勘查" }, 303)
+    refused("zhangbian", "POST", one .. "/extension", { decision = "approve" })
+    get("wangling", one)
+    post("wangling", one .. "/extension", { decision = "approve" }, 303)
+    post("zhangbian", one .. "/reply", { body = "", op = "submit" }, 422)
+    post("zhangbian", one .. "/reply", { body = "已修复。", op = "save" }, 303)
+    get("zhangbian", one)
+    post("zhangbian", one .. "/reply", { body = "经查，路灯已修复。", op = "submit" }, 303)
+    refused("zhangbian", "POST", one .. "/decide", { decision = "approve" })
+    get("lishen", one)
+    refused("lishen", "POST", one .. "/decide", { decision = "return", comment = "" }, 422)
+    post("lishen", one .. "/decide", { decision = "approve" }, 303)
+    get("wangling", one)
+    post("wangling", one .. "/decide", { decision = "approve" }, 303)
+    get("zhangbian", one)
+    -- Another unit's staff: the reason, in words.
+    refused("chenbian", "GET", one)
+    refused("chenbian", "POST", one .. "/accept", {})
+    -- 社会事务局: forms sent back, then 退回 to the center.
+    get("chenbian", col .. "/manage")
+    get("chenbian", two)
+    post("chenbian", two .. "/transfer", { unit = "" }, 422)
+    post("chenbian", two .. "/return", { reason = "" }, 422)
+    post("chenbian", two .. "/decline", { reason = "duplicate", original = "" }, 422)
+    post("chenbian", two .. "/note", { note = "内部备注" }, 303)
+    post("chenbian", two .. "/return", { reason = "不属于本单位职责" }, 303)
+    get("zhoubian", two)
+    -- The warnings and the statistics; an editor may not read the warnings.
+    get("wuguan", col .. "/manage/warnings")
+    get("zhuren", col .. "/manage/warnings")
+    refused("zhangbian", "GET", col .. "/manage/warnings")
+    get("zhoubian", col .. "/stats")
     refused("zhoubian", "GET", col .. "/manage/9999", nil, 404)
   end)
 
