@@ -98,6 +98,13 @@ void test_items_publish_stamps_once(void)
     CHECK_STR((const char *)sqlite3_column_text(st, 0), "第三版");
     CHECK_INT(sqlite3_column_int64(st, 1), ==, 5000); /* never before the publication */
     sqlite3_finalize(st);
+    /* Not even by hand: the database refuses a changed publication time. */
+    CHECK(sqlite3_exec(store_db(f.s), "UPDATE park_items SET published_at = 1", NULL, NULL, NULL) ==
+          SQLITE_CONSTRAINT);
+    st = store_prepare(f.s, "SELECT published_at FROM park_items");
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int64(st, 0), ==, 5000);
+    sqlite3_finalize(st);
     /* Bad values and an unknown column are refused, nothing written. */
     items_item bad = {.plugin = "articles",
                       .key = "2",
