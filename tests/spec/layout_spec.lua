@@ -27,7 +27,8 @@ describe("the site's layout", function()
   local site, admin, staff
 
   setup(function()
-    site = testing.start_site({ plugins = { "plugins", "tests/fixtures/plugins" }, site = SITE })
+    site = testing.start_site({ plugins = { "plugins", "tests/fixtures/plugins" }, site = SITE,
+                                args = { "--plugin-failures", "5" } })
     site:add_user("root", "center", "admin", "管理员", "correct horse battery")
     site:add_user("li", "invest", "editor", "李编辑", "correct horse battery")
     admin = site:browser():login("root", "correct horse battery")
@@ -159,6 +160,17 @@ describe("the site's layout", function()
     testing.eventually(function()
       return site:request("GET", "/no-such-page").body:find("改名高新区", 1, true)
     end, 5, "the new name on the 404 page")
+  end)
+
+  it("shows a failing plugin's maintenance page (503) in the layout, its columns alone", function()
+    -- Last of this file: the testkit column stays in maintenance for a minute.
+    local res
+    for _ = 1, 6 do res = site:request("GET", "/kit/error") end
+    assert.are.equal(503, res.status)
+    assert.truthy(res.body:find("<title>503 服务暂时不可用 - ", 1, true), res.body)
+    assert.truthy(res.body:find("<code>" .. res.headers["x-request-id"] .. "</code>", 1, true))
+    assert.truthy(res.body:find('<nav aria-label="网站导航">', 1, true))
+    assert.are.equal(200, site:request("GET", "/gxcy").status)
   end)
 
   it("sends 找错 to the site's own column with the page it is about, when the center says so",
