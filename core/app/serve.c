@@ -58,7 +58,8 @@ static void app__flush(uv_prepare_t *p)
         if (rc) log_msg(LOG_ERROR, "the last writes may not be durable: %s", err);
         if (w->http) http_server_release(w->http, rc == 0);
     }
-    workers_link_flush(); /* notifications after the writes they tell of */
+    lua_host_flush_items(w->lua); /* pages built from the index, after its writes */
+    workers_link_flush();         /* notifications after the writes they tell of */
     log_flush();
 }
 

@@ -826,12 +826,26 @@ static int host__gen_build(lua_host *h, const host_gen *prev, host_gen **out)
 
 /* Every site-poll-ms: a change of the site model that no signal told this
  * worker of (a command's, or a lost signal) is served now. */
+void lua_host_items_changed(lua_host *h)
+{
+    h->items_changed = true;
+}
+
+void lua_host_flush_items(lua_host *h)
+{
+    if (!h || !h->items_changed) return;
+    h->items_changed = false;
+    int64_t v = 0;
+    if (h->db && items_version(h->db, &v) == 0) h->items_db_seen = v;
+    workers_items_bump(v, false);
+}
+
 static void host__on_site_poll(uv_timer_t *t)
 {
     lua_host *h = t->data;
     int64_t iv;
-    if (h->db && items_version(h->db, &iv) == 0) {
-        if (h->items_db_seen >= 0 && iv != h->items_db_seen) workers_items_bump();
+    if (h->db && items_version(h->db, &iv) == 0 && iv != h->items_db_seen) {
+        workers_items_bump(iv, true); /* a command's change; a worker's counted already */
         h->items_db_seen = iv;
     }
     int64_t v = host__db_site_version(h);

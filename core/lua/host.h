@@ -35,6 +35,10 @@ struct lua_State;
  * page around them is park.layout.chrome() rendered by the console, once
  * per site model; non-zero when there is none (the server's own page). */
 int lua_host_error_page(void *ud, const http_request *req, int status, ph_buf *out);
+/* The loop's turn is over and its writes are durable: if a plugin
+ * published or withdrew an item in it, move the index's version that
+ * every worker's page caches compare (park.items.version()). */
+void lua_host_flush_items(lua_host *h);
 /* Load the admin console (conf->lualib/admin, bound to /admin), every plugin
  * folder (a directory holding plugin.lua) inside each of conf->plugins, and
  * the site's columns and bindings from `db` (borrowed, may be NULL: no

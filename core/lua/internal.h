@@ -110,6 +110,7 @@ struct lua_host {
      * change no worker's flush told of (a command's) bumps the shared
      * items version. */
     int64_t items_db_seen;
+    bool items_changed; /* this turn published or withdrew an item */
     uint64_t next_gen_id;
     host_req *streams; /* requests streaming now, for reload */
     uv_timer_t grace_timer;

@@ -159,6 +159,8 @@ const char *lua_plugin_description(const host_plugin *p);
 /* The plugin's folder (its plugin.lua, templates/, static/). */
 const char *lua_plugin_dir(const host_plugin *p);
 lua_host *lua_plugin_host(const host_plugin *p);
+/* A plugin published or withdrew an item in this turn (lua_host_flush_items). */
+void lua_host_items_changed(lua_host *h);
 /* Whether p is the built-in admin console, which may change the site. */
 bool lua_plugin_core(const host_plugin *p);
 /* The request or job whose code runs now on p, or NULL. */

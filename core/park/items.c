@@ -119,7 +119,7 @@ static int l_items_publish(lua_State *L)
     if (rc == PH_EINVAL) return luaL_error(L, "park.items.publish: %s", err);
     if (rc == PH_ENOTFOUND) return luaL_error(L, "park.items.publish: no column %s", it.column);
     if (rc) return luaL_error(L, "park.items.publish: the index cannot be written (%s)", err);
-    workers_items_changed();
+    lua_host_items_changed(lua_plugin_host(p));
     lua_createtable(L, 0, 3);
     lua_pushinteger(L, pub);
     lua_setfield(L, -2, "published_at");
@@ -138,7 +138,7 @@ static int l_items_withdraw(lua_State *L)
     if (items_withdraw(park__store(L, lua_plugin_of(L), "park.items"),
                        lua_plugin_name(lua_plugin_of(L)), key, &found))
         return luaL_error(L, "park.items.withdraw: the index cannot be written");
-    if (found) workers_items_changed();
+    if (found) lua_host_items_changed(lua_plugin_host(lua_plugin_of(L)));
     lua_pushboolean(L, found);
     return 1;
 }

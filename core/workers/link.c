@@ -30,9 +30,8 @@ static struct {
     void (*on_notify)(void *, const char *, const char *);
     void (*on_site)(void *);
     void *ud;
-    uint64_t dropped;   /* messages a full bus refused */
-    ph_buf pending;     /* notifications of this turn: a 2-byte length, then the message */
-    bool items_changed; /* this turn published or withdrew an item */
+    uint64_t dropped; /* messages a full bus refused */
+    ph_buf pending;   /* notifications of this turn: a 2-byte length, then the message */
 } link__;
 
 bool workers_is_worker(unsigned *slot, unsigned *nslots, int *listen_fd)
@@ -151,23 +150,18 @@ void workers_notify(const char *plugin, const char *key)
     }
 }
 
-void workers_items_changed(void)
+void workers_items_bump(int64_t db, bool only_if_new)
 {
-    link__.items_changed = true;
-}
-
-void workers_items_bump(void)
-{
-    if (workers__page)
-        atomic_fetch_add_explicit(&workers__page->items_version, 1, memory_order_release);
+    if (!workers__page) return;
+    int64_t seen = atomic_load(&workers__page->items_db);
+    while (seen < db && !atomic_compare_exchange_weak(&workers__page->items_db, &seen, db)) {
+    }
+    if (only_if_new && seen >= db) return; /* accounted for already */
+    atomic_fetch_add_explicit(&workers__page->items_version, 1, memory_order_release);
 }
 
 void workers_link_flush(void)
 {
-    if (link__.items_changed) {
-        link__.items_changed = false;
-        workers_items_bump();
-    }
     size_t at = 0;
     const unsigned char *p = (const unsigned char *)link__.pending.data;
     while (at + 2 <= link__.pending.len) {

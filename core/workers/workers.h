@@ -71,6 +71,7 @@ typedef struct {
 typedef struct {
     _Alignas(64) _Atomic uint64_t site_version;
     _Alignas(64) _Atomic uint64_t items_version; /* park.items.version() */
+    _Atomic int64_t items_db;                    /* park_items_version it accounts for */
     workers_slot slot[WORKERS_MAX];
 } workers_page;
 
@@ -118,18 +119,18 @@ uint64_t workers_site_changed(uint64_t seen);
 
 /* The site index's version (park.items.version()), one read of shared
  * memory: it grows when a worker's publication or withdrawal is durable
- * (workers_items_changed, then workers_link_flush) and when a worker's
- * poll sees the index changed by anyone else (a command). */
+ * (lua_host_flush_items at the end of its turn) and when a worker's poll
+ * sees the index changed by anyone else (a command). */
 static inline uint64_t workers_items_version(void)
 {
     return workers__page ? atomic_load_explicit(&workers__page->items_version, memory_order_acquire)
                          : 0;
 }
-/* This worker changed the index in this turn: bump the version once its
- * transaction is durable (workers_link_flush). */
-void workers_items_changed(void);
-/* Bump the version now (the index changed and is durable). */
-void workers_items_bump(void);
+/* The index changed and is durable, up to the database's
+ * park_items_version `db`: bump the version, unless `only_if_new` and the
+ * workers have accounted for `db` already (a worker's own change, seen
+ * again by another's poll). */
+void workers_items_bump(int64_t db, bool only_if_new);
 
 /* The worker's loop turned at `now_ms` (uv_now): it is not hung. */
 static inline void workers_beat(uint64_t now_ms)
