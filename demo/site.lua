@@ -36,7 +36,7 @@ return {
   },
   columns = {
     { path = "/", title = "首页", kind = "static", unit = "center", plugin = "portal",
-      config = { site_name = SITE,
+      config = { site_name = SITE, headline = "/ygzw/zwdt",
                  body = "欢迎访问示范高新技术产业开发区门户网站。" } },
 
     { path = "/gxcy", title = "高新创业", kind = "section", unit = "invest", plugin = "portal",

@@ -14,27 +14,32 @@ local layout = require("park.layout")
 local plugin = {
   name = "portal",
   version = "1.0.0",
-  description = "The front page, static pages and the responsibility table, from the column tree",
+  description = "门户页面：首页、栏目导航页、全站检索、订阅源与站点地图、静态页面与责任栏目划分明细",
   config = {
     site_name = { type = "string", default = "高新技术产业开发区", max_length = 60,
-                  description = "the site's name, in every page's header and title" },
-    body = { type = "string", default = "", max_length = 20000,
-             description = "the page's text; a blank line starts a new paragraph" },
+                  label = "网站名称", description = "中心的网站设置没有网站名称时，页头和标题用它" },
+    body = { type = "string", default = "", max_length = 20000, label = "页面正文",
+             description = "空一行另起一段" },
     page = { type = "string", enum = { "page", "search", "section", "feeds" }, default = "page",
-             description = "what a column other than / shows: its text (page), the "
-               .. "site-wide search (search), on a section its columns with their "
-               .. "newest items (section), or the site-wide feeds (RSS, Atom, JSON Feed) "
-               .. "and sitemap of every published item (feeds)" },
+             label = "栏目页显示的内容",
+             labels = { page = "栏目正文", search = "全站检索",
+                        section = "栏目导航（下级栏目及其最新信息）", feeds = "全站订阅源与站点地图" },
+             description = "绑定在首页（/）以外的栏目时显示什么" },
     search = { type = "string", default = "/search", max_length = 200,
-               description = "where the front page's search box sends its query (q); empty: "
-                 .. "no search box" },
+               label = "首页检索框提交到的地址", description = "留空则首页不显示检索框" },
+    headline = { type = "string", default = "", max_length = 200, label = "头条栏目",
+                 description = "首页头条：这个栏目（或栏目导航下各栏目）最新的一条，连同摘要放在最前；"
+                   .. "填栏目路径，如 /ygzw/zwdt；留空则没有头条" },
+    blocks = { type = "string", default = "", max_length = 2000, label = "首页栏目区块",
+               description = "首页各区块显示哪些栏目的最新信息：每行一个栏目路径，按此顺序；"
+                 .. "留空则每个栏目导航一个区块" },
     cache_seconds = { type = "integer", default = 30, min = 0, max = 3600,
-                      description = "how long a kept page may be served at most (the page is "
-                        .. "made again at once when an item is published or withdrawn, or the "
-                        .. "columns change); 0: pages are not kept" },
+                      label = "页面缓存的最长秒数",
+                      description = "有信息发布、撤回或栏目变动时页面立即重做；0 为不缓存" },
     site_url = { type = "string", default = "", max_length = 200,
-                 description = "the site's address (https://www.example.gov.cn) for the "
-                   .. "absolute links of the feeds and the sitemap; empty: from the request" },
+                 label = "网站地址",
+                 description = "订阅源与站点地图中完整链接的前缀，如 https://www.example.gov.cn；"
+                   .. "留空则取自请求" },
   },
 }
 
@@ -75,12 +80,33 @@ local function home_context(req)
                 latest = park.items.latest({ limit = 10 }), sections = {},
                 kind_label = KIND_LABELS,
                 day = function(t) return os.date("%Y-%m-%d", t) end }
-  -- A block per section (a top-level column with columns below it); a
-  -- lone top-level page (全站检索) is in the menu, not a block.
-  for _, s in ipairs(park.site.nav()) do
-    if s.path ~= "/" and (#s.children > 0 or s.kind == "section") then
-      ctx.sections[#ctx.sections + 1] = { nav = s,
-        items = park.items.latest({ column = s.path, limit = 5 }) }
+  -- The headline: the newest item of the chosen column or section.
+  if req.config.headline ~= "" then
+    ctx.headline = park.items.latest({ column = req.config.headline, limit = 1 })[1]
+  end
+  -- The blocks the center chose (column paths, one a line), else one per
+  -- section (a top-level column with columns below it; a lone top-level
+  -- page such as 全站检索 is in the menu, not a block).
+  local chosen = {}
+  for line in req.config.blocks:gmatch("[^\r\n]+") do
+    local path = line:match("^%s*(.-)%s*$")
+    if path ~= "" then chosen[#chosen + 1] = path end
+  end
+  if #chosen > 0 then
+    for _, path in ipairs(chosen) do
+      local c = park.site.column(path)
+      if c and c.served then
+        ctx.sections[#ctx.sections + 1] = {
+          nav = { path = c.path, title = c.title, served = true, children = {} },
+          items = park.items.latest({ column = c.path, limit = 5 }) }
+      end
+    end
+  else
+    for _, s in ipairs(park.site.nav()) do
+      if s.path ~= "/" and (#s.children > 0 or s.kind == "section") then
+        ctx.sections[#ctx.sections + 1] = { nav = s,
+          items = park.items.latest({ column = s.path, limit = 5 }) }
+      end
     end
   end
   local taking_part = {}

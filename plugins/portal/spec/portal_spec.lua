@@ -116,3 +116,50 @@ describe("portal: the front page, static pages and the responsibility table", fu
     assert.falsy(site:request("GET", "/").body:find('class="crumbs"', 1, true))
   end)
 end)
+
+describe("portal: the front page's headline and the blocks the center chose", function()
+  local site
+
+  setup(function()
+    site = testing.start_site({ plugins = { "plugins", "tests/fixtures/plugins" }, site = {
+      units = { { code = "invest", name = "招商局" } },
+      columns = {
+        { path = "/", title = "首页", kind = "static", unit = "center", plugin = "portal",
+          config = { headline = "/zwdt", blocks = "/tzgg\n  /nope  \n/zwdt" } },
+        { path = "/zwdt", title = "政务动态", kind = "news", unit = "center", plugin = "itemkit" },
+        { path = "/tzgg", title = "通知公告", kind = "notice", unit = "invest", plugin = "itemkit" },
+        { path = "/gxcy", title = "高新创业", kind = "section", unit = "invest", plugin = "portal",
+          config = { page = "section" } },
+      },
+    } })
+  end)
+
+  teardown(function()
+    assert.are.equal(0, site:stop())
+  end)
+
+  local function publish(col, key, title, summary)
+    local body = ("key=%s&title=%s&summary=%s&column=%s&kind=news"):format(key,
+      title:gsub("[^%w]", function(c) return ("%%%02X"):format(c:byte()) end),
+      summary:gsub("[^%w]", function(c) return ("%%%02X"):format(c:byte()) end),
+      col:gsub("/", "%%2F"))
+    local res = site:request("POST", col .. "/publish",
+      { ["Content-Type"] = "application/x-www-form-urlencoded" }, body)
+    assert.are.equal(200, res.status, res.body)
+  end
+
+  it("shows the chosen column's newest item first, and the chosen blocks in their order", function()
+    publish("/zwdt", "a", "管委会召开工作会议", "会议部署了下一步工作。")
+    publish("/zwdt", "b", "园区举办招聘会", "三十家企业参加。")
+    publish("/tzgg", "c", "关于申报的通知", "申报截止到月底。")
+    local body = site:request("GET", "/").body
+    local headline = assert(body:match('<section class="headline".-</section>'), body)
+    assert.truthy(headline:find("园区举办招聘会", 1, true))
+    assert.truthy(headline:find("三十家企业参加。", 1, true))
+    -- The blocks: 通知公告 then 政务动态, the unknown path left out, no section block.
+    local first = body:find("<h2[^>]*>通知公告</h2>")
+    local second = body:find("<h2[^>]*>政务动态</h2>")
+    assert.truthy(first and second and first < second)
+    assert.falsy(body:find("<h2[^>]*>高新创业</h2>"))
+  end)
+end)
