@@ -9,9 +9,10 @@ PARKHOST_BUILD=${PARKHOST_BUILD:-$PARKHOST_ROOT/build}
 
 # Libraries (libsodium: Argon2id password hashes), llhttp's sources, and the Lua tools (busted, luacheck) and
 # modules (luasocket for the specs' HTTP client, cjson) the project uses; wrk
-# loads the server in the specs of several workers.
+# loads the server in the specs of several workers; the sqlite3 command lets
+# specs and benchmarks count what a test site stored behind its back.
 PARKHOST_PACKAGES=(pkg-config liblua5.4-dev libuv1-dev libsqlite3-dev libsodium-dev node-llhttp
-                   lua5.4 lua-busted lua-socket lua-cjson lua-expat lua-check clang-format wrk)
+                   lua5.4 lua-busted lua-socket lua-cjson lua-expat lua-check clang-format wrk sqlite3)
 
 parkhost_install_deps() {
     local missing=() p
