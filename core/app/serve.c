@@ -56,9 +56,13 @@ static void app__flush(uv_prepare_t *p)
         char err[256];
         int rc = store_sync(w->db, err, sizeof err);
         if (rc) log_msg(LOG_ERROR, "the last writes may not be durable: %s", err);
+        /* Pages built from the index are stale from now on, in every worker:
+         * before the answers go, so that a client told "published" finds the
+         * item on the next page it asks any worker for. */
+        if (!rc) lua_host_flush_items(w->lua);
         if (w->http) http_server_release(w->http, rc == 0);
     }
-    lua_host_flush_items(w->lua); /* pages built from the index, after its writes */
+    lua_host_flush_items(w->lua); /* a change made without a commit to wait for */
     workers_link_flush();         /* notifications after the writes they tell of */
     log_flush();
 }
