@@ -503,7 +503,7 @@ async function residentWalk(browser, base, vp, mode, seeded) {
       await checkPage(page, tag, 'print view', status);
       page.careExpected = care;
     } else {
-      console.log(`skip ${secs()}s ${tag.padEnd(14)} --- print view: the article page has no link named 打印 yet`);
+      fail(`${tag.padEnd(14)} --- print view: the article page has no link named 打印`);
     }
     // A survey, answered.
     status = await navigate(page, () => page.goto('/ygzw/myzj'));
