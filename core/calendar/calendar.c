@@ -221,8 +221,7 @@ int calendar_import(store *s, const char *text, size_t len, int *ndays, char **s
 {
     *ndays = 0;
     if (source) *source = NULL;
-    sqlite3 *db = store_db(s);
-    if (sqlite3_exec(db, "SAVEPOINT calendar", NULL, NULL, NULL) != SQLITE_OK) return PH_EDB;
+    if (store_savepoint(s, "calendar")) return PH_EDB;
     int rc = 0, lineno = 0;
     char *src = NULL;
     for (size_t at = 0; at < len && !rc;) {
@@ -276,12 +275,10 @@ int calendar_import(store *s, const char *text, size_t len, int *ndays, char **s
         snprintf(err, errlen, "缺少 source: 行（写明依据的通知，如国务院办公厅的放假安排）");
         rc = PH_EINVAL;
     }
-    if (rc || sqlite3_exec(db, "RELEASE calendar", NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_exec(db, "ROLLBACK TO calendar", NULL, NULL, NULL);
-        sqlite3_exec(db, "RELEASE calendar", NULL, NULL, NULL);
+    if ((rc = store_release(s, "calendar", rc))) {
         free(src);
         *ndays = 0;
-        return rc ? rc : PH_EDB;
+        return rc;
     }
     if (source)
         *source = src;

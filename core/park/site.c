@@ -386,8 +386,7 @@ static int l_site_settings_put(lua_State *L)
             return 4;
         }
     store *db = lua_host_store(site__host(L));
-    if (sqlite3_exec(store_db(db), "SAVEPOINT settings", NULL, NULL, NULL) != SQLITE_OK)
-        return site__fail(L, "ERROR", "数据库无法写入");
+    if (store_savepoint(db, "settings")) return site__fail(L, "ERROR", "数据库无法写入");
     int rc = 0;
     const char *why = NULL, *key = NULL;
     for (int i = 0; !rc && site_setting_keys[i]; i++) {
@@ -398,10 +397,7 @@ static int l_site_settings_put(lua_State *L)
         }
         lua_pop(L, 1);
     }
-    sqlite3 *sq = store_db(db);
-    if (rc || sqlite3_exec(sq, "RELEASE settings", NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_exec(sq, "ROLLBACK TO settings", NULL, NULL, NULL);
-        sqlite3_exec(sq, "RELEASE settings", NULL, NULL, NULL);
+    if ((rc = store_release(db, "settings", rc))) {
         if (rc != PH_EINVAL) return site__fail(L, "ERROR", "数据库无法写入");
         site__fail_rc(L, rc, why);
         lua_pushstring(L, key);
@@ -482,9 +478,7 @@ static int l_site_calendar_set(lua_State *L)
         return site__fail(L, "INVALID", "类型应为放假或调休上班");
     if (strlen(name) > 100) return site__fail(L, "INVALID", "名称最多 100 字节");
     store *db = lua_host_store(site__host(L));
-    sqlite3 *sq = store_db(db);
-    if (sqlite3_exec(sq, "SAVEPOINT calendar_set", NULL, NULL, NULL) != SQLITE_OK)
-        return site__fail(L, "ERROR", "数据库无法写入");
+    if (store_savepoint(db, "calendar_set")) return site__fail(L, "ERROR", "数据库无法写入");
     char object[64];
     snprintf(object, sizeof object, "day:%s", date);
     int rc = calendar_set(db, day, kind, name);
@@ -493,11 +487,7 @@ static int l_site_calendar_set(lua_State *L)
                                   "SELECT CASE WHEN ?1 IS NULL THEN NULL"
                                   " ELSE json_object('kind', ?1, 'name', ?2) END",
                                   kind, name, 0);
-    if (rc || sqlite3_exec(sq, "RELEASE calendar_set", NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_exec(sq, "ROLLBACK TO calendar_set", NULL, NULL, NULL);
-        sqlite3_exec(sq, "RELEASE calendar_set", NULL, NULL, NULL);
-        return site__fail(L, "ERROR", "数据库无法写入");
-    }
+    if (store_release(db, "calendar_set", rc)) return site__fail(L, "ERROR", "数据库无法写入");
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -513,9 +503,7 @@ static int l_site_calendar_import(lua_State *L)
     site__who w;
     if (!site__allowed(L, "calendar_import", "admin", NULL, &w)) return 3;
     store *db = lua_host_store(site__host(L));
-    sqlite3 *sq = store_db(db);
-    if (sqlite3_exec(sq, "SAVEPOINT calendar_file", NULL, NULL, NULL) != SQLITE_OK)
-        return site__fail(L, "ERROR", "数据库无法写入");
+    if (store_savepoint(db, "calendar_file")) return site__fail(L, "ERROR", "数据库无法写入");
     int days;
     char *source = NULL, err[512];
     int rc = calendar_import(db, text, len, &days, &source, err, sizeof err);
@@ -523,9 +511,7 @@ static int l_site_calendar_import(lua_State *L)
         rc = site__audit_calendar(db, &w, "calendar.import", "calendar:file",
                                   "SELECT json_object('source', ?1, 'days', ?3)", source, NULL,
                                   days);
-    if (rc || sqlite3_exec(sq, "RELEASE calendar_file", NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_exec(sq, "ROLLBACK TO calendar_file", NULL, NULL, NULL);
-        sqlite3_exec(sq, "RELEASE calendar_file", NULL, NULL, NULL);
+    if ((rc = store_release(db, "calendar_file", rc))) {
         free(source);
         return rc == PH_EINVAL ? site__fail(L, "INVALID", err)
                                : site__fail(L, "ERROR", "数据库无法写入");

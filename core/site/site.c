@@ -123,17 +123,13 @@ static bool site__text_ok(const char *s, size_t max)
 
 static int site__begin(store *s)
 {
-    return sqlite3_exec(store_db(s), "SAVEPOINT site", NULL, NULL, NULL) == SQLITE_OK ? 0 : PH_EDB;
+    return store_savepoint(s, "site");
 }
 
 /* Release the savepoint when rc is 0, else roll it back; returns rc. */
 static int site__end(store *s, int rc)
 {
-    sqlite3 *db = store_db(s);
-    if (!rc && sqlite3_exec(db, "RELEASE site", NULL, NULL, NULL) == SQLITE_OK) return 0;
-    sqlite3_exec(db, "ROLLBACK TO site", NULL, NULL, NULL);
-    sqlite3_exec(db, "RELEASE site", NULL, NULL, NULL);
-    return rc ? rc : PH_EDB;
+    return store_release(s, "site", rc);
 }
 
 /* The first column of one row of `sql` with ?1 bound to `key`, malloc'd

@@ -175,6 +175,27 @@ static int store__authorize(void *ud, int action, const char *a, const char *b, 
     return store__deny(s, "plugin %s may not run this statement (%s)", a);
 }
 
+static int store__savepoint_sql(store *s, const char *verb, const char *name)
+{
+    char sql[96];
+    int n = snprintf(sql, sizeof sql, "%s %s", verb, name);
+    if (n < 0 || (size_t)n >= sizeof sql) return PH_EINVAL;
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : PH_EDB;
+}
+
+int store_savepoint(store *s, const char *name)
+{
+    return store__savepoint_sql(s, "SAVEPOINT", name);
+}
+
+int store_release(store *s, const char *name, int rc)
+{
+    if (!rc && store__savepoint_sql(s, "RELEASE", name) == 0) return 0;
+    store__savepoint_sql(s, "ROLLBACK TO", name);
+    store__savepoint_sql(s, "RELEASE", name);
+    return rc ? rc : PH_EDB;
+}
+
 void store_set_namespace(store *s, const char *ns)
 {
     if (s->ns_max_length && !ns != !s->ns) {

@@ -58,6 +58,14 @@ int store_sync(store *s, char *err, size_t errlen);
  * The caller finalizes it. */
 sqlite3_stmt *store_prepare(store *s, const char *sql);
 
+/* One change, all or nothing, inside the caller's transaction if there is
+ * one: store_savepoint opens the savepoint `name` (an identifier), and
+ * store_release(s, name, rc) releases it when rc is 0, else rolls it back.
+ * Each returns 0 or, store_release, rc (PH_EDB when the release itself
+ * fails). */
+int store_savepoint(store *s, const char *name);
+int store_release(store *s, const char *name, int rc);
+
 /* Set the namespace ("survey": tables survey_*) for what is prepared or
  * stepped next; NULL for the core. `ns` is borrowed until the next call. */
 void store_set_namespace(store *s, const char *ns);

@@ -33,10 +33,10 @@ function layout.context(req, ctx)
   local column = ctx.column or park.site.column()
   ctx.column = column
   if ctx.care == nil then ctx.care = layout.care(req) end
-  ctx.care_href = ("/admin/care?on=%s&next=%s"):format(ctx.care and "0" or "1",
-    park.url_encode(req.target or "/"))
-  -- The page a 找错 report is about, when errata_url is this site's column.
-  ctx.errata_here = park.url_encode(req.target or "/")
+  -- This page, for the switch's way back and for a 找错 report about it.
+  local here = park.url_encode(req.target or "/")
+  ctx.care_href = ("/admin/care?on=%s&next=%s"):format(ctx.care and "0" or "1", here)
+  ctx.errata_here = here
   if column and column.path ~= "/" and ctx.column_meta == nil then
     ctx.column_meta = {
       { "ColumnName", column.title },
