@@ -10,8 +10,10 @@
 --   (c) /hello, a well-behaved column, answers within PROBE_MS while the
 --       attack runs (probed on its own connection right after the attack
 --       was sent) and after it.
--- After them all: the same server process, never restarted, and /hello's
--- p99 over 200 requests not materially worse than before the attacks.
+-- After them all: the same server process, never restarted, and /hello
+-- over 200 requests not materially slower than before the attacks: its
+-- median within three times (or 2 ms) of before, its p99 within 20 ms
+-- (one sample's scheduling noise on a shared machine is not a leak).
 -- The bounds are in helper.lua (and can be set from the environment).
 local testing = require("park.testing")
 local H = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "helper.lua")
@@ -514,12 +516,14 @@ end
 -- ---- the specs ----------------------------------------------------------
 
 describe("hostile plugins, each against one real server", function()
-  local p99_before
+  local p50_before, p99_before
 
   setup(function()
     suite.start()
     H.p99(suite.site.port, 50) -- warm up
-    p99_before = H.p99(suite.site.port, 200)
+    local ts
+    p99_before, ts = H.p99(suite.site.port, 200)
+    p50_before = H.percentile(ts, 0.5)
   end)
 
   teardown(function()
@@ -566,9 +570,12 @@ describe("hostile plugins, each against one real server", function()
         assert(H.log_entry(log, a.name, a.rid), "no log line for " .. a.name .. " rid=" .. a.rid)
       end
     end
-    local p99_after = H.p99(site.port, 200)
-    local bound = math.max(3 * p99_before, p99_before + 5)
-    assert(p99_after <= bound, ("/hello's p99 was %.2f ms before the attacks and %.2f ms after"
-      .. " (bound %.2f ms)"):format(p99_before, p99_after, bound))
+    local p99_after, ts = H.p99(site.port, 200)
+    local p50_after = H.percentile(ts, 0.5)
+    local bound = math.max(3 * p50_before, p50_before + 2)
+    assert(p50_after <= bound, ("/hello's median was %.2f ms before the attacks and %.2f ms"
+      .. " after (bound %.2f ms)"):format(p50_before, p50_after, bound))
+    assert(p99_after <= p99_before + 20, ("/hello's p99 was %.2f ms before the attacks and"
+      .. " %.2f ms after (bound %.2f ms)"):format(p99_before, p99_after, p99_before + 20))
   end)
 end)

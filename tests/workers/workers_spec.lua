@@ -59,7 +59,10 @@ for _, n in ipairs({ 2, 4 }) do
       end
     end)
 
-    it("wakes the interview's watchers on every worker within 100 ms of a post", function()
+    -- A relayed signal arrives in about a millisecond (bench/notify measures
+    -- it); 250 ms leaves room for a shared CI machine's scheduling and still
+    -- fails a watcher that was not woken.
+    it("wakes the interview's watchers on every worker within 250 ms of a post", function()
       b.ed:get("/zxft/manage/new")
       local res = b.ed:post("/zxft/manage/new", { title = "多进程访谈", topic = "营商环境",
         unit_name = "招商局", guests = "张主任|招商局局长", host = "王主持",
@@ -93,7 +96,7 @@ for _, n in ipairs({ 2, 4 }) do
           end
           local late = socket.gettime() - posted
           assert.truthy(has(got, text), "worker " .. w .. " never got entry " .. round)
-          assert.is_true(late < 0.1, ("worker %d got entry %d %.0f ms after the post")
+          assert.is_true(late < 0.25, ("worker %d got entry %d %.0f ms after the post")
             :format(w, round, late * 1000))
         end
       end
