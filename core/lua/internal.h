@@ -36,7 +36,7 @@ enum {
 typedef struct {
     char *name;
     int ref;         /* the handler, a registry ref in the plugin's state */
-    int kind;        /* a sched_kind (every or cron), or -1: scheduled by park.sched only */
+    int kind;        /* a sched_kind (every, cron; after for start), or -1: by park.sched only */
     char *spec;      /* the declared schedule, or NULL */
     int payload_ref; /* the declared payload, or LUA_NOREF */
 } host_job;

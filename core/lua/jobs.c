@@ -92,16 +92,26 @@ static int jobs__read_one(host_plugin *p, host_job *j, char *why, size_t whylen)
     if (!lua_istable(L, -1) || lua_getfield(L, -1, "run") != LUA_TFUNCTION) {
         snprintf(why, whylen,
                  "jobs.%s must be a function, or { run = function, every = seconds | cron = "
-                 "\"m h dom mon dow\" }",
+                 "\"m h dom mon dow\" | start = true }",
                  name);
         if (lua_istable(L, -1)) lua_pop(L, 1);
         return PH_EINVAL;
     }
     j->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    int ts = lua_getfield(L, -1, "start");
+    bool start = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     int te = lua_getfield(L, -1, "every"), tc = lua_getfield(L, -2, "cron");
     char spec[256] = "";
-    if (te != LUA_TNIL && tc != LUA_TNIL) {
-        snprintf(why, whylen, "jobs.%s: give every or cron, not both", name);
+    if ((te != LUA_TNIL) + (tc != LUA_TNIL) + (ts != LUA_TNIL) > 1) {
+        snprintf(why, whylen, "jobs.%s: give one of every, cron and start", name);
+    } else if (ts != LUA_TNIL) {
+        /* A run soon after every start and reload: an `after` job of 0 s,
+         * put again (due now) each time the manifest is declared. */
+        if (ts != LUA_TBOOLEAN || !start)
+            snprintf(why, whylen, "jobs.%s.start must be true", name);
+        else
+            snprintf(spec, sizeof spec, "0"), j->kind = SCHED_AFTER;
     } else if (te != LUA_TNIL) {
         if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) < 1)
             snprintf(why, whylen, "jobs.%s.every must be a whole number of seconds, 1 or more",

@@ -33,6 +33,8 @@ describe("loading plugins", function()
     assert.matches("plugin bad_schema not loaded: [^\n]*config schema: field 'size': needs a "
       .. "description", log)
     assert.matches("plugin bad_route not loaded: [^\n]*pattern '/a//b' has an empty segment", log)
+    assert.matches("plugin bad_job not loaded: [^\n]*jobs%.warm: give one of every, cron and "
+      .. "start", log)
   end)
 
   it("starts the rest of the site normally", function()
