@@ -368,10 +368,22 @@ static int jobs__push_args(lua_State *L)
 }
 
 /* Start a claimed job as a coroutine of its plugin. */
-static void jobs__start(lua_host *h, const sched_job *j)
+static void jobs__start(lua_host *h, sched_job *j)
 {
     char label[JOBS__NAME_MAX + JOBS__KEY_MAX + 8];
     jobs__label(label, sizeof label, j->name, j->key);
+    bool skip;
+    int64_t next;
+    if (sched_workday_skip(h->db, j, h->owner, lua_now(h), jobs__offset(h), &skip, &next) == 0 &&
+        skip) {
+        char t[SCHED_TIME_MAX] = "-";
+        if (next) sched_time_format(next, jobs__offset(h), t);
+        log_msg(LOG_INFO,
+                "plugin %s: job %s not run: the day it was due is not a working day; "
+                "next run %s",
+                j->plugin, label, t);
+        return;
+    }
     host_plugin *p = lua__plugin_find(h, j->plugin);
     host_job *hj = p ? jobs__find(p, j->name) : NULL;
     if (!hj) {

@@ -143,6 +143,13 @@ int sched_cron_parse(const char *expr, sched_cron *out, char *why, size_t whylen
                      i);
             return PH_EINVAL;
         }
+        if (i == 4 && e - p == 7 && strncasecmp(p, "workday", 7) == 0) {
+            bits[i] = 0x7f; /* every day; the runner skips the days off */
+            star[i] = true;
+            out->workday = true;
+            p = e;
+            continue;
+        }
         int rc = sched__field_parse(&sched__fields[i], i, p, e, &bits[i], &star[i], why, whylen);
         if (rc) return rc;
         p = e;
@@ -680,6 +687,45 @@ int sched_renew(store *s, int64_t id, const char *owner, int64_t until, bool *ou
     int rc = sqlite3_step(st);
     *ours = sqlite3_changes(store_db(s)) > 0;
     return sched__done(st, rc);
+}
+
+int sched_workday_skip(store *s, sched_job *j, const char *owner, int64_t now, int offset,
+                       bool *skip, int64_t *next)
+{
+    *skip = false;
+    *next = 0;
+    sched_kind k;
+    sched_cron c;
+    char why[128];
+    if (sched_kind_parse(j->kind, &k) || k != SCHED_CRON ||
+        sched_cron_parse(j->spec, &c, why, sizeof why) || !c.workday)
+        return 0;
+    /* From the time it was due (not the time it is claimed: a run missed
+     * over a holiday is claimed later) through the times missed since:
+     * one of them on a working day is a missed run, which runs once. */
+    int64_t t = j->next_run ? j->next_run : now;
+    for (int i = 0; i < 1000; i++) {
+        bool working;
+        if (calendar_is_working(s, sched__floor_div(t + offset, 86400), &working)) return PH_EDB;
+        if (working) {
+            j->next_run = t; /* the run is for the working day */
+            return 0;
+        }
+        if (sched_cron_next(&c, t, offset, &t)) {
+            t = 0;
+            break;
+        }
+        if (t > now) break;
+    }
+    *skip = true;
+    *next = t > now ? t : sched__regular_next(j, now, offset);
+    sqlite3_stmt *st = store_prepare(s, "UPDATE park_jobs SET next_run = ?, lease_owner = NULL,"
+                                        " lease_until = NULL WHERE id = ? AND lease_owner = ?");
+    if (!st) return PH_EDB;
+    if (*next) sqlite3_bind_int64(st, 1, *next);
+    sqlite3_bind_int64(st, 2, j->id);
+    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
+    return sched__done(st, sqlite3_step(st));
 }
 
 int sched_release(store *s, int64_t id, const char *owner)

@@ -44,9 +44,16 @@ typedef struct {
     uint16_t month;  /* bit i: month i, 1..12 */
     uint8_t dow;     /* bit i: weekday i, 0 Sunday .. 6 Saturday */
     bool dom_star, dow_star;
+    bool workday; /* day of week `workday`: the park's working days (below) */
 } sched_cron;
 
-/* Parse `expr`. Returns 0, or PH_EINVAL with the field and the reason in
+/* The day-of-week field may instead be the word `workday`: the park's
+ * working days (calendar/: Monday to Friday but holidays, and the weekend
+ * days worked instead). The expression then matches every day, and the
+ * runner skips a run due on a day that is not a working day
+ * (sched_workday_skip): the calendar is read when the run is due, so a
+ * holiday or a 调休 Saturday recorded after the run was scheduled counts.
+ * Parse `expr`. Returns 0, or PH_EINVAL with the field and the reason in
  * why ("field 2 (hour): 24 is out of range 0-23"). */
 int sched_cron_parse(const char *expr, sched_cron *out, char *why, size_t whylen);
 /* The first minute strictly after `after` that the expression matches, in
@@ -162,5 +169,13 @@ int sched_renew(store *s, int64_t id, const char *owner, int64_t until, bool *ou
 /* Give a claimed job back unrun (the worker is stopping): it is due again
  * at once for whoever claims it. Returns 0 or PH_EDB. */
 int sched_release(store *s, int64_t id, const char *owner);
+/* A `workday` cron job claimed by `owner`: when the day it was due is not
+ * a working day, nor that of any time it missed since (up to `now`), *skip
+ * is set and the job moves to its next time (*next) without a run being
+ * recorded. When it was, or a missed time fell on a working day, the job
+ * runs (for that working day: j->next_run becomes that time). Any other
+ * job leaves *skip false. Returns 0 or PH_EDB. */
+int sched_workday_skip(store *s, sched_job *j, const char *owner, int64_t now, int offset,
+                       bool *skip, int64_t *next);
 
 #endif

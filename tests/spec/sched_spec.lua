@@ -171,6 +171,66 @@ describe("park.sched", function()
     assert.are.equal(3, #runs(site, "boot"))
   end)
 
+  it("runs a workday job on working days only: a holiday and a 调休 Saturday, across restarts",
+    function()
+    -- Seconds since the epoch of a local time in the site's zone (UTC+8).
+    local function local_time(y, m, d, h, mi, sec)
+      y = m <= 2 and y - 1 or y
+      local era = y // 400
+      local yoe = y - era * 400
+      local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
+      local days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+      return days * DAY + h * 3600 + mi * 60 + sec - 8 * 3600
+    end
+    -- Restart the server at 08:59:58 of a day; returns that day's 09:00.
+    local site
+    local function morning_of(y, m, d)
+      local t = local_time(y, m, d, 8, 59, 58)
+      if site then assert.are.equal(0, site:halt()) end
+      if not site then
+        site = start({ "--clock-offset-s", secs(t - os.time()) })
+        local out, ok = site:command("calendar", "import", "demo/calendar-2026.txt")
+        assert.is_true(ok, out)
+      else
+        site:restart({ "--clock-offset-s", secs(t - os.time()) })
+      end
+      return t + 2
+    end
+    finally(function() if site then site:stop() end end)
+    local function runs_on(t) -- the runs due at t
+      local n = 0
+      for _, r in ipairs(runs(site, "workday")) do if r.due == t then n = n + 1 end end
+      return n
+    end
+    -- Wednesday 2026-09-30, a working day: it runs.
+    local wed = morning_of(2026, 9, 30)
+    testing.eventually(function() return runs_on(wed) == 1 end, 5, "the run on 09-30")
+    -- Thursday 2026-10-01, 国庆节: not run, said in the log.
+    local thu = morning_of(2026, 10, 1)
+    site:wait_log("job workday not run: the day it was due is not a working day; next run "
+      .. "2026%-10%-02 09:00:00")
+    assert.are.equal(0, runs_on(thu))
+    -- Down through the holiday, up again on Thursday 2026-10-08 at 10:00: the
+    -- run missed that morning runs once, for that working day.
+    assert.are.equal(0, site:halt())
+    local oct8 = local_time(2026, 10, 8, 9, 0, 0)
+    site:restart({ "--clock-offset-s", secs(oct8 + 3600 - os.time()) })
+    testing.eventually(function() return runs_on(oct8) == 1 end, 5, "the missed run of 10-08")
+    -- Saturday 2026-10-10, 国庆节调休上班: Friday's run, missed while the
+    -- server was down, runs once at start; then Saturday's runs.
+    local sat = morning_of(2026, 10, 10)
+    testing.eventually(function() return runs_on(sat) == 1 end, 5, "the run on 调休 10-10")
+    -- Sunday 2026-10-11: not run; Monday 2026-10-12: runs.
+    morning_of(2026, 10, 11)
+    site:wait_log("next run 2026%-10%-12 09:00:00")
+    local mon = morning_of(2026, 10, 12)
+    testing.eventually(function() return runs_on(mon) == 1 end, 5, "the run on 10-12")
+    local dues = {}
+    for _, r in ipairs(runs(site, "workday")) do dues[#dues + 1] = r.due end
+    table.sort(dues)
+    assert.are.same({ wed, oct8, oct8 + DAY, sat, mon }, dues)
+  end)
+
   it("runs a cron job at its minute in the site's time", function()
     local site = start()
     finally(function() site:stop() end)

@@ -120,6 +120,22 @@ void test_sched_cron_weekdays(void)
     CHECK_STR(next_of("0 0 */2 * 1", "2026-11-28 09:00"), "2026-12-07 00:00:00");
 }
 
+void test_sched_cron_workday(void)
+{
+    /* `workday` matches every day; the runner asks the calendar when due. */
+    sched_cron c;
+    char why[200];
+    CHECK_INT(sched_cron_parse("0 9 * * workday", &c, why, sizeof why), ==, 0);
+    CHECK(c.workday);
+    CHECK_INT(sched_cron_parse("0 9 * * WorkDay", &c, why, sizeof why), ==, 0);
+    CHECK(c.workday);
+    CHECK_INT(sched_cron_parse("0 9 * * 1-5", &c, why, sizeof why), ==, 0);
+    CHECK(!c.workday);
+    CHECK_STR(next_of("0 9 * * workday", "2026-11-28 09:00"), "2026-11-29 09:00:00");
+    CHECK_STR(parse_error("0 9 * * workdays"), "field 5 (day of week): cannot read 'workdays'");
+    CHECK_STR(parse_error("0 9 * workday *"), "field 4 (month): cannot read 'workday'");
+}
+
 void test_sched_cron_errors(void)
 {
     CHECK_STR(parse_error("61 * * * *"), "field 1 (minute): 61 is out of range 0-59");

@@ -72,6 +72,7 @@
     X(sched_cron_fields)                                                                           \
     X(sched_cron_weekdays)                                                                         \
     X(sched_cron_errors)                                                                           \
+    X(sched_cron_workday)                                                                          \
     /* test_sched.c: the park_jobs table */                                                        \
     X(sched_claim_lease)                                                                           \
     X(sched_claim_runnable)                                                                        \
