@@ -46,6 +46,64 @@ end
 
 local Site = {}
 
+-- ---- temporary folders ---------------------------------------------------
+
+local TMP_PREFIX = (os.getenv("TMPDIR") or "/tmp") .. "/parkhost-test."
+
+-- This process's pid (the `parkhost test` run).
+local function self_pid()
+  local f = io.open("/proc/self/stat")
+  local pid = f and tonumber(f:read("a"):match("^(%d+)"))
+  if f then f:close() end
+  return pid
+end
+
+-- Whether process `pid` runs (a zombie, dead but not yet reaped, does not).
+local function alive(pid)
+  local f = pid and io.open("/proc/" .. math.tointeger(pid) .. "/stat")
+  if not f then return false end
+  local state = f:read("a"):match("^%d+ %b() (%a)")
+  f:close()
+  return state ~= nil and state ~= "Z"
+end
+
+--- Folders left by runs that were killed (their owner is gone): their
+-- servers are killed and the folders removed. The first testing.tmpdir()
+-- of a run does it.
+function testing.sweep()
+  local p = io.popen("ls -d " .. sh_quote(TMP_PREFIX) .. "* 2>/dev/null")
+  for dir in p:lines() do
+    local owner = tonumber(read_file(dir .. "/owner") or "")
+    if owner and not alive(owner) then
+      local server = tonumber(read_file(dir .. "/parkhost.pid") or "")
+      local cmdline = server and read_file("/proc/" .. math.tointeger(server) .. "/cmdline") or ""
+      if cmdline:find(dir, 1, true) then os.execute("kill -KILL " .. math.tointeger(server)) end
+      os.execute("rm -rf " .. sh_quote(dir))
+    end
+  end
+  p:close()
+end
+
+--- A new empty folder for a spec's files, named after the run: removed by
+-- site:stop() when it holds a site, and in any case by the next run of
+-- `parkhost test` once this one has ended (killed runs included).
+local swept, made = false, {}
+function testing.tmpdir()
+  if not swept then
+    swept = true
+    testing.sweep()
+  end
+  local p = assert(io.popen("mktemp -d " .. sh_quote(TMP_PREFIX .. "XXXXXXXX")))
+  local dir = p:read("l")
+  p:close()
+  assert(dir and dir ~= "", "mktemp -d failed")
+  local f = assert(io.open(dir .. "/owner", "w"))
+  f:write(tostring(self_pid()), "\n")
+  f:close()
+  made[#made + 1] = dir
+  return dir
+end
+
 -- Sites still running, killed when busted exits: a spec that fails before
 -- it stops its site must not leave the run waiting for the server (the
 -- Lua state's closing waits for every process it started).
@@ -61,6 +119,8 @@ if busted_ok and type(busted) == "table" and busted.subscribe then
       end
     end
     running = {}
+    for _, dir in ipairs(made) do os.execute("rm -rf " .. sh_quote(dir)) end
+    made = {}
   end)
 end
 Site.__index = Site
@@ -89,9 +149,7 @@ function testing.start_site(opts)
   opts = opts or {}
   local bin = opts.bin or os.getenv("PARKHOST_BIN_UNDER_TEST") or PARKHOST_BIN
   assert(bin, "no parkhost binary: run specs with `parkhost test`")
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. sh_quote(dir)))
+  local dir = testing.tmpdir()
   local log = dir .. "/parkhost.log"
   local site_file = opts.site
   if site_file == nil and opts.bindings then site_file = site_of_bindings(opts.bindings) end
@@ -149,6 +207,11 @@ function Site:launch()
   error("parkhost did not start within 10 s; its log:\n" .. log)
 end
 
+--- How long a `parkhost` command of the harness may run, and how long the
+-- server may take to stop after SIGTERM, before the spec fails.
+testing.COMMAND_TIMEOUT_S = tonumber(os.getenv("PARKHOST_TEST_COMMAND_S")) or 60
+testing.STOP_TIMEOUT_S = tonumber(os.getenv("PARKHOST_TEST_STOP_S")) or 15
+
 --- Run `parkhost ARGS...` against the site's database (e.g. "calendar",
 -- "set", ...); returns its output and whether it exited 0. A first
 -- argument { input = "..." } is given to the command as its standard input.
@@ -165,10 +228,15 @@ function Site:command(...)
     f:close()
     stdin = "<" .. sh_quote(stdin)
   end
-  local p = assert(io.popen(sh_quote(self.bin) .. " " .. table.concat(args, " ") .. " --db "
+  local p = assert(io.popen("timeout -k 5 " .. testing.COMMAND_TIMEOUT_S .. " "
+    .. sh_quote(self.bin) .. " " .. table.concat(args, " ") .. " --db "
     .. sh_quote(self.db_path) .. " " .. self.plugin_flags .. " " .. stdin .. " 2>&1"))
   local out = p:read("a")
-  local ok = p:close()
+  local ok, _, code = p:close()
+  if code == 124 or code == 137 then
+    error(("parkhost %s did not finish within %d s; its output:\n%s"):format(
+      table.concat(args, " "), testing.COMMAND_TIMEOUT_S, out))
+  end
   return out, ok == true
 end
 
@@ -213,6 +281,17 @@ end
 function Site:halt()
   if not self.proc then return self.status end
   os.execute("kill -TERM " .. self.pid .. " 2>/dev/null")
+  -- Closing the pipe waits for the process: wait here first, with a bound.
+  local deadline = socket.gettime() + testing.STOP_TIMEOUT_S
+  while alive(self.pid) and socket.gettime() < deadline do socket.sleep(0.01) end
+  if alive(self.pid) then
+    os.execute("kill -KILL " .. self.pid .. " 2>/dev/null")
+    self.proc:close()
+    self.proc = nil
+    running[self] = nil
+    error(("parkhost (pid %d) did not stop within %d s of SIGTERM (killed); its log ends:\n%s")
+      :format(self.pid, testing.STOP_TIMEOUT_S, self:log():sub(-2000)))
+  end
   local _, _, code = self.proc:close()
   self.proc = nil
   running[self] = nil
@@ -225,20 +304,31 @@ function Site:log()
   return read_file(self.log_path)
 end
 
---- Wait until the log matches the Lua pattern `pattern` (or until the
--- function `pattern(log)` returns true), 5 s by default; returns the log,
--- or raises with the log when it never matches.
-function Site:wait_log(pattern, timeout)
+local function wait_log(self, what, plain, timeout)
   local deadline = socket.gettime() + (timeout or 5)
   repeat
     local log = self:log()
-    if type(pattern) == "function" and pattern(log) or type(pattern) == "string"
-        and log:find(pattern) then
+    if type(what) == "function" and what(log) or type(what) == "string"
+        and log:find(what, 1, plain) then
       return log
     end
     socket.sleep(0.01)
   until socket.gettime() > deadline
-  error("log never matched " .. tostring(pattern) .. ":\n" .. self:log())
+  error(("the log never %s %s within %s s; the log:\n%s"):format(
+    plain and "contained" or "matched", type(what) == "string" and ("%q"):format(what)
+    or "the condition", timeout or 5, self:log()))
+end
+
+--- Wait until the log contains `text` (plain text: "2026-10-09" is a date,
+-- not a pattern), or until the function `text(log)` returns true; 5 s by
+-- default. Returns the log, or raises with the log when it never does.
+function Site:wait_log(text, timeout)
+  return wait_log(self, text, true, timeout)
+end
+
+--- The same with a Lua pattern: site:wait_log_match("rid=%x+ .- done").
+function Site:wait_log_match(pattern, timeout)
+  return wait_log(self, pattern, false, timeout)
 end
 
 local function read_head(c)
@@ -387,7 +477,7 @@ end
 function Site:add_user(login, unit, role, name, password)
   local out, ok = self:command({ input = password .. "\n" }, "user", "add", login, "--unit", unit,
     "--role", role, "--name", name or login)
-  assert(ok, out)
+  if not ok then error(("site:add_user(%q) failed: %s"):format(login, out)) end
 end
 
 local function url_encode(s)
@@ -509,6 +599,22 @@ function Browser:login(login, password)
   return self
 end
 
+-- Errors of the harness name the spec's line that called it, not a line
+-- of this file: every public function re-raises at its caller's level.
+local HERE = debug.getinfo(1, "S").short_src
+local function at_caller(fn)
+  return function(...)
+    local r = table.pack(pcall(fn, ...))
+    if r[1] then return table.unpack(r, 2, r.n) end
+    local msg = r[2]
+    if type(msg) ~= "string" then error(msg, 0) end
+    local src = msg:match("^([^\n]-):%d+: ")
+    if src and src ~= HERE and not src:find("park/testing%.lua$") then error(msg, 0) end
+    if src then msg = msg:gsub("^[^\n]-:%d+: ", "", 1) end
+    error(msg, 2)
+  end
+end
+
 function testing.eventually(fn, timeout, what)
   local deadline = socket.gettime() + (timeout or 5)
   repeat
@@ -518,5 +624,12 @@ function testing.eventually(fn, timeout, what)
   until socket.gettime() > deadline
   error("never happened within " .. (timeout or 5) .. " s: " .. (what or "condition"), 2)
 end
+
+for _, t in ipairs({ Site, Browser }) do
+  for name, fn in pairs(t) do
+    if type(fn) == "function" and name ~= "__index" then t[name] = at_caller(fn) end
+  end
+end
+testing.start_site = at_caller(testing.start_site)
 
 return testing

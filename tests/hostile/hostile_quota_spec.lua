@@ -140,7 +140,7 @@ describe("hostile plugins that busy-wait, under the CPU quota", function()
     local problems = {}
     local res = assert(H.request(site.port, "GET", "/h/cpu_job"))
     assert.are.equal(200, res.status, res.body)
-    site:wait_log("plugin cpu_job: cpu_job burn started", 5)
+    site:wait_log_match("plugin cpu_job: cpu_job burn started", 5)
     local stopped
     probe_while(function()
       stopped = site:log():match("[^\n]*plugin cpu_job[^\n]*CPU quota exceeded[^\n]*")

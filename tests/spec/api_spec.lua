@@ -151,7 +151,7 @@ describe("the park API", function()
       local bad = site:request("POST", "/apikit/form",
         { ["Content-Type"] = "multipart/form-data; boundary=xyz" }, "no boundary here")
       assert.are.equal(400, bad.status)
-      site:wait_log("WARN  plugin apikit: POST /apikit/form rid=" .. bad.headers["x-request-id"]
+      site:wait_log_match("WARN  plugin apikit: POST /apikit/form rid=" .. bad.headers["x-request-id"]
         .. ": [^\n]*refused with 400")
       local many = {}
       for i = 1, 1001 do many[i] = "f" .. i .. "=1" end
@@ -210,11 +210,11 @@ describe("the park API", function()
     it("refuses a bad cookie or header with a 500 that names the problem in the log", function()
       local res = site:request("GET", "/apikit/bad-cookie")
       assert.are.equal(500, res.status)
-      site:wait_log("rid=" .. res.headers["x-request-id"] .. "[^\n]*bad cookie 'sid'")
+      site:wait_log_match("rid=" .. res.headers["x-request-id"] .. "[^\n]*bad cookie 'sid'")
       res = site:request("GET", "/apikit/bad-header")
       assert.are.equal(500, res.status)
       assert.is_nil(res.headers["injected"])
-      site:wait_log("rid=" .. res.headers["x-request-id"]
+      site:wait_log_match("rid=" .. res.headers["x-request-id"]
         .. "[^\n]*response header 'X%-Bad': bad response header value")
     end)
 
@@ -235,8 +235,8 @@ describe("the park API", function()
 
     it("lets print and park.log write to the server's log, marked with the plugin", function()
       local id = site:request("GET", "/apikit/log").headers["x-request-id"]
-      site:wait_log("INFO  plugin apikit: print: printed\t1\tnil\n")
-      site:wait_log("WARN  plugin apikit: warned 2 true rid=" .. id)
+      site:wait_log_match("INFO  plugin apikit: print: printed\t1\tnil\n")
+      site:wait_log_match("WARN  plugin apikit: warned 2 true rid=" .. id)
     end)
 
     it("renders templates with layouts and partials, escaped by default", function()
@@ -269,7 +269,7 @@ describe("the park API", function()
     it("park.sleep refuses to wait from a coroutine of the plugin", function()
       local res = site:request("GET", "/apikit/sleep-in-coroutine")
       assert.are.equal(500, res.status)
-      site:wait_log("rid=" .. res.headers["x-request-id"]
+      site:wait_log_match("rid=" .. res.headers["x-request-id"]
         .. "[^\n]*park.sleep must be called from the handler itself")
     end)
 
@@ -300,7 +300,7 @@ describe("the park API", function()
       local id = s.headers["x-request-id"]
       assert.matches("data: hello", assert(s:read()))
       s:close()
-      site:wait_log("access method=GET path=/apikit/forever status=499 [^\n]*rid=" .. id)
+      site:wait_log_match("access method=GET path=/apikit/forever status=499 [^\n]*rid=" .. id)
       assert.are.equal(200, site:request("GET", "/hello").status)
     end)
   end)

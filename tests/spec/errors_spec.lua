@@ -27,7 +27,7 @@ describe("a failing plugin handler", function()
 
   it("logs the request id with the plugin's file, line and traceback", function()
     local id = site:request("GET", "/error").headers["x-request-id"]
-    local log = site:wait_log("ERROR plugin testkit: GET /error failed rid=" .. id
+    local log = site:wait_log_match("ERROR plugin testkit: GET /error failed rid=" .. id
       .. " %(route GET /error%): [^\n]*tests/fixtures/plugins/testkit/plugin%.lua:%d+: boom")
     assert.matches("stack traceback:", log)
   end)
@@ -38,7 +38,7 @@ describe("a failing plugin handler", function()
       assert.are.equal(500, res.status)
       assert.is_nil(res.headers.location)
       assert.matches("服务器内部错误", res.body)
-      site:wait_log("ERROR plugin testkit: GET /cut%-redirect failed rid="
+      site:wait_log_match("ERROR plugin testkit: GET /cut%-redirect failed rid="
         .. res.headers["x-request-id"] .. " [^\n]*a redirect %(3xx%) needs a Location header")
     end)
 

@@ -23,7 +23,7 @@ describe("the plugin sandbox", function()
   local function attack(path)
     local res = site:request("GET", path)
     local id = res.headers["x-request-id"]
-    local log = site:wait_log("rid=" .. id .. "[^\n]*\n")
+    local log = site:wait_log_match("rid=" .. id .. "[^\n]*\n")
     local line = log:match("[^\n]*plugin [%w_]+: GET " .. path:gsub("?.*", ""):gsub("%p", "%%%0")
       .. " [^\n]*rid=" .. id .. "[^\n]*")
     return res, line or "", log
@@ -178,7 +178,7 @@ describe("a crash of the worker", function()
     os.execute("kill -SEGV " .. worker)
     -- (Under AddressSanitizer the worker ends with the sanitizer's exit
     -- status once the report is written.)
-    local log = site:wait_log("worker 0 %(pid " .. worker .. "%) [^\n]*; starting a new one")
+    local log = site:wait_log_match("worker 0 %(pid " .. worker .. "%) [^\n]*; starting a new one")
     c:close()
     assert.matches("ERROR fatal signal 11 %([^)]*%) while plugin loop rid=%x+; backtrace:", log)
     assert.matches("parkhost", log:match("backtrace:\n(.*)$") or "")

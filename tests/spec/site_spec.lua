@@ -102,7 +102,7 @@ describe("the site model", function()
       local res = site:request("POST", "/gxcy/tzgg/escalate",
         { ["Content-Type"] = "application/x-www-form-urlencoded" }, "fn=" .. fn)
       assert.are.equal(500, res.status, fn)
-      site:wait_log("park%.site%." .. fn .. " is for the admin console only")
+      site:wait_log_match("park%.site%." .. fn .. " is for the admin console only")
     end
     local out = site:command("unit", "list")
     assert.falsy(out:find("evil", 1, true))
@@ -213,11 +213,11 @@ describe("a binding whose plugin is gone", function()
     site:halt()
     os.execute("rm -rf " .. dir .. "/sitekit")
     site:restart()
-    site:wait_log("column /gxcy/tzgg is not served: no plugin named 'sitekit' is loaded")
+    site:wait_log_match("column /gxcy/tzgg is not served: no plugin named 'sitekit' is loaded")
     assert.are.equal(404, site:request("GET", "/gxcy/tzgg").status)
     assert.are.equal("您好", site:request("GET", "/yqsh/bsfw").body)
     -- A plugin cannot take the console's name.
-    site:wait_log("plugin admin in tests/fixtures/impostor not loaded: a plugin of that name is "
+    site:wait_log_match("plugin admin in tests/fixtures/impostor not loaded: a plugin of that name is "
       .. "already loaded")
     assert.are_not.equal("impostor", site:request("GET", "/admin/").body)
   end)

@@ -161,7 +161,7 @@ describe("several workers under load", function()
     finally(function() hung:stop() end)
     local victim = assert(pid_of(hung, 1))
     os.execute("kill -STOP " .. victim) -- stuck: alive, but its loop never turns
-    local log = hung:wait_log("worker 1 %(pid " .. victim .. "%) was killed for hanging", 5)
+    local log = hung:wait_log_match("worker 1 %(pid " .. victim .. "%) was killed for hanging", 5)
     assert.matches("worker 1 %(pid " .. victim .. "%) has not turned its loop for %d+ ms", log)
     hung:connect_worker(1):close() -- a new worker 1 serves
     assert.are.equal(200, hung:request("GET", "/hello").status)

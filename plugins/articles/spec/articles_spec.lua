@@ -440,7 +440,7 @@ describe("articles", function()
     -- Ten days later (at least six working days): flagged by the job and in the queue.
     s2:halt()
     s2:restart({ "--clock-offset-s", tostring(10 * 86400) })
-    s2:wait_log("review overdue: /t/%d+ revision 1 %(待审的通知%) waits at 单位审核")
+    s2:wait_log_match("review overdue: /t/%d+ revision 1 %(待审的通知%) waits at 单位审核")
     r = s2:browser():login("rv2", "r-password-1")
     queue = r:get("/t/manage/queue").body
     assert.truthy(has(queue, "逾期"), queue)

@@ -41,6 +41,6 @@ describe("hello: a page served by a Lua plugin", function()
   it("logs one access line per request with its request id", function()
     local res = site:request("GET", "/hello")
     local id = res.headers["x-request-id"]
-    site:wait_log("access method=GET path=/hello status=200 bytes=13 ms=[%d.]+ rid=" .. id)
+    site:wait_log_match("access method=GET path=/hello status=200 bytes=13 ms=[%d.]+ rid=" .. id)
   end)
 end)

@@ -184,7 +184,7 @@ describe("interview", function()
     -- Three weeks later the other is overdue: flagged by the job and on the staff page.
     site:halt()
     site:restart({ "--clock-offset-s", tostring(21 * 86400) })
-    site:wait_log("interview followup overdue: interview %d+ question " .. ids["人才绿卡怎么办理？"])
+    site:wait_log_match("interview followup overdue: interview %d+ question " .. ids["人才绿卡怎么办理？"])
     for _, s in ipairs({ "ed", "rv", "ld" }) do
       b[s] = site:browser():login(s, s .. "-password")
     end

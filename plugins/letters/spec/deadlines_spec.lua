@@ -74,7 +74,7 @@ describe("letters' deadlines", function()
     assert.truthy(support.today(later) < ddue and support.today(later) < due_b)
     site:halt()
     site:restart({ "--clock-offset-s", tostring(later * 86400) })
-    local log = site:wait_log("letters: %d+ warning%(s%) made", 10)
+    local log = site:wait_log_match("letters: %d+ warning%(s%) made", 10)
     assert.truthy(log, "the job ran at the start")
     for _, name in ipairs({ "A", "C" }) do
       assert.truthy(log:find("letters warning overdue: letter " .. letters[name] .. " "), name)
@@ -101,7 +101,7 @@ describe("letters' deadlines", function()
     -- 100 days later: everything unanswered is overdue, and flagged.
     site:halt()
     site:restart({ "--clock-offset-s", tostring(100 * 86400) })
-    log = site:wait_log("互动回应差: letter " .. letters.D .. " ", 10)
+    log = site:wait_log_match("互动回应差: letter " .. letters.D .. " ", 10)
     assert.truthy(log, "the 3-month flag")
     for _, name in ipairs({ "A", "B", "C", "D" }) do
       assert.truthy(log:find("letters risk 互动回应差: letter " .. letters[name] .. " ", 1, true),

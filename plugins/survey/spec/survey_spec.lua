@@ -205,7 +205,7 @@ describe("survey", function()
     local r = site:browser()
     r:get(path)
     assert.are.equal(200, r:post(path .. "/code", { contact = "13800138000" }).status)
-    site:wait_log("to 13800138000: [^\n]-验证码是 %d%d%d%d%d%d")
+    site:wait_log_match("to 13800138000: [^\n]-验证码是 %d%d%d%d%d%d")
     local code = site:log():match("to 13800138000: [^\n]-验证码是 (%d%d%d%d%d%d)")
     assert.truthy(code)
     local page = r:get(path).body
