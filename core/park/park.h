@@ -37,7 +37,7 @@
     X(notify)   /* notify.c: park.wait, park.notify */                                             \
     X(time)     /* time.c: park.now, park.sleep */                                                 \
     X(text)     /* text.c: park.escape, park.url_encode, park.url_decode */                        \
-    X(token)    /* token.c: park.token */                                                          \
+    X(token)    /* token.c: park.token, park.sha256 */                                             \
     X(log)      /* log.c: park.log.info, warn, error */                                            \
     X(template) /* template.c: park.render */                                                      \
     X(db)       /* db.c: park.db */                                                                \
