@@ -108,7 +108,7 @@ describe("hostile plugins that busy-wait, under the CPU quota", function()
       again = H.request(site.port, "GET", "/h/" .. name, nil, nil, QUOTA_S)
       probe_while(function() return true end, 0, problems)
     end
-    if not pcall(site.wait_log, site, pattern, 2) then
+    if not pcall(site.wait_log_match, site, pattern, 2) then
       problems[#problems + 1] = "no `plugin " .. name .. " ... maintenance` line"
     else
       again = H.request(site.port, "GET", "/h/" .. name, nil, nil, 2)

@@ -151,7 +151,8 @@ describe("the park API", function()
       local bad = site:request("POST", "/apikit/form",
         { ["Content-Type"] = "multipart/form-data; boundary=xyz" }, "no boundary here")
       assert.are.equal(400, bad.status)
-      site:wait_log_match("WARN  plugin apikit: POST /apikit/form rid=" .. bad.headers["x-request-id"]
+      site:wait_log_match("WARN  plugin apikit: POST /apikit/form rid="
+        .. bad.headers["x-request-id"]
         .. ": [^\n]*refused with 400")
       local many = {}
       for i = 1, 1001 do many[i] = "f" .. i .. "=1" end

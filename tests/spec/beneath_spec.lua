@@ -174,8 +174,8 @@ describe("static files: never through a symbolic link", function()
       sh("ln -s /etc/passwd " .. q(static .. "/logged.txt"))
       refused("/static/glass/logged.txt")
       sh("rm " .. q(static .. "/logged.txt"))
-      site:wait_log_match("WARN +plugin glass: [^\n]*/glass/static/logged%.txt leads through a symbolic "
-        .. "link")
+      site:wait_log_match("WARN +plugin glass: [^\n]*/glass/static/logged%.txt leads through a "
+        .. "symbolic link")
     end)
   end)
 end)

@@ -100,7 +100,8 @@ describe("CSRF protection", function()
       local res = post(c[1], c[2])
       assert.are.equal(403, res.status)
       assert.matches("请求编号", res.body)
-      site:wait_log_match("csrf: POST /forms/sign refused rid=%x+: [^\n]-" .. c[3]:gsub("%p", "%%%0"))
+      site:wait_log_match("csrf: POST /forms/sign refused rid=%x+: [^\n]-"
+        .. c[3]:gsub("%p", "%%%0"))
     end
     -- DELETE is checked like POST.
     assert.are.equal(403, site:request("DELETE", "/forms/sign", { Cookie = "ph_csrf=" .. id })

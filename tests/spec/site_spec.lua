@@ -217,8 +217,8 @@ describe("a binding whose plugin is gone", function()
     assert.are.equal(404, site:request("GET", "/gxcy/tzgg").status)
     assert.are.equal("您好", site:request("GET", "/yqsh/bsfw").body)
     -- A plugin cannot take the console's name.
-    site:wait_log_match("plugin admin in tests/fixtures/impostor not loaded: a plugin of that name is "
-      .. "already loaded")
+    site:wait_log_match("plugin admin in tests/fixtures/impostor not loaded: a plugin of that "
+      .. "name is already loaded")
     assert.are_not.equal("impostor", site:request("GET", "/admin/").body)
   end)
 end)

@@ -97,7 +97,8 @@ describe("park.db", function()
   it("stops a runaway query with the request's budget", function()
     local res = site:request("GET", "/ledger/slow")
     assert.are.equal(503, res.status)
-    site:wait_log_match("rid=" .. res.headers["x-request-id"] .. "[^\n]*instruction budget exceeded")
+    site:wait_log_match("rid=" .. res.headers["x-request-id"]
+      .. "[^\n]*instruction budget exceeded")
     assert.are.equal(200, site:request("GET", "/ledger/count").status)
   end)
 
