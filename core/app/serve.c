@@ -194,9 +194,14 @@ int app_serve(const ph_conf *c)
         .max_body_bytes = (size_t)c->max_body_bytes,
         .header_timeout_ms = (uint64_t)c->header_timeout_ms,
         .body_timeout_ms = (uint64_t)c->body_timeout_ms,
+        .body_min_rate = (uint64_t)c->body_min_rate,
+        .body_rate_window_ms = (uint64_t)c->body_rate_window_s * 1000,
         .keepalive_timeout_ms = (uint64_t)c->keepalive_timeout_ms,
         .send_timeout_ms = (uint64_t)c->send_timeout_ms,
         .max_connections = (unsigned)c->max_connections,
+        .max_conns_per_address = (unsigned)c->max_connections_per_address,
+        .cap_exempt = (const char *const *)c->trusted_proxies.v,
+        .ncap_exempt = c->trusted_proxies.n,
         .pipeline_batch = (unsigned)c->pipeline_batch,
         .shutdown_timeout_ms = (uint64_t)c->shutdown_timeout_ms,
     };
@@ -216,8 +221,11 @@ int app_serve(const ph_conf *c)
     w.sigterm.data = w.sighup.data = &w;
     http_server_set_worker(w.http, w.slot);
     http_server_set_error_page(w.http, lua_host_error_page, w.lua);
-    if (workers__slot)
+    if (workers__slot) {
         http_server_share_connections(w.http, &workers__slot->conns, workers_connections_elsewhere);
+        http_server_share_addresses(w.http, workers__slot->addr_conns, WORKERS_ADDR_COUNTERS,
+                                    workers_address_conns_elsewhere, workers_address_key());
+    }
     int rc = http_server_listen_fd(w.http, listen_fd);
     if (rc < 0) {
         log_msg(LOG_ERROR, "cannot listen on the supervisor's socket: %s", uv_strerror(rc));

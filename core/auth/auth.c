@@ -1,6 +1,8 @@
 #include "auth/auth.h"
 #include "base/base.h"
 
+#include <arpa/inet.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -519,26 +521,62 @@ static int auth__failures(store *s, const char *sql, const char *value, int64_t 
     return rc == SQLITE_ROW ? 0 : PH_EDB;
 }
 
-int auth_login_allowed(store *s, const char *login, const char *address, int64_t now,
-                       const auth_limits *lim, int64_t *retry_after)
+int auth_login_allowed(store *s, const char *login, int64_t now, const auth_limits *lim,
+                       int64_t *retry_after)
 {
-    int64_t since = now - lim->window_s, n1 = 0, o1 = 0, n2 = 0, o2 = 0;
+    int64_t n = 0, oldest = 0;
     if (auth__failures(s,
                        "SELECT count(*), min(at) FROM park_login_failures WHERE login = ? AND"
                        " at > ?",
-                       login, since, &n1, &o1) ||
-        auth__failures(s,
-                       "SELECT count(*), min(at) FROM park_login_failures WHERE address = ? AND"
-                       " at > ?",
-                       address, since, &n2, &o2))
+                       login, now - lim->window_s, &n, &oldest))
         return PH_EDB;
-    int64_t oldest = 0;
-    if (n1 >= lim->max_login) oldest = o1;
-    if (n2 >= lim->max_address && (!oldest || o2 > oldest)) oldest = o2;
-    if (!oldest) return 0;
+    if (n < lim->max_login) return 0;
     *retry_after = oldest + lim->window_s - now;
     if (*retry_after < 1) *retry_after = 1;
     return PH_ELIMIT;
+}
+
+void auth_address_key(const char *address, char *out, size_t n)
+{
+    unsigned char a[16];
+    char text[INET6_ADDRSTRLEN];
+    if (address && strchr(address, ':') && inet_pton(AF_INET6, address, a) == 1) {
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(a, mapped, sizeof mapped) == 0) {
+            if (inet_ntop(AF_INET, a + 12, text, sizeof text)) {
+                snprintf(out, n, "%s", text);
+                return;
+            }
+        } else {
+            memset(a + 8, 0, 8);
+            if (inet_ntop(AF_INET6, a, text, sizeof text)) {
+                snprintf(out, n, "%s/64", text);
+                return;
+            }
+        }
+    }
+    snprintf(out, n, "%s", address ? address : "");
+}
+
+int auth_login_delay(store *s, const char *address, int64_t now, const auth_limits *lim,
+                     int64_t *delay_ms, int64_t *failures)
+{
+    char key[80];
+    int64_t n = 0, oldest = 0;
+    auth_address_key(address, key, sizeof key);
+    if (auth__failures(s,
+                       "SELECT count(*), min(at) FROM park_login_failures WHERE address = ? AND"
+                       " at > ?",
+                       key, now - lim->window_s, &n, &oldest))
+        return PH_EDB;
+    *failures = n;
+    int64_t past = n - lim->max_address + 1; /* the failure that reaches the limit counts */
+    *delay_ms = 0;
+    if (past > 0 && lim->delay_ms > 0)
+        *delay_ms =
+            past > lim->delay_max_ms / lim->delay_ms ? lim->delay_max_ms : past * lim->delay_ms;
+    if (*delay_ms > lim->delay_max_ms) *delay_ms = lim->delay_max_ms;
+    return 0;
 }
 
 int auth_login_failed(store *s, const char *login, const char *address, int64_t now,
@@ -550,10 +588,12 @@ int auth_login_failed(store *s, const char *login, const char *address, int64_t 
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return PH_EDB;
+    char key[80];
+    auth_address_key(address, key, sizeof key);
     st = store_prepare(s, "INSERT INTO park_login_failures (login, address, at) VALUES (?, ?, ?)");
     if (!st) return PH_EDB;
     sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, address ? address : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -568,4 +608,49 @@ int auth_login_succeeded(store *s, const char *login)
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+/* ---- device tokens ------------------------------------------------------ */
+
+static void auth__device_mac(const unsigned char secret[AUTH_SECRET_BYTES], const char *login,
+                             const char *issued, size_t ilen,
+                             unsigned char mac[crypto_auth_hmacsha256_BYTES])
+{
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, secret, AUTH_SECRET_BYTES);
+    /* The time first: digits up to the ':', so no login can pose as a time. */
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)"device:", 7);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)issued, ilen);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)":", 1);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)login, strlen(login));
+    crypto_auth_hmacsha256_final(&st, mac);
+}
+
+void auth_device_token(const unsigned char secret[AUTH_SECRET_BYTES], const char *login,
+                       int64_t issued, char out[AUTH_DEVICE_MAX])
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    int n = snprintf(out, AUTH_DEVICE_MAX, "%" PRId64, issued);
+    auth__device_mac(secret, login, out, (size_t)n, mac);
+    out[n++] = '.';
+    sodium_bin2base64(out + n, AUTH_DEVICE_MAX - (size_t)n, mac, sizeof mac,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+bool auth_device_ok(const unsigned char secret[AUTH_SECRET_BYTES], const char *login,
+                    const char *token, size_t tlen, int64_t now, int64_t max_age_s)
+{
+    const char *dot = token ? memchr(token, '.', tlen) : NULL;
+    size_t ilen = dot ? (size_t)(dot - token) : 0;
+    if (ilen == 0 || ilen > 18 || max_age_s <= 0) return false;
+    int64_t issued = 0;
+    for (size_t i = 0; i < ilen; i++) {
+        if (token[i] < '0' || token[i] > '9') return false;
+        issued = issued * 10 + (token[i] - '0');
+    }
+    if (issued > now || now - issued >= max_age_s) return false;
+    char want[AUTH_DEVICE_MAX];
+    auth_device_token(secret, login, issued, want);
+    size_t wl = strlen(want);
+    return tlen == wl && sodium_memcmp(want, token, wl) == 0;
 }

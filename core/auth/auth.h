@@ -3,7 +3,9 @@
  * Provides: Argon2id password hashes (libsodium's crypto_pwhash_str with its
  *           interactive limits), password rules, and the accounts tables of
  *           sql/003_accounts.sql: add a user with a role for a unit, grant
- *           more roles, change a password, disable, list, check a login.
+ *           more roles, change a password, disable, list, check a login;
+ *           sessions, login limits (per account; per address, a delay),
+ *           CSRF tokens and device tokens (a browser that logged in before).
  * Owns:     nothing; statements are prepared per call (accounts change
  *           rarely) on the store's connection, with no namespace.
  * Uses:     libsodium, store.
@@ -105,22 +107,44 @@ int auth_session_end(store *s, const char *token, size_t len);
 int auth_user_get(store *s, int64_t user_id, char *login, char *name, size_t n,
                   void (*fn)(void *ud, const char *unit, const char *role), void *ud);
 
+/* Login limits (see README, "Configuration reference"). An account that
+ * failed max_login times within the window is refused until the oldest of
+ * those failures leaves it, whatever the password. An address is never
+ * refused: past max_address failures within the window (any accounts),
+ * each further failure adds delay_ms to the wait of every login attempt
+ * from it, up to delay_max_ms, so that guessing from a shared address (a
+ * NAT, a proxy) is slowed while its staff still get in. A browser with a
+ * device token of the account (auth_device_ok) is not slowed. */
 typedef struct {
-    int64_t window_s;    /* failures older than this are forgotten */
-    int64_t max_login;   /* failures of one login within the window */
-    int64_t max_address; /* failures from one address within the window */
+    int64_t window_s;     /* failures older than this are forgotten */
+    int64_t max_login;    /* failures of one login within the window */
+    int64_t max_address;  /* failures from one address within the window before the delay */
+    int64_t delay_ms;     /* added per failure past max_address */
+    int64_t delay_max_ms; /* the longest delay */
 } auth_limits;
 
-/* Whether a login attempt may be checked now: PH_ELIMIT when `login` or
- * `address` failed too often within the window (*retry_after: seconds until
- * the oldest counted failure leaves it), else 0; or PH_EDB. */
-int auth_login_allowed(store *s, const char *login, const char *address, int64_t now,
-                       const auth_limits *lim, int64_t *retry_after);
+/* Whether a login attempt as `login` may be checked now: PH_ELIMIT when it
+ * failed too often within the window (*retry_after: seconds until the oldest
+ * counted failure leaves it), else 0; or PH_EDB. */
+int auth_login_allowed(store *s, const char *login, int64_t now, const auth_limits *lim,
+                       int64_t *retry_after);
+/* How long (ms) a login attempt from `address` waits before it is checked:
+ * 0 until the address failed max_address times within the window, then
+ * delay_ms per failure past that, at most delay_max_ms. *failures gets the
+ * address's count. Returns 0 or PH_EDB. */
+int auth_login_delay(store *s, const char *address, int64_t now, const auth_limits *lim,
+                     int64_t *delay_ms, int64_t *failures);
 /* Record a failed attempt (and forget those older than the window), or a
  * success (which forgets the login's failures). Returns 0 or PH_EDB. */
 int auth_login_failed(store *s, const char *login, const char *address, int64_t now,
                       const auth_limits *lim);
 int auth_login_succeeded(store *s, const char *login);
+
+/* The key failures of an address are counted under, into out (n bytes, at
+ * least 64): an IPv4 address as is (also when written as ::ffff:a.b.c.d),
+ * an IPv6 address as its /64 ("2001:db8:1:2::/64": one host usually holds a
+ * whole /64), anything else as is. */
+void auth_address_key(const char *address, char *out, size_t n);
 
 /* ---- secrets and CSRF tokens ------------------------------------------ */
 
@@ -151,5 +175,20 @@ void auth_csrf_token(const unsigned char secret[AUTH_SECRET_BYTES], const char *
 /* Whether `token` is that token (compared in constant time). */
 bool auth_csrf_ok(const unsigned char secret[AUTH_SECRET_BYTES], const char *browser, size_t blen,
                   const char *session, size_t slen, const char *token, size_t tlen);
+
+/* ---- device tokens ----------------------------------------------------- */
+
+enum { AUTH_DEVICE_MAX = 72 }; /* "<issued>.<43 base64url characters>" and a NUL */
+
+/* The device token of a browser that logged in as `login` at `issued` (park
+ * clock, seconds): the time, a dot and HMAC-SHA256 of "device:<issued>:<login>"
+ * under the secret, in base64url. It names no login and no browser: it only
+ * proves that this browser gave the login's right password then. */
+void auth_device_token(const unsigned char secret[AUTH_SECRET_BYTES], const char *login,
+                       int64_t issued, char out[AUTH_DEVICE_MAX]);
+/* Whether `token` (tlen bytes) is a device token of `login` issued less than
+ * max_age_s ago (and not in the future); compared in constant time. */
+bool auth_device_ok(const unsigned char secret[AUTH_SECRET_BYTES], const char *login,
+                    const char *token, size_t tlen, int64_t now, int64_t max_age_s);
 
 #endif

@@ -114,7 +114,16 @@ typedef struct {
     XX(INT, login_max_failures, "login-max-failures", "5", 1, 1000,                                \
        "failed logins of one account within the window before its logins wait")                    \
     XX(INT, login_max_failures_address, "login-max-failures-address", "20", 1, 100000,             \
-       "failed logins from one address within the window before its logins wait")                  \
+       "failed logins from one address within the window (any accounts) after which its login "    \
+       "attempts are slowed by login-delay-ms per further failure; never refused for it")          \
+    XX(INT, login_delay_ms, "login-delay-ms", "1000", 0, 600000,                                   \
+       "the wait added to a login attempt per failure of its address past "                        \
+       "login-max-failures-address; 0: none")                                                      \
+    XX(INT, login_delay_max_ms, "login-delay-max-ms", "10000", 0, 600000,                          \
+       "the longest wait of one login attempt from an address under attack")                       \
+    XX(INT, login_device_days, "login-device-days", "30", 0, 3650,                                 \
+       "a browser that logged in as an account is known for this many days (a signed cookie): "    \
+       "its logins as that account are not slowed by its address; 0: no such cookie")              \
     XX(STR, pid_file, "pid-file", "var/parkhost.pid", 0, 0,                                        \
        "where serve writes its supervisor's process id (for parkhost reload)")                     \
     XX(INT, workers, "workers", "0", 0, 64,                                                        \
@@ -143,12 +152,21 @@ typedef struct {
        "time allowed to receive a request's head, else 408 and close")                             \
     XX(INT, body_timeout_ms, "body-timeout-ms", "30000", 10, 3600000,                              \
        "longest silence while receiving a body, else 408 and close")                               \
+    XX(INT, body_min_rate, "body-min-rate", "500", 0, 1073741824,                                  \
+       "bytes per second a body must arrive at, measured over body-rate-window-s (or the rest "    \
+       "of the body within the window), else 408 and close; 0: no minimum")                        \
+    XX(INT, body_rate_window_s, "body-rate-window-s", "10", 1, 3600,                               \
+       "the window over which body-min-rate is measured")                                          \
     XX(INT, send_timeout_ms, "send-timeout-ms", "60000", 10, 3600000,                              \
        "a client that takes no response bytes for this long is disconnected")                      \
     XX(INT, keepalive_timeout_ms, "keepalive-timeout-ms", "5000", 10, 3600000,                     \
        "idle keep-alive connections are closed after this")                                        \
     XX(INT, max_connections, "max-connections", "1024", 1, 1000000,                                \
        "open connections, counted over every worker, past which a new one gets 503 and is closed") \
+    XX(INT, max_connections_per_address, "max-connections-per-address", "128", 0, 1000000,         \
+       "open connections from one client address (an IPv6 /64), counted over every worker, past "  \
+       "which a new one from it gets 503 with Retry-After and is closed; trusted proxies are "     \
+       "exempt; 0: no cap")                                                                        \
     XX(INT, pipeline_batch, "pipeline-batch", "32", 1, 4096,                                       \
        "pipelined requests handled per read before the loop is given back")                        \
     XX(INT, shutdown_timeout_ms, "shutdown-timeout-ms", "10000", 0, 3600000,                       \

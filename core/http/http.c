@@ -18,7 +18,17 @@ enum {
     /* Bytes of headers of one request counted per header on top of name and
      * value, so a flood of empty headers still meets max_header_bytes. */
     HTTP__HEADER_OVERHEAD = 4,
+    /* Counters of the per-address connection sketch when no workers share
+     * one (http_server_share_addresses): two rows of 4096. */
+    HTTP__ADDR_COUNTERS = 8192,
 };
+
+/* A network not counted by max-connections-per-address (a trusted proxy). */
+typedef struct {
+    int family; /* AF_INET or AF_INET6 */
+    unsigned char net[16];
+    int bits;
+} http__net;
 
 typedef enum {
     CONN_IDLE,     /* waiting for the first byte of a request */
@@ -41,6 +51,15 @@ struct http_conn {
     unsigned batch; /* requests handled since the last read or write */
     uint64_t deadline;
     uint64_t write_started;
+    /* body-min-rate: the body's expected length (UINT64_MAX: chunked), and
+     * the loop time and body bytes at the start of the current window. */
+    uint64_t body_expect;
+    uint64_t rate_since;
+    size_t rate_bytes;
+    /* max-connections-per-address: the two sketch counters this connection
+     * holds (addr_counted), given back when its handle closes. */
+    uint32_t addr_idx[2];
+    bool addr_counted;
     int err_status;      /* 4xx chosen by a parser callback that stopped parsing */
     const char *err_why; /* and why, for the log */
     bool reading, writing, in_feed, closing, gone, keep_alive, close_after;
@@ -86,7 +105,16 @@ struct http_server {
     unsigned nconns;
     _Atomic uint64_t *conns_mine;   /* where nconns is published, or NULL */
     uint64_t (*conns_others)(void); /* connections open in the site's other workers */
-    unsigned open_handles;          /* listener, sweep, stop_timer still open */
+    /* Open connections per address (http_server_share_addresses): this
+     * server's counters, n of them, the others' sums, the hash key. */
+    _Atomic uint32_t *addr_mine;
+    _Atomic uint32_t *addr_own; /* addr_mine when no one shares it: ours to free */
+    size_t addr_n;
+    uint64_t (*addr_others)(size_t i);
+    uint64_t addr_key[2];
+    http__net *exempt;
+    size_t nexempt;
+    unsigned open_handles; /* listener, sweep, stop_timer still open */
     bool listening, stopping, timers_closing;
     bool holding;         /* output waits for http_server_release */
     http_conn *held_head; /* connections with output waiting */
@@ -383,6 +411,9 @@ static int on_headers_complete(llhttp_t *p)
         }
         c->state = CONN_BODY;
         c->deadline = uv_now(s->loop) + s->lim.body_timeout_ms;
+        c->body_expect = (p->flags & F_CONTENT_LENGTH) ? p->content_length : UINT64_MAX;
+        c->rate_since = uv_now(s->loop);
+        c->rate_bytes = 0;
     }
     return 0;
 }
@@ -985,6 +1016,11 @@ static void on_conn_closed(uv_handle_t *h)
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
     if (s->conns_mine) atomic_store_explicit(s->conns_mine, s->nconns, memory_order_relaxed);
+    if (c->addr_counted) {
+        atomic_fetch_sub_explicit(&s->addr_mine[c->addr_idx[0]], 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&s->addr_mine[c->addr_idx[1]], 1, memory_order_relaxed);
+        c->addr_counted = false;
+    }
     if (c->state == CONN_HANDLING) {
         c->gone = true;                                   /* freed by the answer */
         if (c->on_gone) c->on_gone(c->watch_ud, &c->req); /* may free c */
@@ -1013,6 +1049,96 @@ static void conn__close(http_conn *c)
     c->closing = true;
     c->reading = false;
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+}
+
+/* Answer a connection we will not serve with 503 (extra headers, e.g.
+ * Retry-After), then close it. */
+static void conn__refuse(http_conn *c, const http_header *extra, size_t nextra)
+{
+    c->req.conn = c;
+    c->req.target = "";
+    c->state = CONN_HANDLING;
+    c->in_feed = true;
+    c->close_after = true;
+    http_respond_error(&c->req, 503, extra, nextra);
+    c->in_feed = false;
+    conn__flush(c);
+}
+
+/* The peer's address as the cap counts it, into a[16]: IPv4 (also when
+ * mapped into IPv6) in its first 4 bytes, IPv6 by its /64 (one host holds a
+ * whole /64). Returns AF_INET, AF_INET6, or 0 when unknown. */
+static int http__peer_key(const struct sockaddr_storage *ss, unsigned char a[16])
+{
+    memset(a, 0, 16);
+    if (ss->ss_family == AF_INET) {
+        memcpy(a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+        return AF_INET;
+    }
+    if (ss->ss_family != AF_INET6) return 0;
+    const unsigned char *b = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (memcmp(b, mapped, 12) == 0) {
+        memcpy(a, b + 12, 4);
+        return AF_INET;
+    }
+    memcpy(a, b, 8);
+    return AF_INET6;
+}
+
+static bool http__exempt(const http_server *s, int family, const unsigned char *a,
+                         const struct sockaddr_storage *ss)
+{
+    const unsigned char *full =
+        family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr : a;
+    for (size_t i = 0; i < s->nexempt; i++) {
+        const http__net *n = &s->exempt[i];
+        if (n->family != family) continue;
+        int bits = n->bits;
+        bool match = true;
+        for (int k = 0; bits > 0 && match; k++, bits -= 8) {
+            unsigned char mask = bits >= 8 ? 0xff : (unsigned char)(0xff << (8 - bits));
+            match = (full[k] & mask) == (n->net[k] & mask);
+        }
+        if (match) return true;
+    }
+    return false;
+}
+
+/* Count c against max-connections-per-address; whether its address is past
+ * the cap now. */
+static bool conn__count_address(http_conn *c, char *who, size_t wlen, uint64_t *open)
+{
+    http_server *s = c->srv;
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    unsigned char a[16];
+    int family;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) < 0 ||
+        !(family = http__peer_key(&ss, a)) || http__exempt(s, family, a, &ss))
+        return false;
+    uint64_t w0, w1;
+    memcpy(&w0, a, 8);
+    memcpy(&w1, a + 8, 8);
+    uint64_t h = http__splitmix64(s->addr_key[0] ^ w0);
+    h = http__splitmix64(h ^ w1 ^ s->addr_key[1] ^ (uint64_t)family);
+    size_t half = s->addr_n / 2;
+    c->addr_idx[0] = (uint32_t)(h & (half - 1));
+    c->addr_idx[1] = (uint32_t)(half + ((h >> 32) & (half - 1)));
+    c->addr_counted = true;
+    uint64_t n[2];
+    for (int r = 0; r < 2; r++) {
+        n[r] =
+            atomic_fetch_add_explicit(&s->addr_mine[c->addr_idx[r]], 1, memory_order_relaxed) + 1;
+        if (s->addr_others) n[r] += s->addr_others(c->addr_idx[r]);
+    }
+    *open = n[0] < n[1] ? n[0] : n[1];
+    if (*open <= s->lim.max_conns_per_address) return false;
+    if (family == AF_INET)
+        uv_inet_ntop(AF_INET, a, who, wlen);
+    else if (uv_inet_ntop(AF_INET6, a, who, wlen) == 0 && strlen(who) + 4 < wlen)
+        strcat(who, "/64");
+    return true;
 }
 
 static void on_connection(uv_stream_t *ls, int status)
@@ -1048,23 +1174,55 @@ static void on_connection(uv_stream_t *ls, int status)
     uint64_t open = s->nconns + (s->conns_others ? s->conns_others() : 0);
     if (open > s->lim.max_connections || s->stopping) {
         /* Over the limit: a 503 and close, the client is told why. */
-        c->req.conn = c;
         http__new_id(s, c->req.id);
-        c->req.target = "";
-        c->state = CONN_HANDLING;
-        c->in_feed = true;
-        c->close_after = true;
         log_msg(LOG_WARN, "refused connection: %llu open, max-connections is %u rid=%s",
                 (unsigned long long)open - 1, s->lim.max_connections, c->req.id);
-        http_respond_error(&c->req, 503, NULL, 0);
-        c->in_feed = false;
-        conn__flush(c);
+        conn__refuse(c, NULL, 0);
+        return;
+    }
+    char who[INET6_ADDRSTRLEN + 4] = "";
+    if (s->lim.max_conns_per_address && conn__count_address(c, who, sizeof who, &open)) {
+        /* One address holds its share: it waits, everyone else is served.
+         * Its idle connections close within keepalive-timeout-ms. */
+        char after[24];
+        uint64_t secs = (s->lim.keepalive_timeout_ms + 999) / 1000;
+        int an = snprintf(after, sizeof after, "%llu", (unsigned long long)(secs ? secs : 1));
+        http_header retry = {"Retry-After", 11, after, (size_t)an};
+        http__new_id(s, c->req.id);
+        log_msg(LOG_WARN,
+                "refused connection from %s: %llu open from there, max-connections-per-address "
+                "is %u rid=%s",
+                who, (unsigned long long)open - 1, s->lim.max_conns_per_address, c->req.id);
+        conn__refuse(c, &retry, 1);
         return;
     }
     conn__read_start(c);
 }
 
 /* ---- deadlines, stop ---------------------------------------------------- */
+
+/* body-min-rate, checked once a window has passed: the body must have
+ * grown by body_min_rate bytes per second since the window began, or by all
+ * that was left of it. A window passes without a check while we are not
+ * reading (the client is not the one waiting then). */
+static bool conn__too_slow(http_conn *c, uint64_t now)
+{
+    http_server *s = c->srv;
+    if (!c->reading) {
+        c->rate_since = now;
+        c->rate_bytes = c->body.len;
+        return false;
+    }
+    uint64_t elapsed = now - c->rate_since;
+    if (elapsed < s->lim.body_rate_window_ms) return false;
+    uint64_t need = s->lim.body_min_rate * elapsed / 1000;
+    if (c->body_expect != UINT64_MAX && c->body_expect - c->rate_bytes < need)
+        need = c->body_expect - c->rate_bytes;
+    if (c->body.len - c->rate_bytes < need) return true;
+    c->rate_since = now;
+    c->rate_bytes = c->body.len;
+    return false;
+}
 
 static void on_sweep(uv_timer_t *t)
 {
@@ -1079,6 +1237,11 @@ static void on_sweep(uv_timer_t *t)
                 log_msg(LOG_INFO, "closing a connection whose client stopped reading");
                 conn__close(c);
             }
+            continue;
+        }
+        if (c->state == CONN_BODY && s->lim.body_min_rate && conn__too_slow(c, now)) {
+            conn__read_stop(c);
+            conn__fail(c, 408, "body slower than body-min-rate");
             continue;
         }
         if (!c->deadline || now < c->deadline || c->state == CONN_HANDLING) continue;
@@ -1123,12 +1286,58 @@ static void on_stop_timeout(uv_timer_t *t)
         conn__close(c);
 }
 
+/* "10.0.0.0/8", "192.0.2.1", "2001:db8::/32" into n. Returns 0 or PH_EINVAL. */
+static int http__parse_net(const char *spec, http__net *n)
+{
+    char text[INET6_ADDRSTRLEN];
+    const char *slash = strchr(spec, '/');
+    size_t len = slash ? (size_t)(slash - spec) : strlen(spec);
+    if (len == 0 || len >= sizeof text) return PH_EINVAL;
+    memcpy(text, spec, len);
+    text[len] = 0;
+    memset(n, 0, sizeof *n);
+    n->family = strchr(text, ':') ? AF_INET6 : AF_INET;
+    if (uv_inet_pton(n->family, text, n->net) != 0) return PH_EINVAL;
+    int max = n->family == AF_INET6 ? 128 : 32;
+    n->bits = max;
+    if (slash) {
+        char *end;
+        long b = strtol(slash + 1, &end, 10);
+        if (end == slash + 1 || *end || b < 0 || b > max) return PH_EINVAL;
+        n->bits = (int)b;
+    }
+    return 0;
+}
+
 int http_server_new(http_server **out, uv_loop_t *loop, const http_limits *lim,
                     http_handler_fn handler, void *ud)
 {
-    if (!lim->pipeline_batch || !lim->max_connections || !handler) return PH_EINVAL;
+    if (!lim->pipeline_batch || !lim->max_connections || !handler ||
+        (lim->body_min_rate && !lim->body_rate_window_ms))
+        return PH_EINVAL;
     http_server *s = calloc(1, sizeof *s);
     if (!s) return PH_ENOMEM;
+    s->addr_own = calloc(HTTP__ADDR_COUNTERS, sizeof *s->addr_own);
+    s->exempt = calloc(lim->ncap_exempt ? lim->ncap_exempt : 1, sizeof *s->exempt);
+    if (!s->addr_own || !s->exempt) {
+        free(s->addr_own);
+        free(s->exempt);
+        free(s);
+        return PH_ENOMEM;
+    }
+    s->addr_mine = s->addr_own;
+    s->addr_n = HTTP__ADDR_COUNTERS;
+    if (uv_random(NULL, NULL, s->addr_key, sizeof s->addr_key, 0, NULL) < 0) {
+        s->addr_key[0] = uv_hrtime();
+        s->addr_key[1] = (uint64_t)(uintptr_t)s;
+    }
+    for (size_t i = 0; i < lim->ncap_exempt; i++) {
+        if (http__parse_net(lim->cap_exempt[i], &s->exempt[s->nexempt]) == 0)
+            s->nexempt++;
+        else
+            log_msg(LOG_WARN, "max-connections-per-address: '%s' is not an address or CIDR",
+                    lim->cap_exempt[i]);
+    }
     s->loop = loop;
     s->lim = *lim;
     s->handler = handler;
@@ -1158,6 +1367,7 @@ int http_server_new(http_server **out, uv_loop_t *loop, const http_limits *lim,
     uint64_t tick = lim->header_timeout_ms;
     if (lim->body_timeout_ms < tick) tick = lim->body_timeout_ms;
     if (lim->keepalive_timeout_ms < tick) tick = lim->keepalive_timeout_ms;
+    if (lim->body_min_rate && lim->body_rate_window_ms < tick) tick = lim->body_rate_window_ms;
     tick /= 4;
     if (tick < 10) tick = 10;
     if (tick > 1000) tick = 1000;
@@ -1170,6 +1380,21 @@ void http_server_share_connections(http_server *s, _Atomic uint64_t *mine, uint6
 {
     s->conns_mine = mine;
     s->conns_others = others;
+}
+
+int http_server_share_addresses(http_server *s, _Atomic uint32_t *mine, size_t n,
+                                uint64_t (*others)(size_t i), const uint64_t key[2])
+{
+    if (n < 2 || (n & (n - 1)) || !mine || !key) return PH_EINVAL;
+    assert(s->nconns == 0);
+    free(s->addr_own);
+    s->addr_own = NULL;
+    s->addr_mine = mine;
+    s->addr_n = n;
+    s->addr_others = others;
+    s->addr_key[0] = key[0];
+    s->addr_key[1] = key[1];
+    return 0;
 }
 
 void http_server_set_worker(http_server *s, unsigned worker)
@@ -1249,5 +1474,7 @@ void http_server_release(http_server *s, bool send)
 void http_server_free(http_server *s)
 {
     assert(s->nconns == 0 && s->open_handles == 0);
+    free(s->addr_own);
+    free(s->exempt);
     free(s);
 }

@@ -42,15 +42,30 @@ typedef struct {
 } http_header;
 
 typedef struct {
-    size_t max_header_bytes;       /* 431 past this */
-    size_t max_body_bytes;         /* 413 past this, before reading the body */
-    uint64_t header_timeout_ms;    /* 408 if the head takes longer */
-    uint64_t body_timeout_ms;      /* 408 if the body stalls longer */
+    size_t max_header_bytes;    /* 431 past this */
+    size_t max_body_bytes;      /* 413 past this, before reading the body */
+    uint64_t header_timeout_ms; /* 408 if the head takes longer */
+    uint64_t body_timeout_ms;   /* 408 if the body stalls longer */
+    /* 408 for a body slower than body_min_rate bytes/s over a window of
+     * body_rate_window_ms (or that does not finish within a window when its
+     * rest is smaller); 0: no minimum. Checked by the deadline sweep, never
+     * per read. */
+    uint64_t body_min_rate;
+    uint64_t body_rate_window_ms;
     uint64_t keepalive_timeout_ms; /* idle connections closed after this */
     uint64_t send_timeout_ms;      /* a response not taken by the client in this long: close */
     unsigned max_connections;      /* 503 and close past this (see http_server_share_connections) */
-    unsigned pipeline_batch;       /* requests per read before yielding to the loop */
-    uint64_t shutdown_timeout_ms;  /* grace for in-flight requests on stop */
+    /* 503 (Retry-After) and close for a connection from an address (an IPv6
+     * /64) that has this many open already; 0: no cap. See
+     * http_server_share_addresses. Addresses in `cap_exempt` (CIDRs such as
+     * "10.0.0.0/8", the trusted proxies: every client behind one comes from
+     * its address) are not counted; the strings are read at
+     * http_server_new only. */
+    unsigned max_conns_per_address;
+    const char *const *cap_exempt;
+    size_t ncap_exempt;
+    unsigned pipeline_batch;      /* requests per read before yielding to the loop */
+    uint64_t shutdown_timeout_ms; /* grace for in-flight requests on stop */
 } http_limits;
 
 typedef struct {
@@ -89,6 +104,19 @@ int http_server_listen_fd(http_server *s, int fd);
  * other workers) before it takes one past the limit. */
 void http_server_share_connections(http_server *s, _Atomic uint64_t *mine,
                                    uint64_t (*others)(void));
+/* max-connections-per-address for the whole site. Open connections are
+ * counted per address in a count-min sketch: n counters (n a power of two,
+ * at least 2) in two rows of n/2, an address adding one to a counter of
+ * each row chosen by a hash under `key`, and its count taken as the smaller
+ * of its two counters summed over the site's workers (never less than the
+ * truth; more only when another address shares both counters). This server
+ * keeps its own counts in mine[0..n) (shared memory the others read;
+ * zeroed by whoever replaces a dead worker) and adds others(i), the sum of
+ * counter i in the other workers. `key` must be the same in every worker.
+ * Without this call the server counts its own connections alone. Call it
+ * before listening. Returns 0 or PH_EINVAL (n is not a power of two). */
+int http_server_share_addresses(http_server *s, _Atomic uint32_t *mine, size_t n,
+                                uint64_t (*others)(size_t i), const uint64_t key[2]);
 /* Request ids of this server begin with `worker` (0-255) as two hex digits,
  * so that a log line or an X-Request-Id names the worker that answered. */
 void http_server_set_worker(http_server *s, unsigned worker);

@@ -22,7 +22,7 @@ static bool headers__listed(const conf_list *l, const char *n, size_t nl)
 
 bool lua_secret_cookie(const lua_host *h, const char *n, size_t nl)
 {
-    static const char *const own[] = {LUA_SESSION_COOKIE, LUA_CSRF_COOKIE, NULL};
+    static const char *const own[] = {LUA_SESSION_COOKIE, LUA_CSRF_COOKIE, LUA_DEVICE_COOKIE, NULL};
     for (const char *const *o = own; *o; o++)
         if (strlen(*o) == nl && !strncasecmp(*o, n, nl)) return true;
     return headers__listed(&h->conf->secret_cookies, n, nl);

@@ -51,10 +51,12 @@ enum {
     LUA_MAX_RES_HEADERS = 60, /* response headers a plugin may set */
 };
 
-/* The host's own cookies: the staff session, and the browser id CSRF
- * tokens are bound to. Plugins neither read nor set them. */
+/* The host's own cookies: the staff session, the browser id CSRF tokens
+ * are bound to, and the device token of a browser that logged in before
+ * (park/session.c). Plugins neither read nor set them. */
 #define LUA_SESSION_COOKIE "ph_session"
 #define LUA_CSRF_COOKIE    "ph_csrf"
+#define LUA_DEVICE_COOKIE  "ph_device"
 
 typedef struct host_plugin host_plugin;
 typedef struct host_req host_req;

@@ -5,9 +5,15 @@
  * tens of milliseconds by design, which the loop must not spend): the
  * request's coroutine waits, the work's end records the outcome and resumes
  * it. A client that leaves meanwhile only marks the request orphaned
- * (lua/host.c); the work's end frees it. Failed logins are limited per account
- * and per address (login-max-failures, login-max-failures-address within
- * login-window-s) before the password is even looked at. A session is a
+ * (lua/host.c); the work's end frees it. Failed logins are limited per
+ * account (login-max-failures within login-window-s: refused before the
+ * password is even looked at). An address is never refused: once it failed
+ * login-max-failures-address times, each attempt from it first waits
+ * (login-delay-ms per further failure, up to login-delay-max-ms) on the
+ * request's timer, the loop serving others meanwhile, so that one guesser
+ * behind a NAT slows its neighbours' logins instead of locking them out. A
+ * browser that logged in as the account before carries a device token
+ * (ph_device, signed, login-device-days) and is not slowed. A session is a
  * random token in the cookie ph_session (HttpOnly, SameSite=Lax, Secure
  * behind an HTTPS proxy); the database keeps only its hash. */
 #include "audit/audit.h"
@@ -20,6 +26,7 @@
 #include <string.h>
 
 #define SESSION__COOKIE LUA_SESSION_COOKIE
+#define SESSION__DEVICE LUA_DEVICE_COOKIE
 
 typedef struct {
     char login[72];
@@ -32,6 +39,7 @@ typedef struct {
     /* Set on the loop once checked: how it ended, and the session's token. */
     enum { SESSION__IN, SESSION__DENIED, SESSION__FAILED } outcome;
     char token[AUTH_TOKEN_MAX];
+    char device[AUTH_DEVICE_MAX]; /* the browser's new device token, "" for none */
 } session__login;
 
 static host_req *session__req(lua_State *L, const char *fn)
@@ -43,7 +51,8 @@ static host_req *session__req(lua_State *L, const char *fn)
 
 static auth_limits session__limits(const ph_conf *c)
 {
-    return (auth_limits){c->login_window_s, c->login_max_failures, c->login_max_failures_address};
+    return (auth_limits){c->login_window_s, c->login_max_failures, c->login_max_failures_address,
+                         c->login_delay_ms, c->login_delay_max_ms};
 }
 
 /* The session token in the request's cookie, or NULL. */
@@ -68,6 +77,55 @@ static void session__set_cookie(lua_State *L, host_req *r, const char *token, in
                      .secure = park__via_https(r),
                      .same_site = FORM_SAMESITE_LAX};
     park__set_cookie(L, r, &c);
+}
+
+/* The device cookie of a browser that just logged in: for the login page's
+ * folder (/admin for /admin/login), so it goes nowhere else. */
+static void session__set_device(lua_State *L, host_req *r, const char *token, int64_t max_age)
+{
+    const char *path = r->http->path;
+    const char *slash = strrchr(path, '/');
+    size_t plen = slash && slash > path ? (size_t)(slash - path) : 1;
+    /* A path a cookie cannot carry (a ';' in it): the whole site instead. */
+    if (strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/%") <
+        plen) {
+        path = "/";
+        plen = 1;
+    }
+    form_cookie c = {.name = SESSION__DEVICE,
+                     .name_len = sizeof SESSION__DEVICE - 1,
+                     .value = token,
+                     .value_len = strlen(token),
+                     .path = path,
+                     .path_len = plen,
+                     .max_age = max_age,
+                     .http_only = 1,
+                     .secure = park__via_https(r),
+                     .same_site = FORM_SAMESITE_LAX};
+    park__set_cookie(L, r, &c);
+}
+
+/* The secret device tokens are signed with, kept in park_secrets like the
+ * CSRF one (its own, so neither can stand for the other). */
+static bool session__device_secret(store *s, unsigned char key[AUTH_SECRET_BYTES])
+{
+    return auth_init() == 0 && auth_secret(s, "device", key) == 0;
+}
+
+/* Whether the request carries a device token of `login` that is still good. */
+static bool session__known_device(const host_req *r, store *s, const char *login)
+{
+    const ph_conf *c = lua_host_conf(r->host);
+    const char *v;
+    size_t len;
+    unsigned char key[AUTH_SECRET_BYTES];
+    if (c->login_device_days <= 0 ||
+        !form_cookie_value(http_request_header(r->http, "cookie"), SESSION__DEVICE, &v, &len) ||
+        !session__device_secret(s, key))
+        return false;
+    bool ok = auth_device_ok(key, login, v, len, lua_now(r->host), c->login_device_days * 86400);
+    explicit_bzero(key, sizeof key);
+    return ok;
 }
 
 static void session__push_role(void *ud, const char *unit, const char *role)
@@ -224,6 +282,12 @@ static void session__checked(uv_work_t *w, int status)
                                        lua_host_conf(h)->session_ttl_s, lw->address, lw->token)
                           ? SESSION__FAILED
                           : SESSION__IN;
+        unsigned char key[AUTH_SECRET_BYTES];
+        if (lw->outcome == SESSION__IN && lua_host_conf(h)->login_device_days > 0 &&
+            session__device_secret(lua_host_store(h), key)) {
+            auth_device_token(key, lw->login, now, lw->device);
+            explicit_bzero(key, sizeof key);
+        }
         if (lw->outcome == SESSION__IN) {
             log_msg(LOG_INFO, "auth: %s logged in from %s rid=%s", lw->login, lw->address,
                     r->http->id);
@@ -249,13 +313,16 @@ static int session__login_k(lua_State *L, int status, lua_KContext ctx)
     r->work.data = NULL;
     int outcome = lw->outcome;
     int64_t id = lw->user_id;
-    char token[AUTH_TOKEN_MAX];
+    char token[AUTH_TOKEN_MAX], device[AUTH_DEVICE_MAX];
     memcpy(token, lw->token, sizeof token);
+    memcpy(device, lw->device, sizeof device);
     free(lw); /* before anything that may raise */
     if (outcome == SESSION__IN) {
         store *s = park__store(L, lua_plugin_of(L), "park.auth");
         if (session__push_user(L, s, id) == 0 && !lua_isnil(L, -1)) {
-            session__set_cookie(L, r, token, lua_host_conf(r->host)->session_ttl_s);
+            const ph_conf *c = lua_host_conf(r->host);
+            session__set_cookie(L, r, token, c->session_ttl_s);
+            if (device[0]) session__set_device(L, r, device, c->login_device_days * 86400);
             return 1;
         }
         auth_session_end(s, token, strlen(token));
@@ -271,17 +338,15 @@ static int session__login_k(lua_State *L, int status, lua_KContext ctx)
     return 3;
 }
 
-/* park.auth.login(login, password) -> the user, or nil, message, code
- * ("DENIED": wrong login or password; "LIMIT": too many failures, wait). */
-static int l_auth_login(lua_State *L)
+/* The login itself, once any wait for the address is over: the account's
+ * limit, then the password on the pool. login and password are at 1 and 2. */
+static int session__login_go(lua_State *L)
 {
     size_t ll, pl;
-    const char *login = luaL_checklstring(L, 1, &ll);
-    const char *pw = luaL_checklstring(L, 2, &pl);
-    host_req *r = session__req(L, "login");
+    const char *login = lua_tolstring(L, 1, &ll);
+    const char *pw = lua_tolstring(L, 2, &pl);
+    host_req *r = lua_req_of(L);
     store *s = park__store(L, lua_plugin_of(L), "park.auth");
-    if (L != r->co || !lua_isyieldable(L))
-        return luaL_error(L, "park.auth.login must be called from the handler itself");
     lua_host *h = r->host;
     session__login *lw = calloc(1, sizeof *lw);
     if (!lw) return luaL_error(L, "not enough memory");
@@ -289,7 +354,7 @@ static int l_auth_login(lua_State *L)
     if (!park__client_ip(r, lw->address, sizeof lw->address)) lw->address[0] = 0;
     int64_t wait;
     auth_limits lim = session__limits(lua_host_conf(h));
-    int rc = auth_login_allowed(s, lw->login, lw->address, lua_now(h), &lim, &wait);
+    int rc = auth_login_allowed(s, lw->login, lua_now(h), &lim, &wait);
     if (rc == PH_ELIMIT) {
         log_msg(LOG_WARN, "auth: login as %s from %s refused: too many failures rid=%s", lw->login,
                 lw->address, r->http->id);
@@ -322,6 +387,59 @@ static int l_auth_login(lua_State *L)
     r->work_pending = true;
     r->state = REQ_SLEEPING;
     return lua_yieldk(L, 0, 0, session__login_k);
+}
+
+static void session__on_delay(uv_timer_t *t)
+{
+    host_req *r = t->data;
+    if (r->state == REQ_SLEEPING) lua_req_resume(r, 0);
+}
+
+static int session__delay_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    return session__login_go(L);
+}
+
+/* park.auth.login(login, password) -> the user, or nil, message, code
+ * ("DENIED": wrong login or password; "LIMIT": too many failures of the
+ * account, wait). From an address that failed often, it first waits; the
+ * wait is the same whatever the password, so it tells nothing. Nothing is
+ * held across the wait but the coroutine's own stack: a client that leaves
+ * meanwhile ends the request like any park.sleep. */
+static int l_auth_login(lua_State *L)
+{
+    size_t ll;
+    const char *login = luaL_checklstring(L, 1, &ll);
+    luaL_checkstring(L, 2);
+    lua_settop(L, 2);
+    host_req *r = session__req(L, "login");
+    store *s = park__store(L, lua_plugin_of(L), "park.auth");
+    if (L != r->co || !lua_isyieldable(L))
+        return luaL_error(L, "park.auth.login must be called from the handler itself");
+    lua_host *h = r->host;
+    char who[72], address[64];
+    snprintf(who, sizeof who, "%.*s", ll < 64 ? (int)ll : 64, login);
+    if (!park__client_ip(r, address, sizeof address)) address[0] = 0;
+    auth_limits lim = session__limits(lua_host_conf(h));
+    int64_t delay = 0, failures = 0;
+    if (auth_login_delay(s, address, lua_now(h), &lim, &delay, &failures)) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "the accounts cannot be read");
+        lua_pushliteral(L, "ERROR");
+        return 3;
+    }
+    if (delay > 0 && session__known_device(r, s, who)) {
+        log_msg(LOG_INFO, "auth: login as %s from %s not slowed: a known browser rid=%s", who,
+                address, r->http->id);
+        delay = 0;
+    }
+    if (delay == 0) return session__login_go(L);
+    log_msg(LOG_WARN, "auth: login as %s from %s waits %lld ms: %lld failure(s) from there rid=%s",
+            who, address, (long long)delay, (long long)failures, r->http->id);
+    lua_req_sleep(r, session__on_delay, (uint64_t)delay);
+    return lua_yieldk(L, 0, 0, session__delay_k);
 }
 
 /* park.auth.user() -> the logged-in user of this request, or nil */

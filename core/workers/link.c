@@ -31,6 +31,7 @@ static struct {
     void (*on_site)(void *);
     void *ud;
     uint64_t dropped; /* messages a full bus refused */
+    unsigned nslots;  /* the supervisor's worker slots: no other slot is ever used */
     ph_buf pending;   /* notifications of this turn: a 2-byte length, then the message */
 } link__;
 
@@ -92,10 +93,10 @@ int workers_link_open(uv_loop_t *loop,
                       void (*on_notify)(void *ud, const char *plugin, const char *key),
                       void (*on_site)(void *ud), void *ud)
 {
-    unsigned slot;
+    unsigned slot, nslots;
     long ppid = 0;
     const char *v = getenv("PARKHOST_WORKER");
-    if (!workers_is_worker(&slot, NULL, NULL) || sscanf(v, "%*u,%*u,%ld", &ppid) != 1)
+    if (!workers_is_worker(&slot, &nslots, NULL) || sscanf(v, "%*u,%*u,%ld", &ppid) != 1)
         return PH_EINVAL;
     /* Die with the supervisor: a worker left alone would keep the port and
      * the database busy, unsupervised. */
@@ -107,6 +108,7 @@ int workers_link_open(uv_loop_t *loop,
     close(LINK__PAGE_FD);
     workers__page = page;
     workers__slot = &workers__page->slot[slot];
+    link__.nslots = nslots;
     link__.on_notify = on_notify;
     link__.on_site = on_site;
     link__.ud = ud;
@@ -179,6 +181,16 @@ uint64_t workers_connections_elsewhere(void)
     for (unsigned i = 0; i < WORKERS_MAX; i++)
         if (&workers__page->slot[i] != workers__slot)
             n += atomic_load_explicit(&workers__page->slot[i].conns, memory_order_relaxed);
+    return n;
+}
+
+uint64_t workers_address_conns_elsewhere(size_t i)
+{
+    uint64_t n = 0;
+    if (!workers__page || i >= WORKERS_ADDR_COUNTERS) return 0;
+    for (unsigned k = 0; k < link__.nslots; k++)
+        if (&workers__page->slot[k] != workers__slot)
+            n += atomic_load_explicit(&workers__page->slot[k].addr_conns[i], memory_order_relaxed);
     return n;
 }
 

@@ -287,6 +287,8 @@ static void sup__on_exit(uv_process_t *p, int64_t exit_status, int term_signal)
     atomic_store(&s->page->slot[sl->index].requests, 0);
     atomic_store(&s->page->slot[sl->index].beat, 0);
     atomic_store(&s->page->slot[sl->index].conns, 0); /* they died with it */
+    for (size_t i = 0; i < WORKERS_ADDR_COUNTERS; i++)
+        atomic_store_explicit(&s->page->slot[sl->index].addr_conns[i], 0, memory_order_relaxed);
     if (s->reloading == (int)sl->index) sup__reload_next(s);
     char why[160];
     sup__death(exit_status, term_signal, why, sizeof why);
@@ -695,6 +697,11 @@ int workers_supervise(const ph_conf *c, int argc, char **argv)
         s.page = NULL;
         log_msg(LOG_ERROR, "cannot share a page with the workers: %s", strerror(errno));
         goto out;
+    }
+    /* One key for every worker's per-address counters, unknown outside. */
+    if (uv_random(NULL, NULL, s.page->addr_key, sizeof s.page->addr_key, 0, NULL) < 0) {
+        s.page->addr_key[0] = uv_hrtime();
+        s.page->addr_key[1] = (uint64_t)getpid();
     }
     for (unsigned i = 0; i < s.n; i++) {
         if ((s.slot[i].listen_fd = sup__listen_socket(&s, err, sizeof err)) < 0) {

@@ -47,7 +47,13 @@
 #include <stdint.h>
 #include <uv.h>
 
-enum { WORKERS_MAX = 64, WORKERS_BEAT_MS = 250 };
+enum {
+    WORKERS_MAX = 64,
+    WORKERS_BEAT_MS = 250,
+    /* Counters of each worker's open connections per address (the sketch of
+     * http_server_share_addresses): two rows of 4096. */
+    WORKERS_ADDR_COUNTERS = 8192,
+};
 
 /* Run `parkhost serve`: start conf->workers workers (0: one per core),
  * replace those that die, relay their signals, stop them on SIGTERM, reload
@@ -66,12 +72,15 @@ typedef struct {
     _Alignas(64) _Atomic uint64_t requests;
     _Atomic uint64_t beat;  /* the worker's loop time (ms, monotonic) at its last beat */
     _Atomic uint64_t conns; /* its open connections (max-connections is the site's) */
+    /* its open connections per address (max-connections-per-address) */
+    _Alignas(64) _Atomic uint32_t addr_conns[WORKERS_ADDR_COUNTERS];
 } workers_slot;
 
 typedef struct {
     _Alignas(64) _Atomic uint64_t site_version;
     _Alignas(64) _Atomic uint64_t items_version; /* park.items.version() */
     _Atomic int64_t items_db;                    /* park_items_version it accounts for */
+    uint64_t addr_key[2]; /* the hash key of addr_conns, set by the supervisor before any worker */
     workers_slot slot[WORKERS_MAX];
 } workers_page;
 
@@ -140,6 +149,15 @@ static inline void workers_beat(uint64_t now_ms)
 
 /* Connections open in the other workers (for http_server_share_connections). */
 uint64_t workers_connections_elsewhere(void);
+
+/* Counter i of the connections per address open in the other workers, and
+ * the key the site's workers hash addresses with (for
+ * http_server_share_addresses). */
+uint64_t workers_address_conns_elsewhere(size_t i);
+static inline const uint64_t *workers_address_key(void)
+{
+    return workers__page ? workers__page->addr_key : NULL;
+}
 
 /* One more request answered by this worker (for parkhost status). */
 static inline void workers_count_request(void)

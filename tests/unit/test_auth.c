@@ -229,24 +229,92 @@ void test_auth_login_limits(void)
 {
     u_db f;
     u_db_open(&f);
-    auth_limits lim = {900, 3, 5};
+    auth_limits lim = {900, 3, 5, 1000, 4000};
     int64_t wait = 0;
     for (int i = 0; i < 3; i++) {
-        CHECK_INT(auth_login_allowed(f.s, "wang", "10.0.0.1", 1000 + i, &lim, &wait), ==, 0);
+        CHECK_INT(auth_login_allowed(f.s, "wang", 1000 + i, &lim, &wait), ==, 0);
         CHECK_INT(auth_login_failed(f.s, "wang", "10.0.0.1", 1000 + i, &lim), ==, 0);
     }
-    CHECK_INT(auth_login_allowed(f.s, "wang", "10.0.0.9", 1010, &lim, &wait), ==, PH_ELIMIT);
+    CHECK_INT(auth_login_allowed(f.s, "wang", 1010, &lim, &wait), ==, PH_ELIMIT);
     CHECK_INT(wait, ==, 1000 + 900 - 1010);
-    CHECK_INT(auth_login_allowed(f.s, "li", "10.0.0.9", 1010, &lim, &wait), ==, 0);
-    CHECK_INT(auth_login_allowed(f.s, "wang", "10.0.0.9", 1901, &lim, &wait), ==, 0); /* aged */
-    /* Per address: five failures over several accounts. */
-    CHECK_INT(auth_login_failed(f.s, "a", "10.0.0.1", 1011, &lim), ==, 0);
-    CHECK_INT(auth_login_failed(f.s, "b", "10.0.0.1", 1012, &lim), ==, 0);
-    CHECK_INT(auth_login_allowed(f.s, "c", "10.0.0.1", 1013, &lim, &wait), ==, PH_ELIMIT);
-    CHECK_INT(auth_login_allowed(f.s, "c", "10.0.0.2", 1013, &lim, &wait), ==, 0);
+    CHECK_INT(auth_login_allowed(f.s, "li", 1010, &lim, &wait), ==, 0);
+    CHECK_INT(auth_login_allowed(f.s, "wang", 1901, &lim, &wait), ==, 0); /* aged */
     /* A success forgets that account's failures, from every address. */
     CHECK_INT(auth_login_succeeded(f.s, "wang"), ==, 0);
-    CHECK_INT(auth_login_allowed(f.s, "wang", "10.0.0.3", 1014, &lim, &wait), ==, 0);
-    CHECK_INT(auth_login_allowed(f.s, "wang", "10.0.0.1", 1014, &lim, &wait), ==, 0);
+    CHECK_INT(auth_login_allowed(f.s, "wang", 1014, &lim, &wait), ==, 0);
     u_db_close(&f);
+}
+
+/* An address is slowed, never refused: no wait below max_address failures,
+ * then delay_ms more per failure, up to delay_max_ms; another address is
+ * not slowed, and failures age out of the window. */
+void test_auth_login_delay(void)
+{
+    u_db f;
+    u_db_open(&f);
+    auth_limits lim = {900, 3, 5, 1000, 3500};
+    int64_t delay = -1, n = -1;
+    const int64_t want[] = {0, 0, 0, 0, 0, 1000, 2000, 3000, 3500};
+    for (int i = 0; i < 9; i++) {
+        CHECK_INT(auth_login_delay(f.s, "10.0.0.1", 1000, &lim, &delay, &n), ==, 0);
+        CHECK_INT(n, ==, i);
+        CHECK_INT(delay, ==, want[i]);
+        char login[16];
+        snprintf(login, sizeof login, "user%d", i); /* a different account each time */
+        CHECK_INT(auth_login_failed(f.s, login, "10.0.0.1", 1000, &lim), ==, 0);
+    }
+    CHECK_INT(auth_login_delay(f.s, "10.0.0.2", 1000, &lim, &delay, &n), ==, 0);
+    CHECK_INT(delay, ==, 0);
+    CHECK_INT(auth_login_delay(f.s, "10.0.0.1", 1901, &lim, &delay, &n), ==, 0);
+    CHECK_INT(delay, ==, 0);
+    /* An IPv6 host is counted by its /64, written either way; a mapped IPv4
+     * address as the IPv4 address. */
+    CHECK_INT(auth_login_failed(f.s, "a", "2001:db8:1:2::5", 2000, &lim), ==, 0);
+    CHECK_INT(auth_login_failed(f.s, "b", "2001:db8:1:2:ffff::9", 2000, &lim), ==, 0);
+    CHECK_INT(auth_login_delay(f.s, "2001:0db8:0001:0002::77", 2000, &lim, &delay, &n), ==, 0);
+    CHECK_INT(n, ==, 2);
+    CHECK_INT(auth_login_delay(f.s, "2001:db8:1:3::5", 2000, &lim, &delay, &n), ==, 0);
+    CHECK_INT(n, ==, 0);
+    CHECK_INT(auth_login_failed(f.s, "c", "::ffff:192.0.2.7", 2000, &lim), ==, 0);
+    CHECK_INT(auth_login_delay(f.s, "192.0.2.7", 2000, &lim, &delay, &n), ==, 0);
+    CHECK_INT(n, ==, 1);
+    char key[80];
+    auth_address_key("2001:db8:1:2:3:4:5:6", key, sizeof key);
+    CHECK_STR(key, "2001:db8:1:2::/64");
+    /* No delay at all with delay_ms 0. */
+    lim.delay_ms = 0;
+    CHECK_INT(auth_login_delay(f.s, "10.0.0.1", 1000, &lim, &delay, &n), ==, 0);
+    CHECK_INT(delay, ==, 0);
+    u_db_close(&f);
+}
+
+/* A device token proves one login at one time; it names neither, cannot be
+ * moved to another login, and ends after its age. */
+void test_auth_device(void)
+{
+    CHECK_INT(auth_init(), ==, 0);
+    unsigned char key[AUTH_SECRET_BYTES], other[AUTH_SECRET_BYTES];
+    memset(key, 7, sizeof key);
+    memset(other, 8, sizeof other);
+    char t[AUTH_DEVICE_MAX];
+    auth_device_token(key, "wang", 1700000000, t);
+    CHECK(strncmp(t, "1700000000.", 11) == 0);
+    CHECK_INT(strlen(t), ==, 11 + 43);
+    CHECK(strstr(t, "wang") == NULL);
+    const int64_t day = 86400;
+    CHECK(auth_device_ok(key, "wang", t, strlen(t), 1700000000 + 29 * day, 30 * day));
+    CHECK(!auth_device_ok(key, "wang", t, strlen(t), 1700000000 + 30 * day, 30 * day));
+    CHECK(!auth_device_ok(key, "wang", t, strlen(t), 1700000000 - 1, 30 * day));
+    CHECK(!auth_device_ok(key, "li", t, strlen(t), 1700000000, 30 * day));
+    CHECK(!auth_device_ok(other, "wang", t, strlen(t), 1700000000, 30 * day));
+    CHECK(!auth_device_ok(key, "wang", t, strlen(t) - 1, 1700000000, 30 * day));
+    CHECK(!auth_device_ok(key, "wang", t, strlen(t), 1700000000, 0));
+    /* Another time with the same MAC is refused; so is a padded time. */
+    char moved[AUTH_DEVICE_MAX + 1];
+    snprintf(moved, sizeof moved, "1700000001%s", t + 10);
+    CHECK(!auth_device_ok(key, "wang", moved, strlen(moved), 1700000005, 30 * day));
+    snprintf(moved, sizeof moved, "0%s", t);
+    CHECK(!auth_device_ok(key, "wang", moved, strlen(moved), 1700000005, 30 * day));
+    CHECK(!auth_device_ok(key, "wang", "", 0, 1700000005, 30 * day));
+    CHECK(!auth_device_ok(key, "wang", ".abc", 4, 1700000005, 30 * day));
 }

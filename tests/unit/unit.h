@@ -94,6 +94,8 @@
     X(auth_secret)                                                                                 \
     X(auth_sessions)                                                                               \
     X(auth_login_limits)                                                                           \
+    X(auth_login_delay)                                                                            \
+    X(auth_device)                                                                                 \
     /* test_audit.c */                                                                             \
     X(audit_record_list)                                                                           \
     /* test_site.c */                                                                              \
