@@ -18,6 +18,11 @@
  * instead. A client that leaves meanwhile marks the request orphaned
  * (lua/host.c); the work's end frees it, and removes a file kept for it.
  *
+ * read() gives the bytes of an upload of the current request, or of a kept
+ * file, as a string of the plugin (under its memory cap, up to a bound);
+ * put() keeps bytes the plugin made under a new id, fsynced as keep's, also
+ * from a job. Both run on the thread pool where the handler can wait.
+ *
  * send() reads the file whole into a malloc'd buffer, outside the plugin's
  * memory cap, which http_respond copies into the connection's output: a
  * download costs about twice its size in memory while it is sent. Sending
@@ -48,11 +53,12 @@
 
 enum {
     FILES__ID_LEN = 22,
-    FILES__NAME_MAX = 1024,  /* bytes of opts.name */
-    FILES__TYPE_MAX = 255,   /* bytes of opts.type */
-    FILES__RES_HEADERS = 60, /* headers set through res, sent along */
-    FILES__TRIES = 8,        /* new ids tried when one is taken */
-    FILES__COND_MAX = 1024,  /* bytes of If-None-Match kept for the check */
+    FILES__NAME_MAX = 1024,    /* bytes of opts.name */
+    FILES__TYPE_MAX = 255,     /* bytes of opts.type */
+    FILES__RES_HEADERS = 60,   /* headers set through res, sent along */
+    FILES__TRIES = 8,          /* new ids tried when one is taken */
+    FILES__COND_MAX = 1024,    /* bytes of If-None-Match kept for the check */
+    FILES__READ_MAX = 8 << 20, /* read's default bound */
 };
 
 static const char files__alphabet[] =
@@ -101,7 +107,7 @@ typedef struct {
     char etag[64], modified[64];
 } files__head;
 
-typedef enum { FILES__KEEP, FILES__SEND } files__kind;
+typedef enum { FILES__KEEP, FILES__SEND, FILES__READ, FILES__PUT } files__kind;
 
 /* One piece of work on the thread pool, or inline; malloc'd, held in
  * r->work.data from the call to its continuation (or to the work's end when
@@ -115,13 +121,17 @@ typedef struct {
     /* keep */
     char src[PATH_MAX];
     bool kept;
+    /* read: the upload's path (src) or a kept id (id), at most max bytes
+     * into body; put: the bytes to keep, malloc'd (body, size) */
+    size_t max;
+    bool too_big;
     /* send */
     bool head_only;                /* a HEAD request */
     char inm[FILES__COND_MAX + 1]; /* If-None-Match, "" when absent */
     time_t ims;                    /* If-Modified-Since, or -1 */
     files__head head;
     size_t size;
-    char *body; /* the file's bytes, malloc'd */
+    char *body; /* the file's bytes, malloc'd (send, read, put) */
     int status; /* the answer: 200, 304, 404, or 500 (err says why) */
 } files__work;
 
@@ -348,13 +358,99 @@ static void files__send_run(files__work *w)
     }
 }
 
+/* Read a whole file (an upload's path, or a kept id beneath dir) of at
+ * most w->max bytes into w->body. */
+static void files__read_run(files__work *w)
+{
+    int fd = w->src[0] ? open(w->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                       : lua__open_beneath(w->dir, w->id, O_RDONLY, 0);
+    if (w->src[0] && fd < 0) fd = -errno;
+    struct stat st;
+    w->step = "open the file";
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        w->err = fd < 0 ? -fd : ENOENT;
+        if (w->err == ELOOP || w->err == ENOTDIR) w->err = ENOENT;
+        if (fd >= 0) close(fd);
+        return;
+    }
+    w->size = (size_t)st.st_size;
+    if (w->size > w->max) {
+        w->too_big = true;
+        close(fd);
+        return;
+    }
+    w->step = "read the file";
+    w->body = malloc(w->size ? w->size : 1);
+    size_t got = 0;
+    if (!w->body) w->err = ENOMEM;
+    while (w->body && got < w->size && !w->err) {
+        ssize_t n = read(fd, w->body + got, w->size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0)
+            w->err = errno;
+        else if (n == 0)
+            w->err = EIO;
+        else
+            got += (size_t)n;
+    }
+    close(fd);
+    if (w->err) {
+        free(w->body);
+        w->body = NULL;
+    }
+}
+
+/* Write w->body (w->size bytes) to a new id in the plugin's folder, the
+ * file and the folder fsynced, as keep does. */
+static void files__put_run(files__work *w)
+{
+    int rc = files__mkdirs(w->dir);
+    if (rc < 0) {
+        w->err = -rc;
+        w->step = "make the folder";
+        return;
+    }
+    char dest[PATH_MAX];
+    int fd = -EEXIST;
+    for (int i = 0; i < FILES__TRIES && fd == -EEXIST; i++) {
+        files__new_id(w->id);
+        files__join(dest, w->dir, w->id);
+        fd = lua__open_beneath(w->dir, w->id, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    }
+    w->step = "make the file";
+    if (fd < 0) {
+        w->err = -fd;
+        return;
+    }
+    w->step = "write the file";
+    for (size_t off = 0; off < w->size && !w->err;) {
+        ssize_t m = write(fd, w->body + off, w->size - off);
+        if (m < 0 && errno == EINTR) continue;
+        if (m < 0)
+            w->err = errno;
+        else
+            off += (size_t)m;
+    }
+    if (!w->err && fsync(fd)) w->err = errno, w->step = "sync the file";
+    if (close(fd) && !w->err) w->err = errno;
+    if (!w->err) {
+        w->step = "sync the folder";
+        rc = files__sync_path(w->dir, O_DIRECTORY);
+        if (rc) w->err = -rc;
+    }
+    if (w->err) unlink(dest);
+    w->kept = !w->err;
+}
+
 static void files__run(uv_work_t *uw)
 {
     files__work *w = uw->data;
-    if (w->kind == FILES__KEEP)
-        files__keep_run(w);
-    else
-        files__send_run(w);
+    switch (w->kind) {
+    case FILES__KEEP: files__keep_run(w); break;
+    case FILES__SEND: files__send_run(w); break;
+    case FILES__READ: files__read_run(w); break;
+    case FILES__PUT: files__put_run(w); break;
+    }
 }
 
 /* ---- answers ------------------------------------------------------------ */
@@ -445,6 +541,66 @@ static int files__keep_results(lua_State *L, files__work *w)
     return 1;
 }
 
+static int files__push_bytes(lua_State *L)
+{
+    lua_pushlstring(L, lua_touserdata(L, 1), (size_t)lua_tointeger(L, 2));
+    return 1;
+}
+
+/* Push read's results and free w. */
+static int files__read_results(lua_State *L, files__work *w)
+{
+    char msg[256];
+    if (w->too_big) {
+        snprintf(msg, sizeof msg, "the file is %zu bytes, more than the %zu asked for", w->size,
+                 w->max);
+        free(w);
+        return files__error(L, msg, "TOOBIG");
+    }
+    if (w->err) {
+        bool missing = w->err == ENOENT;
+        snprintf(msg, sizeof msg, "cannot %s: %s", w->step, strerror(w->err));
+        free(w);
+        if (missing) {
+            lua_pushnil(L);
+            return 1;
+        }
+        return files__error(L, msg, "ERROR");
+    }
+    /* The bytes become the plugin's string, under its memory cap: made in
+     * a protected call, so that the buffer is freed when the cap refuses. */
+    char *body = w->body;
+    size_t size = w->size;
+    free(w);
+    lua_pushcfunction(L, files__push_bytes);
+    lua_pushlightuserdata(L, body);
+    lua_pushinteger(L, (lua_Integer)size);
+    int rc = lua_pcall(L, 2, 1, 0);
+    free(body);
+    if (rc != LUA_OK) return lua_error(L);
+    return 1;
+}
+
+/* Push put's results and free w. */
+static int files__put_results(lua_State *L, files__work *w)
+{
+    host_plugin *p = lua_plugin_of(L);
+    char id[FILES__ID_LEN + 1], msg[256];
+    bool kept = w->kept;
+    memcpy(id, w->id, sizeof id);
+    if (!kept) {
+        snprintf(msg, sizeof msg, "cannot keep the bytes: cannot %s: %s", w->step,
+                 strerror(w->err));
+        log_msg(LOG_ERROR, "plugin %s: park.files.put: %s (files-dir %s)", lua_plugin_name(p), msg,
+                lua_host_conf(lua_plugin_host(p))->files_dir);
+    }
+    free(w->body);
+    free(w);
+    if (!kept) return files__error(L, msg, "ERROR");
+    lua_pushstring(L, id);
+    return 1;
+}
+
 /* The work's end, on the loop: answer (send), then resume the handler,
  * whose continuation makes the results. */
 static void files__done(uv_work_t *uw, int status)
@@ -457,7 +613,7 @@ static void files__done(uv_work_t *uw, int status)
         w->status = 500;
     }
     if (r->orphaned) { /* the client left: nothing to answer, nothing to keep */
-        if (w->kind == FILES__KEEP && w->kept) {
+        if ((w->kind == FILES__KEEP || w->kind == FILES__PUT) && w->kept) {
             char path[PATH_MAX];
             files__join(path, w->dir, w->id);
             unlink(path);
@@ -480,6 +636,8 @@ static int files__k(lua_State *L, int status, lua_KContext ctx)
     files__work *w = r->work.data;
     r->work.data = NULL;
     if (w->kind == FILES__KEEP) return files__keep_results(L, w);
+    if (w->kind == FILES__READ) return files__read_results(L, w);
+    if (w->kind == FILES__PUT) return files__put_results(L, w);
     int answered = w->status;
     free(w);
     lua_pushinteger(L, answered);
@@ -655,6 +813,73 @@ static int l_files_send(lua_State *L)
     return 1;
 }
 
+/* park.files.read(file, max) -> the bytes, or nil (no such file), or nil,
+ * message, code ("TOOBIG": larger than max; "INVALID": not an upload of
+ * this request nor a kept id; "ERROR"). file: an entry of req.files, or a
+ * kept id. max: bytes, default FILES__READ_MAX. */
+static int l_files_read(lua_State *L)
+{
+    host_plugin *p = lua_plugin_of(L);
+    host_req *r = lua_req_of(L);
+    lua_Integer max = luaL_optinteger(L, 2, FILES__READ_MAX);
+    luaL_argcheck(L, max >= 0, 2, "a number of bytes, 0 or more");
+    files__work *w = calloc(1, sizeof *w);
+    if (!w) return luaL_error(L, "not enough memory");
+    w->kind = FILES__READ;
+    w->max = (size_t)max;
+    if (lua_type(L, 1) == LUA_TTABLE) {
+        size_t n = 0;
+        const char *path =
+            lua_getfield(L, 1, "path") == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+        if (!r || !path || n >= PATH_MAX || !files__is_upload(r, path, n)) {
+            free(w);
+            return files__error(L, "not an upload of this request (an entry of req.files)",
+                                "INVALID");
+        }
+        memcpy(w->src, path, n + 1);
+        lua_pop(L, 1);
+    } else {
+        size_t n;
+        const char *id = luaL_checklstring(L, 1, &n);
+        if (!files__id_ok(id, n) || !files__dir(p, w->dir)) {
+            free(w);
+            lua_pushnil(L);
+            return 1;
+        }
+        memcpy(w->id, id, n + 1);
+    }
+    if (r && L == r->co && lua_isyieldable(L) && files__queue(r, w))
+        return lua_yieldk(L, 0, 0, files__k);
+    files__read_run(w);
+    return files__read_results(L, w);
+}
+
+/* park.files.put(bytes) -> id, or nil, message, "ERROR" */
+static int l_files_put(lua_State *L)
+{
+    size_t n;
+    const char *data = luaL_checklstring(L, 1, &n);
+    host_plugin *p = lua_plugin_of(L);
+    host_req *r = lua_req_of(L);
+    files__work *w = calloc(1, sizeof *w);
+    if (!w) return luaL_error(L, "not enough memory");
+    w->kind = FILES__PUT;
+    w->size = n;
+    w->body = malloc(n ? n : 1);
+    if (!w->body || !files__dir(p, w->dir)) {
+        bool nomem = !w->body;
+        free(w->body);
+        free(w);
+        if (nomem) return luaL_error(L, "not enough memory");
+        return files__error(L, "cannot keep the bytes: the path of files-dir is too long", "ERROR");
+    }
+    memcpy(w->body, data, n);
+    if (r && L == r->co && lua_isyieldable(L) && files__queue(r, w))
+        return lua_yieldk(L, 0, 0, files__k);
+    files__put_run(w);
+    return files__put_results(L, w);
+}
+
 /* park.files.info(id) -> { size =, modified = }, or nil */
 static int l_files_info(lua_State *L)
 {
@@ -715,8 +940,9 @@ static int l_files_remove(lua_State *L)
 void park_open_files(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"keep", l_files_keep},     {"send", l_files_send}, {"info", l_files_info},
-        {"remove", l_files_remove}, {NULL, NULL},
+        {"keep", l_files_keep}, {"send", l_files_send}, {"read", l_files_read},
+        {"put", l_files_put},   {"info", l_files_info}, {"remove", l_files_remove},
+        {NULL, NULL},
     };
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);

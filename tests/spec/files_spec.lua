@@ -125,6 +125,56 @@ describe("park.files: a plugin's kept files", function()
     end)
   end)
 
+  describe("read and put", function()
+    local function sha(data)
+      local f = assert(io.open(files_dir .. "/../sha-in", "wb"))
+      f:write(data)
+      f:close()
+      return sh("sha256sum '" .. files_dir .. "/../sha-in' | cut -d' ' -f1")
+    end
+
+    it("reads an upload of this request whole, within a bound", function()
+      local content = binary(200000) .. "\0end"
+      local headers, body = multipart({ { "doc", "a.pdf", "application/pdf", content } })
+      local got = cjson.decode(site:request("POST", "/filekit/read", headers, body).body)
+      assert.are.equal(#content, got.len)
+      assert.are.equal(sha(content), got.sha)
+      got = cjson.decode(site:request("POST", "/filekit/read?max=1000", headers, body).body)
+      assert.are.equal("TOOBIG", got.code)
+      assert.matches("the file is 200004 bytes, more than the 1000 asked for", got.err)
+      got = cjson.decode(site:request("POST", "/filekit/read-forged", headers, body).body)
+      assert.are.equal("INVALID", got.code)
+    end)
+
+    it("reads a kept file by its id; an unknown id is nil", function()
+      local content = binary(5000)
+      local id = keep(content)
+      local got = cjson.decode(site:request("GET", "/filekit/read/" .. id).body)
+      assert.are.equal(sha(content), got.sha)
+      got = cjson.decode(site:request("GET", "/filekit/read/" .. ("A"):rep(22)).body)
+      assert.is_true(got.missing)
+      got = cjson.decode(site:request("GET", "/filekit/read/..%2F..%2Fetc%2Fpasswd").body)
+      assert.is_true(got.missing)
+    end)
+
+    it("keeps bytes the plugin made, durable and private, from a handler or a job", function()
+      local content = binary(40000) .. "\0"
+      for _, route in ipairs({ "/filekit/put", "/filekit/put-co" }) do
+        local res = site:request("POST", route, { ["Content-Type"] = "application/octet-stream" },
+          content)
+        local id = cjson.decode(res.body).id
+        assert.matches("^[%w_-]+$", id)
+        assert.are.equal(22, #id)
+        assert.are.equal("600", sh("stat -c %a '" .. files_dir .. "/filekit/" .. id .. "'"))
+        local back = site:request("GET", "/filekit/f/" .. id)
+        assert.is_true(back.body == content, "the bytes differ")
+      end
+      local log = site:wait_log_match("filekit made [%w_-]+")
+      local id = log:match("filekit made ([%w_-]+)")
+      assert.are.equal("made by a job\n", site:request("GET", "/filekit/f/" .. id).body)
+    end)
+  end)
+
   describe("send", function()
     it("sends the kept bytes back unchanged, NUL bytes and all", function()
       local content = binary(70000) .. "\0\r\n--" .. BOUNDARY:sub(1, 8) .. "\0"
