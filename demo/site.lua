@@ -9,9 +9,9 @@
 -- every plugin's published items (portal), /feeds the site-wide feeds and
 -- sitemap of every plugin's items (portal); 民意征集 runs the survey plugin and 在线访谈 the interview
 -- plugin; 主任信箱 and 我为政府网站找错 (the footer's 找错 link, errata_url) run
--- the letters plugin. Columns whose plugins arrive later (办事指南) have no
--- binding yet: they are in the tree and in the responsibility table, and
--- answer 404 until a plugin is enabled on them.
+-- the letters plugin; 办事指南 runs the guides plugin, whose bundled demo
+-- items (config demo = true) are loaded into it, published, while it has
+-- none.
 local SITE = "示范高新技术产业开发区"
 
 return {
@@ -54,7 +54,10 @@ return {
     { path = "/yqsh", title = "园区生活", kind = "section", unit = "social", plugin = "portal",
       config = { site_name = SITE, page = "section" } },
     { path = "/yqsh/bszn", title = "办事指南", parent = "/yqsh", kind = "service",
-      unit = "social", max_stale_days = 90 },
+      unit = "social", max_stale_days = 90, plugin = "guides",
+      -- demo: the bundled items of 招商局, 社会事务局 and 人才办 (plugins/guides/demo)
+      -- are loaded, published, while the column has none.
+      config = { chain = { "review", "leader" }, demo = true } },
     { path = "/yqsh/shfw", title = "生活服务", parent = "/yqsh", kind = "static",
       unit = "social", plugin = "portal",
       config = { site_name = SITE,

@@ -525,6 +525,16 @@ async function residentWalk(browser, base, vp, mode, seeded) {
     const arrived = await page.getByText(said).first().waitFor({ timeout: 8000 }).then(() => true, () => false);
     expect(arrived, tag, 'the live interview shows a new entry without a reload');
     await checkPage(page, tag, 'interview live', status);
+    // 办事指南: the catalogue (the demo's items, seeded at start), a filter
+    // link, and one guide in table form.
+    status = await navigate(page, () => page.goto('/yqsh/bszn'));
+    await checkPage(page, tag, 'guides catalogue', status);
+    status = await navigate(page, () => page.locator('main a').filter({ hasText: /^最多跑一次/ }).first().click());
+    await checkPage(page, tag, 'guides filtered', status);
+    expect(page.url().includes('once=1'), tag, 'the 最多跑一次 filter is a link', page.url());
+    status = await navigate(page, () => page.locator('main a').filter({ hasText: '生育登记' }).first().click());
+    await checkPage(page, tag, 'guide', status);
+    expect(await page.locator('table.guide-table th[scope=row]').count() >= 8, tag, 'the guide is a table of its elements');
     // A letter to 主任信箱: sent empty first (errors linked to their
     // fields), then written and acknowledged with its 查询码.
     status = await navigate(page, () => page.goto('/ygzw/zrxx'));

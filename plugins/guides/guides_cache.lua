@@ -1,0 +1,56 @@
+-- guides_cache: residents' pages kept per worker, served again until what
+-- they show changes. A page is stamped with the guides' version
+-- (guides_meta, bumped by every publishing and withdrawal) and the site
+-- model's generation (the navigation, the units' names); 关怀版 pages are
+-- kept apart. An item page's rating form (the service half's rate.html)
+-- carries the browser's own CSRF token, so it is never kept: the page is
+-- kept with a marker where the form goes, and each answer puts the form,
+-- made for this browser, in its place (guides_public).
+local park = require("park")
+local layout = require("park.layout")
+
+local cache = { max = 1000, ttl = 300 }
+local entries, count = {}, 0
+
+function cache.stamp()
+  local row = park.db.first("SELECT value FROM guides_meta WHERE key = 'version'")
+  return ("%d:%d"):format(row and row.value or 0, park.site.generation())
+end
+
+function cache.key(req)
+  return req.column .. " " .. req.target .. (layout.care(req) and " care" or "")
+end
+
+--- The entry kept for key with this stamp, or nil.
+function cache.get(key, stamp, now)
+  local e = entries[key]
+  if e and e.stamp == stamp and now - e.at < cache.ttl then return e end
+end
+
+--- Keep `e` (a table: body =, or parts =) for key.
+function cache.put(key, stamp, now, e)
+  if not entries[key] then
+    if count >= cache.max then entries, count = {}, 0 end -- bounded: start again
+    count = count + 1
+  end
+  e.stamp, e.at = stamp, now
+  entries[key] = e
+end
+
+--- A GET handler whose 200 pages are kept: handler(req) returns status,
+-- body, content type.
+function cache.wrap(handler)
+  return function(req)
+    if not req.config.page_cache or #req.target > 512 then return handler(req) end
+    local key, now, stamp = cache.key(req), park.now(), cache.stamp()
+    local e = cache.get(key, stamp, now)
+    if e then return 200, e.body, e.ctype end
+    local status, body, ctype = handler(req)
+    if status == 200 and type(body) == "string" then
+      cache.put(key, stamp, now, { body = body, ctype = ctype })
+    end
+    return status, body, ctype
+  end
+end
+
+return cache

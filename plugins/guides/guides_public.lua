@@ -1,0 +1,213 @@
+-- guides_public: the residents' pages. The catalogue at the column's root
+-- (by 服务对象, 主题分类, 责任单位 and 最多跑一次: plain links that combine in
+-- the query string, with the count and numbered pages), an item's guide in
+-- table form (/<column>/<id>, ?print=1 for paper), and the forms to
+-- download (/<column>/files/<id>). Pages are kept by guides_cache.
+local park = require("park")
+local fields = require("guides_fields")
+local store = require("guides_store")
+local view = require("guides_view")
+local roles = require("guides_roles")
+local forms = require("guides_forms")
+local cache = require("guides_cache")
+local rate = require("guides_rate")
+
+local pub = {}
+
+local OBJ_BITS = { ["个人"] = 1, ["法人"] = 2 }
+
+-- The catalogue's filters from the query string; unknown values are dropped.
+local function filters(req)
+  local q = req.query
+  local f = {}
+  if OBJ_BITS[q.obj or ""] then f.obj = q.obj end
+  if fields.is_theme(q.theme or "") then f.theme = q.theme end
+  if (q.unit or "") ~= "" and roles.codes()[q.unit] then f.unit = q.unit end
+  if q.once == "1" then f.once = true end
+  f.page = math.max(1, math.tointeger(tonumber((q.page or ""):match("^%d+$") or "")) or 1)
+  return f
+end
+
+local function query_string(f, changes)
+  local args = {}
+  for _, k in ipairs({ "obj", "theme", "unit", "once", "page" }) do
+    local v = changes[k]
+    if v == nil then v = f[k] end
+    if k == "page" and v == 1 then v = false end
+    if v == true then v = "1" end
+    if v then args[#args + 1] = k .. "=" .. park.url_encode(tostring(v)) end
+  end
+  return #args > 0 and ("?" .. table.concat(args, "&")) or ""
+end
+
+-- Whether a facet row matches the filters but `but`.
+local function matches(r, f, but)
+  if but ~= "obj" and f.obj and (r.obj & OBJ_BITS[f.obj]) == 0 then return false end
+  if but ~= "unit" and f.unit and r.unit ~= f.unit then return false end
+  if but ~= "theme" and f.theme and not r.themes:find("|" .. f.theme .. "|", 1, true) then
+    return false
+  end
+  if but ~= "once" and f.once and r.runs > 1 then return false end
+  return true
+end
+
+local function catalogue(req)
+  local f = filters(req)
+  local n = req.config.page_size
+  local rows, total = store.catalogue(req.column, { obj = OBJ_BITS[f.obj], unit = f.unit,
+    theme = f.theme, once = f.once }, (f.page - 1) * n, n)
+  local items = {}
+  for i, r in ipairs(rows) do
+    local g = fields.from_json(store.decode(r.data, {}))
+    items[i] = { id = r.id, name = r.name, unit = r.unit, g = g, runs = fields.runs_label(r.runs),
+                 updated_at = r.updated_at }
+  end
+  -- Facet counts, each under the other filters.
+  local obj_n, theme_n, unit_n, once_n = { ["个人"] = 0, ["法人"] = 0 }, {}, {}, 0
+  for _, r in ipairs(store.facets(req.column)) do
+    if matches(r, f, "obj") then
+      for o, bit in pairs(OBJ_BITS) do
+        if r.obj & bit ~= 0 then obj_n[o] = obj_n[o] + 1 end
+      end
+    end
+    if matches(r, f, "theme") then
+      for t in r.themes:gmatch("[^|]+") do theme_n[t] = (theme_n[t] or 0) + 1 end
+    end
+    if matches(r, f, "unit") then unit_n[r.unit] = (unit_n[r.unit] or 0) + 1 end
+    if matches(r, f, "once") and r.runs <= 1 then once_n = once_n + 1 end
+  end
+  local themes = {}
+  for _, obj in ipairs(f.obj and { f.obj } or fields.OBJS) do
+    for _, t in ipairs(fields.THEMES[obj]) do
+      if (theme_n[t] or f.theme == t) and not themes[t] then
+        themes[#themes + 1] = { value = t, n = theme_n[t] or 0 }
+        themes[t] = true
+      end
+    end
+  end
+  local units = {}
+  for _, u in ipairs(roles.units()) do
+    if unit_n[u.code] or f.unit == u.code then
+      units[#units + 1] = { code = u.code, name = u.name, n = unit_n[u.code] or 0 }
+    end
+  end
+  local base = view.base(req)
+  local pages = math.max(1, (total + n - 1) // n)
+  return view.page(req, "catalogue.html", {
+    f = f, items = items, total = total, obj_n = obj_n, themes = themes, units = units,
+    once_n = once_n, page = f.page, pages = pages, search_path = req.config.search_path,
+    filtered = f.obj or f.theme or f.unit or f.once,
+    link = function(changes)
+      if changes.page == nil then changes.page = false end
+      return (base == "" and "/" or base) .. query_string(f, changes)
+    end,
+  })
+end
+pub.catalogue = cache.wrap(catalogue)
+
+-- The public item of :id at this column, or nil.
+local function public_item(req)
+  local id = math.tointeger(tonumber(req.params.id or ""))
+  local item = id and store.item(id)
+  if item and item.col == req.column and item.published == 1 then return item end
+end
+
+local function not_found(req)
+  return view.page(req, "notice.html", { title = "未找到",
+    message = "没有这个事项，或者它已经停止公开。请从办事指南目录查找。" }, 404)
+end
+
+-- The forms the item's materials link to, by id.
+local function files_of(g)
+  local out = {}
+  for _, m in ipairs(g.materials) do
+    for _, fid in ipairs({ m.blank, m.sample }) do
+      if fid and not out[fid] then out[fid] = store.file(fid) end
+    end
+  end
+  return out
+end
+
+local MARK = "<!--guides:rating-->"
+
+-- The item page's context.
+local function item_context(req, item, print_view)
+  local version = store.live(item)
+  local g = version.data
+  return {
+    title = g.name, item = item, g = g, files = files_of(g), updated = item.updated_at,
+    runs = fields.runs_label(g.runs), print_view = print_view,
+    online = g.depth and g.depth >= 2 and g.online_url ~= "" and g.online_url or nil,
+    url = view.base(req) .. "/" .. item.id,
+    meta = { { "description", ("%s：办理材料、办理地点、办理时间、办理流程与时限"):format(g.name) } },
+  }
+end
+
+-- The rating block of the service half, made for this browser (its CSRF
+-- token), or "".
+local function rating_html(req, item)
+  local block = rate.item_block(req, { id = item.id, col = item.col, unit = item.unit,
+                                       name = item.name })
+  if not block then return "" end
+  return park.render("rate.html", { rating = block, csrf = park.csrf() })
+end
+
+local function show(req)
+  local print_view = req.query.print == "1"
+  local cached = req.config.page_cache and #req.target <= 512
+  local key, now, stamp
+  if cached then
+    key, now, stamp = cache.key(req), park.now(), cache.stamp()
+    local e = cache.get(key, stamp, now)
+    if e and e.parts then
+      return park.html(e.parts[1] .. rating_html(req, e.item) .. e.parts[2])
+    elseif e then
+      return 200, e.body, e.ctype
+    end
+  end
+  local item = public_item(req)
+  if not item then return not_found(req) end
+  local ctx = item_context(req, item, print_view)
+  if print_view then
+    local status, body, ctype = view.page(req, "print.html", ctx)
+    if cached then cache.put(key, stamp, now, { body = body, ctype = ctype }) end
+    return status, body, ctype
+  end
+  if not cached then
+    -- The rating form in place, as item.html includes it.
+    ctx.rating = rate.item_block(req, { id = item.id, col = item.col, unit = item.unit,
+                                        name = item.name })
+    ctx.csrf = ctx.rating and park.csrf() or nil
+    return view.page(req, "item.html", ctx)
+  end
+  ctx.rating_mark = MARK
+  local status, body = view.page(req, "item.html", ctx)
+  local s, e = body:find(MARK, 1, true)
+  local parts = s and { body:sub(1, s - 1), body:sub(e + 1) } or { body, "" }
+  local it = { id = item.id, col = item.col, unit = item.unit, name = item.name }
+  cache.put(key, stamp, now, { parts = parts, item = it })
+  return park.html(parts[1] .. rating_html(req, it) .. parts[2], status)
+end
+pub.show = show
+
+--- A form (空表 or 样表): for anyone when a public version lists it, else
+-- for the staff of the item's unit.
+function pub.download(req)
+  local id = math.tointeger(tonumber(req.params.file or ""))
+  local f = id and store.file(id)
+  local item = f and store.item(f.item_id)
+  if not item or item.col ~= req.column then return not_found(req) end
+  local public = false
+  if item.published == 1 then
+    local g = store.live(item).data
+    for _, m in ipairs(g.materials) do
+      if m.blank == id or m.sample == id then public = true end
+    end
+  end
+  if not public and not roles.can(park.auth.user(), "view", item.unit) then
+    return not_found(req)
+  end
+  return forms.send(f, not f.file_id and store.file_data(id) or nil)
+end
+
+return pub
