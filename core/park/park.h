@@ -111,7 +111,8 @@ bool park__via_https(const host_req *r);
 /* The logged-in user of r (NULL or a job: none): the id, and the login
  * into login (n bytes); 0 when nobody is logged in. session.c. */
 int64_t park__session_user(host_req *r, char *login, size_t n);
-/* park.auth.can, which park.auth (session.c) holds. site.c. */
+/* park.auth.can and can_unit, which park.auth (session.c) holds. site.c. */
 int park__auth_can(lua_State *L);
+int park__auth_can_unit(lua_State *L);
 
 #endif

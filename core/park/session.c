@@ -487,8 +487,9 @@ static int l_auth_logout(lua_State *L)
 void park_open_session(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"login", l_auth_login}, {"user", l_auth_user}, {"logout", l_auth_logout},
-        {"can", park__auth_can}, {NULL, NULL},
+        {"login", l_auth_login},           {"user", l_auth_user},
+        {"logout", l_auth_logout},         {"can", park__auth_can},
+        {"can_unit", park__auth_can_unit}, {NULL, NULL},
     };
     lua_newtable(L);
     luaL_setfuncs(L, fns, 0);

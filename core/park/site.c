@@ -64,6 +64,20 @@ int park__auth_can(lua_State *L)
     return 1;
 }
 
+/* park.auth.can_unit(action, unit) -> whether the logged-in user may do
+ * `action` for the unit with code `unit`. */
+int park__auth_can_unit(lua_State *L)
+{
+    const char *action = luaL_checkstring(L, 1);
+    const char *unit = luaL_optstring(L, 2, NULL);
+    lua_host *h = site__host(L);
+    host_req *r = lua_req_of(L);
+    char login[128];
+    int64_t uid = lua_host_store(h) ? park__session_user(r, login, sizeof login) : 0;
+    lua_pushboolean(L, uid && site_can_unit(lua_host_store(h), uid, action, unit));
+    return 1;
+}
+
 /* Who changes the site: the logged-in user of the console's request. Raises
  * for any plugin but the console; false when nobody is logged in. */
 typedef struct {

@@ -45,20 +45,20 @@ static bool site__action_known(const char *action)
     return false;
 }
 
-bool site_can(store *s, int64_t user_id, const char *action, const char *path)
+bool site_can_unit(store *s, int64_t user_id, const char *action, const char *unit)
 {
     if (!user_id || !action || !site__action_known(action)) return false;
     bool admin = strcmp(action, "admin") == 0;
-    if (!admin && !path) return false;
-    /* The user's roles for the center, and for the column's unit. */
+    if (!admin && !unit) return false;
+    /* The user's roles for the center, and for the unit. */
     sqlite3_stmt *st = store_prepare(
         s, "SELECT r.role, u.is_center FROM park_roles r JOIN park_units u ON u.id = r.unit_id"
            " JOIN park_users p ON p.id = r.user_id AND p.disabled = 0"
-           " WHERE r.user_id = ?1 AND (?3 OR EXISTS (SELECT 1 FROM park_columns WHERE path = ?2))"
-           " AND (u.is_center = 1 OR u.id = (SELECT unit_id FROM park_columns WHERE path = ?2))");
+           " WHERE r.user_id = ?1 AND (?3 OR EXISTS (SELECT 1 FROM park_units WHERE code = ?2))"
+           " AND (u.is_center = 1 OR u.code = ?2)");
     if (!st) return false;
     sqlite3_bind_int64(st, 1, user_id);
-    sqlite3_bind_text(st, 2, path ? path : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, unit ? unit : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, admin);
     bool ok = false;
     bool center_only = strcmp(action, "center_review") == 0;
@@ -69,6 +69,21 @@ bool site_can(store *s, int64_t user_id, const char *action, const char *path)
         else
             ok = site__allows(action, role);
     }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+bool site_can(store *s, int64_t user_id, const char *action, const char *path)
+{
+    if (action && strcmp(action, "admin") == 0) return site_can_unit(s, user_id, action, NULL);
+    if (!user_id || !path) return false;
+    /* The column's unit answers for it. */
+    sqlite3_stmt *st = store_prepare(s, "SELECT u.code FROM park_columns c"
+                                        " JOIN park_units u ON u.id = c.unit_id WHERE c.path = ?");
+    if (!st) return false;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    bool ok = sqlite3_step(st) == SQLITE_ROW &&
+              site_can_unit(s, user_id, action, (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     return ok;
 }

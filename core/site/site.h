@@ -65,6 +65,10 @@ bool site_kind_ok(const char *kind);
  * for every column; a role held for another unit for that unit's columns. A disabled
  * user, an unknown action or column, or a database failure: false. */
 bool site_can(store *s, int64_t user_id, const char *action, const char *path);
+/* The same for the unit with code `unit` (its columns, and what belongs to
+ * it in a column of another unit: a service item, a letter it answers): a
+ * role held for the center counts for every unit. An unknown unit: false. */
+bool site_can_unit(store *s, int64_t user_id, const char *action, const char *unit);
 
 /* Add unit `code` or rename it. Returns 0, PH_EINVAL or PH_EDB; *why. */
 int site_unit_put(store *s, const site_actor *a, const char *code, const char *name,

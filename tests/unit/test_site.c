@@ -77,14 +77,27 @@ void test_site_permissions(void)
         {"00000000", "00000000"}, /* a disabled editor: nothing */
     };
     static const char *const paths[] = {"/gxcy/tzgg", "/gxcy/shsw"};
+    /* The same answers for the columns' units (a service item of invest in
+     * a column of another unit, say). */
+    static const char *const units[] = {"invest", "social"};
     for (size_t u = 0; u < sizeof users / sizeof users[0]; u++)
         for (size_t p = 0; p < 2; p++)
             for (size_t a = 0; a < 8; a++) {
                 bool got = site_can(f.s, users[u].id, actions[a], paths[p]);
-                if (got != (want[u][p][a] == '1'))
-                    u_fail(__FILE__, __LINE__, "%s@%s %s on %s: got %s", users[u].role,
-                           users[u].unit, actions[a], paths[p], got ? "yes" : "no");
+                bool by_unit = site_can_unit(f.s, users[u].id, actions[a], units[p]);
+                if (got != (want[u][p][a] == '1') || by_unit != got)
+                    u_fail(__FILE__, __LINE__, "%s@%s %s on %s: got %s, for its unit %s",
+                           users[u].role, users[u].unit, actions[a], paths[p], got ? "yes" : "no",
+                           by_unit ? "yes" : "no");
             }
+    /* A unit without a column yet: its staff's roles count all the same. */
+    CHECK_INT(site_unit_put(f.s, &actor, "talent", "人才办", &why), ==, 0);
+    int64_t ted = add_user(f.s, "ted", "talent", "editor");
+    CHECK(site_can_unit(f.s, ted, "edit", "talent"));
+    CHECK(!site_can_unit(f.s, ted, "edit", "invest"));
+    CHECK(site_can_unit(f.s, users[0].id, "edit", "talent"));
+    CHECK(!site_can_unit(f.s, users[0].id, "edit", "nosuchunit"));
+    CHECK(!site_can_unit(f.s, users[1].id, "edit", NULL));
     /* The section belongs to the center: a unit's staff may not act on it. */
     CHECK(!site_can(f.s, users[1].id, "bind", "/gxcy"));
     CHECK(site_can(f.s, users[0].id, "bind", "/gxcy"));
