@@ -202,6 +202,8 @@ int app_serve(const ph_conf *c)
         .max_conns_per_address = (unsigned)c->max_connections_per_address,
         .cap_exempt = (const char *const *)c->trusted_proxies.v,
         .ncap_exempt = c->trusted_proxies.n,
+        .log_query = (const char *const *)c->log_query.v,
+        .nlog_query = c->log_query.n,
         .pipeline_batch = (unsigned)c->pipeline_batch,
         .shutdown_timeout_ms = (uint64_t)c->shutdown_timeout_ms,
     };

@@ -79,6 +79,9 @@ typedef struct {
        "where uploaded files wait while their request runs")                                       \
     XX(STR, files_dir, "files-dir", "var/files", 0, 0,                                             \
        "where plugins keep files (park.files), one folder per plugin")                             \
+    XX(LIST, log_query, "log-query", "", 0, 0,                                                     \
+       "a query parameter the access log may show (the log shows paths without their query "       \
+       "string: codes and tokens in URLs stay out); repeat for more")                              \
     XX(LIST, trusted_proxies, "trusted-proxies", "", 0, 0,                                         \
        "a proxy address (or CIDR) whose X-Forwarded-For is believed; repeat for more")             \
     XX(INT, static_max_age_s, "static-max-age-s", "3600", 0, 31536000,                             \

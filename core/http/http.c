@@ -467,21 +467,49 @@ static bool http__reserved_header(const char *n, size_t len)
     return false;
 }
 
-/* Percent-escape what could confuse a log reader: spaces, controls, quotes. */
+/* Append s[0..len) to out (n of cap used), percent-escaping what could
+ * confuse a log reader: spaces, controls, quotes. */
+static size_t http__log_escape(char *out, size_t n, size_t cap, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len && n + 4 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 0x20 || ch == 0x7f || ch == '"' || ch == '\\') {
+            out[n++] = '%';
+            out[n++] = hex[ch >> 4];
+            out[n++] = hex[ch & 15];
+        } else {
+            out[n++] = (char)ch;
+        }
+    }
+    return n;
+}
+
+/* The path, and of its query only the parameters the log may show. */
 static void http__log_access(http_conn *c, const http_request *r, int status, size_t bytes)
 {
     if (!log_enabled(LOG_INFO)) return;
+    const http_limits *lim = &c->srv->lim;
     char path[512];
-    size_t n = 0;
-    for (size_t i = 0; i < r->target_len && n + 4 < sizeof path; i++) {
-        unsigned char ch = (unsigned char)r->target[i];
-        if (ch <= 0x20 || ch == 0x7f || ch == '"' || ch == '\\') {
-            static const char hex[] = "0123456789ABCDEF";
-            path[n++] = '%';
-            path[n++] = hex[ch >> 4];
-            path[n++] = hex[ch & 15];
-        } else {
-            path[n++] = (char)ch;
+    const char *q = memchr(r->target, '?', r->target_len);
+    size_t plen = q ? (size_t)(q - r->target) : r->target_len;
+    size_t n = http__log_escape(path, 0, sizeof path, r->target, plen);
+    if (q && lim->nlog_query) {
+        const char *end = r->target + r->target_len, *p = q + 1;
+        bool first = true;
+        while (p < end) {
+            const char *amp = memchr(p, '&', (size_t)(end - p));
+            size_t len = amp ? (size_t)(amp - p) : (size_t)(end - p);
+            const char *eq = memchr(p, '=', len);
+            size_t nl = eq ? (size_t)(eq - p) : len;
+            for (size_t i = 0; i < lim->nlog_query; i++) {
+                if (strlen(lim->log_query[i]) != nl || memcmp(lim->log_query[i], p, nl)) continue;
+                if (n + 2 < sizeof path) path[n++] = first ? '?' : '&';
+                n = http__log_escape(path, n, sizeof path, p, len);
+                first = false;
+                break;
+            }
+            p += len + 1;
         }
     }
     path[n] = 0;

@@ -64,6 +64,11 @@ typedef struct {
     unsigned max_conns_per_address;
     const char *const *cap_exempt;
     size_t ncap_exempt;
+    /* The access log shows a request's path without its query string (a
+     * tracking code or a token in a URL stays out of the log), but for the
+     * query parameters named here; the strings must outlive the server. */
+    const char *const *log_query;
+    size_t nlog_query;
     unsigned pipeline_batch;      /* requests per read before yielding to the loop */
     uint64_t shutdown_timeout_ms; /* grace for in-flight requests on stop */
 } http_limits;
