@@ -1370,6 +1370,8 @@ static const char *host__respond(host_req *r, int base, int nres)
             return "a redirect (3xx) needs a Location header: return park.redirect(url), "
                    "all of its values";
     }
+    /* The form shown again after a CSRF failure is still a refusal. */
+    if (r->csrf_refill && status < 300) status = 403;
     if (http_respond(r->http, status, hs, nh, body, blen))
         return "a bad status or header (status 200-599; no CR, LF or NUL in headers; "
                "Content-Length, Transfer-Encoding and Connection are the server's)";
@@ -1859,13 +1861,30 @@ void lua_host_handle(void *host, http_request *q)
         return;
     }
     /* CSRF, for every plugin in one place: an unsafe method runs nothing
-     * without its browser's token. */
+     * without its browser's token. A form posted without it (a lost cookie,
+     * a page left open past a login) is answered by the GET route of its
+     * path with what was typed, so that a resident's text is not lost. */
     const char *m = q->method, *why;
+    bool refill = false;
     if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "OPTIONS") && strcmp(m, "TRACE") &&
         !rt->csrf_exempt && !p->csrf_exempt && !lua__csrf_ok(h, q, &why)) {
-        log_msg(LOG_WARN, "csrf: %s %s refused rid=%s: %s", q->method, q->path, q->id, why);
-        http_respond_error(q, 403, NULL, 0);
-        return;
+        host_route *form = NULL;
+        const char *ct = http_request_header(q, "content-type");
+        if (strcmp(m, "POST") == 0 && ct &&
+            (!strncasecmp(ct, "application/x-www-form-urlencoded", 33) ||
+             !strncasecmp(ct, "multipart/form-data", 19)))
+            for (size_t i = 0; i < p->nroutes && !form; i++)
+                if (strcmp(p->routes[i].method, "GET") == 0 &&
+                    host__match(&p->routes[i], sub, pv, pl))
+                    form = &p->routes[i];
+        log_msg(LOG_WARN, "csrf: %s %s refused rid=%s: %s%s", q->method, q->path, q->id, why,
+                form ? "; the form is shown again with what was typed" : "");
+        if (!form) {
+            http_respond_error(q, 403, NULL, 0);
+            return;
+        }
+        rt = form; /* pv/pl hold its match now */
+        refill = true;
     }
     host_req *r = lua__req_new(h, p);
     if (!r) {
@@ -1877,6 +1896,7 @@ void lua_host_handle(void *host, http_request *q)
     memcpy(r->pl, pl, sizeof r->pl);
     r->binding = b;
     r->route = rt;
+    r->csrf_refill = refill;
     r->http = q;
     r->subpath = sub;
     http_request_watch(q, host__on_gone, host__on_drain, r);

@@ -143,6 +143,10 @@ struct host_req {
     char *wait_key;
     bool notified;
     host_req *next_waiter, *prev_waiter;
+    /* A form post that failed the CSRF check, answered by the GET route of
+     * its path (req.csrf_failed) with 403: the form again, what was typed
+     * in req.form, never the post's own handler. */
+    bool csrf_refill;
     /* A scheduled job instead of a request (route and http are NULL). */
     bool is_job;
     int64_t job_id, job_started_ms, job_renewed_ms;

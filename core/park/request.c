@@ -401,6 +401,10 @@ static int l_req_index(lua_State *L)
             lua_pushstring(L, r->binding->column);
             return 1;
         }
+        if (!strcmp(k, "csrf_failed")) {
+            lua_pushboolean(L, r->csrf_refill);
+            return 1;
+        }
         if (!strcmp(k, "config") || !strcmp(k, "cookies")) {
             if (request__cached(L, 1, k) != LUA_TNIL) return 1;
             lua_pop(L, 1);

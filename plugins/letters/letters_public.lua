@@ -64,13 +64,6 @@ local function form_page(req, ctx, status)
   return view.page(req, "write.html", ctx, status)
 end
 
-function pub.write_form(req)
-  local v = {}
-  if is_errata(req) then v.url = page_url(req.query.url) or "" end
-  v.publish = "1"
-  return form_page(req, { v = v })
-end
-
 -- The letter's fields from the form: the fields, the errors ({ id =,
 -- message = }, in the form's order) and the values to show again.
 local function read_form(req)
@@ -146,6 +139,22 @@ local function read_form(req)
     bad("f-files", "附件未能保留，请重新选择")
   end
   return f, errors, v
+end
+
+--- The form to write a letter. Also what a post answers when it failed the
+-- CSRF check (a lost cookie, a page left open too long: req.csrf_failed):
+-- the form again with what was typed and a word to send it once more.
+function pub.write_form(req)
+  if req.csrf_failed then
+    local _, _, v = read_form(req)
+    local nonce = req.form.nonce
+    if type(nonce) ~= "string" or not nonce:match("^[%w_-]+$") or #nonce > 64 then nonce = nil end
+    return form_page(req, { v = v, nonce = nonce, expired = true })
+  end
+  local v = {}
+  if is_errata(req) then v.url = page_url(req.query.url) or "" end
+  v.publish = "1"
+  return form_page(req, { v = v })
 end
 
 -- Check a verification code for the contact: true, or nil and why.

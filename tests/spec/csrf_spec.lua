@@ -109,6 +109,33 @@ describe("CSRF protection", function()
     assert.are.equal(before, count(), "nothing was written")
   end)
 
+  it("answers a form post without its token with the form page again, what was typed kept",
+    function()
+    local _, token = visit()
+    local before = count()
+    local form = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+    -- The cookie is gone (lost, expired): the post's handler does not run;
+    -- the GET route of the same path answers, with req.csrf_failed, in 403.
+    local res = site:request("POST", "/forms/petition", form,
+      "who=%E5%BC%A0%E4%B8%89%3Cb%3E&_csrf=" .. token)
+    assert.are.equal(403, res.status)
+    assert.truthy(res.body:find('<p id="again">', 1, true), res.body)
+    assert.truthy(res.body:find('value="张三&lt;b&gt;"', 1, true), res.body)
+    local fresh = res.body:match('name="_csrf" value="([^"]+)"')
+    assert.truthy(fresh)
+    assert.truthy(res.headers["set-cookie"]:find("ph_csrf=", 1, true), "no new cookie")
+    site:wait_log_match("csrf: POST /forms/petition refused rid=%x+: [^\n]*; the form is shown "
+      .. "again with what was typed")
+    assert.are.equal(before, count(), "nothing was written")
+    -- Not a form (JSON), or no GET route at that path: the plain 403.
+    res = site:request("POST", "/forms/petition", { ["Content-Type"] = "application/json" },
+      '{"who":"x"}')
+    assert.are.equal(403, res.status)
+    assert.falsy(res.body:find('id="again"', 1, true))
+    assert.are.equal(403, site:request("POST", "/forms/sign", form, "who=x").status)
+    assert.are.equal(before, count(), "nothing was written")
+  end)
+
   it("binds the token of a logged-in browser to its session", function()
     local id = visit()
     local cookies = "ph_csrf=" .. id .. "; ph_session=session-one"

@@ -32,6 +32,30 @@ describe("letters", function()
   end)
   teardown(function() assert.are.equal(0, site:stop()) end)
 
+  it("keeps what a resident typed when the page's CSRF cookie was lost, and stores nothing",
+    function()
+    local resident = site:browser()
+    local page = resident:get("/zrxx/write")
+    local nonce = page.body:match('name="nonce" value="([^"]+)"')
+    local before = support.sql(site, "SELECT count(*) FROM letters_letters")
+    local body = ("园区东门外的公交站没有遮雨棚，雨天候车很不方便，建议加装。"):rep(20)
+    resident.jar = {} -- the browser lost its cookies meanwhile
+    local fields = { name = "周八", contact = "13900001111", title = "东门公交站加装遮雨棚",
+                     body = body, publish = "1", nonce = nonce }
+    local res = resident:post("/zrxx/write", fields)
+    assert.are.equal(403, res.status)
+    assert.truthy(has(res.body, "页面已过期，信件尚未提交"), res.body)
+    assert.truthy(has(res.body, body), "the letter's text is not on the page")
+    assert.truthy(has(res.body, "东门公交站加装遮雨棚"))
+    assert.are.equal(before, support.sql(site, "SELECT count(*) FROM letters_letters"))
+    -- Sent once more from that page (its fresh token and cookie), it is written.
+    res = resident:post("/zrxx/write", fields)
+    assert.are.equal(200, res.status, res.body)
+    assert.truthy(res.body:match('id="query%-code">(%d+)<'))
+    assert.are.equal(tostring(tonumber(before) + 1),
+      support.sql(site, "SELECT count(*) FROM letters_letters"))
+  end)
+
   it("lives its whole life: routed, transferred, extended, answered through review,"
     .. " published, rated 不满意 and handled again", function()
     local res, code, secret, due = support.write(site, "/zrxx", { name = "张三丰",
