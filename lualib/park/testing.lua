@@ -167,7 +167,8 @@ function testing.start_site(opts)
   local cmd = { sh_quote(bin), "serve", "--host", "127.0.0.1", "--port", "0",
                 "--db", sh_quote(dir .. "/site.db"),
                 "--pid-file", sh_quote(dir .. "/parkhost.pid"),
-                "--upload-dir", sh_quote(dir .. "/uploads"), table.concat(plugins, " "),
+                "--upload-dir", sh_quote(dir .. "/uploads"),
+                "--files-dir", sh_quote(dir .. "/files"), table.concat(plugins, " "),
                 "--workers", tostring(math.tointeger(opts.workers or 1)) }
   for _, a in ipairs(opts.args or {}) do cmd[#cmd + 1] = sh_quote(a) end
   local site = setmetatable({ dir = dir, log_path = log, cmd = table.concat(cmd, " "),
