@@ -14,11 +14,7 @@ local function form_problem(fid, which, i)
   local f = store.file(fid)
   local label = ("办理材料第 %d 项的%s"):format(i, which)
   if not f then return label .. "：文件记录不存在" end
-  if f.file_id then
-    if not park.files.info(f.file_id) then return label .. "“" .. f.name .. "”：文件已丢失，无法下载" end
-  elseif f.bundled == 0 then
-    return label .. "“" .. f.name .. "”：文件内容为空"
-  end
+  if not park.files.info(f.file_id) then return label .. "“" .. f.name .. "”：文件已丢失，无法下载" end
 end
 
 --- { column =, checked_at =, checked =, items = { { id =, name =, unit =,

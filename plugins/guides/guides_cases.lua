@@ -17,6 +17,8 @@ local park = require("park")
 local cjson = require("cjson")
 local content = require("park.content")
 local rate = require("guides_rate")
+local roles = require("guides_roles")
+local forms = require("guides_forms")
 
 local M = {}
 
@@ -296,7 +298,7 @@ function M.import(text, format, unit, source, now)
       local cur = check(db.first("SELECT unit FROM guides_cases WHERE case_no = ?", r.case_no))
       if cur and cur.unit ~= unit then
         local why = ("%s 已由%s导入，只能更新本单位的办件"):format(r.case_no,
-          rate.unit_name(cur.unit))
+          roles.unit_name(cur.unit))
         errors[#errors + 1] = { record = n, field = "case_no",
           message = where .. "：case_no（办件编号）：" .. why, staff = where .. "：办件编号 " .. why }
       end
@@ -369,31 +371,6 @@ end
 -- The console: upload, the latest cases, API keys
 ---------------------------------------------------------------------------
 
--- The part named `name` of a multipart body: its data and file name.
-local function multipart_part(req, name)
-  local ct = req:header("content-type") or ""
-  local boundary = ct:match('[Bb]oundary="([^"]+)"') or ct:match("[Bb]oundary=([^;%s]+)")
-  local body = req.body or ""
-  if not boundary then return nil end
-  local delim = "--" .. boundary
-  local pos = body:find(delim, 1, true)
-  while pos do
-    local head_start = pos + #delim
-    if body:sub(head_start, head_start + 1) == "--" then return nil end
-    local head_end = body:find("\r\n\r\n", head_start, true)
-    if not head_end then return nil end
-    local head = body:sub(head_start, head_end - 1)
-    local nxt = body:find("\r\n" .. delim, head_end + 4, true)
-    if not nxt then return nil end
-    local pname = head:match('[Nn]ame="([^"]*)"')
-    if pname == name then
-      return body:sub(head_end + 4, nxt - 1), head:match('filename="([^"]*)"')
-    end
-    pos = nxt + 2
-  end
-  return nil
-end
-
 local function staff(req)
   return content.staff(req, nil, rate.deny)
 end
@@ -413,8 +390,7 @@ local function recent(units)
 end
 
 local function console(req, ctx, status)
-  local user = ctx.user
-  ctx.units = ctx.units or rate.units_for(user, "edit")
+  ctx.units = ctx.units or roles.allowed("edit")
   ctx.title = "办件数据"
   ctx.cases = recent(ctx.units)
   ctx.fields, ctx.statuses = M.FIELDS, M.STATUSES
@@ -430,7 +406,7 @@ end
 local function cases_page(req)
   local user, answer = staff(req)
   if not user then return answer() end
-  local units = rate.units_for(user, "edit")
+  local units = roles.allowed("edit")
   if #units == 0 then return no_unit(req) end
   return console(req, { user = user, units = units })
 end
@@ -439,18 +415,21 @@ end
 local function upload(req)
   local user, answer = staff(req)
   if not user then return answer() end
-  local units = rate.units_for(user, "edit")
+  local units = roles.allowed("edit")
   if #units == 0 then return no_unit(req) end
   local unit = req.form.unit or (units[1] and units[1].code)
   local allowed = false
   for _, u in ipairs(units) do allowed = allowed or u.code == unit end
   if not allowed then return no_unit(req) end
-  local data, filename = multipart_part(req, "file")
+  local up = req.files and req.files.file and req.files.file[1]
+  local data, too_big
+  if up then data, too_big = forms.read(up) end
   if not data or data == "" then
     return console(req, { user = user, units = units, unit = unit,
-      errors = { { message = "请选择要导入的 JSON 或 CSV 文件" } } }, 422)
+      errors = { { message = too_big or "请选择要导入的 JSON 或 CSV 文件" } } }, 422)
   end
-  local format = (filename or ""):lower():match("%.(%a+)$")
+  local filename = up.filename
+  local format = filename:lower():match("%.(%a+)$")
   if format ~= "csv" and format ~= "json" then
     format = data:match("^[\239\187\191%s]*[%[{]") and "json" or "csv"
   end
@@ -459,9 +438,9 @@ local function upload(req)
     return console(req, { user = user, units = units, unit = unit, errors = errors }, 422)
   end
   park.audit("cases.upload", "guides_cases:" .. unit, nil,
-    { imported = n, file = filename or "" })
+    { imported = n, file = filename })
   return console(req, { user = user, units = units, unit = unit,
-    done = ("已导入 %d 条办件（%s）。"):format(n, rate.unit_name(unit)) })
+    done = ("已导入 %d 条办件（%s）。"):format(n, roles.unit_name(unit)) })
 end
 
 local function keys_page(req, ctx, status)
@@ -481,7 +460,7 @@ end
 local function key_staff(req)
   local user, answer = staff(req)
   if not user then return nil, nil, answer end
-  local units = rate.units_for(user, "bind")
+  local units = roles.allowed("bind")
   if #units == 0 then
     return nil, nil, content.answer(rate.deny(req, 403, "没有权限", "接口密钥由本单位的网站管理员"
       .. "创建和停用，您的账号没有这项权限。如需开通，请联系本单位的网站管理员或园区服务中心。"))

@@ -1,11 +1,12 @@
 -- guides_forms: the blank forms (空表) and filled samples (样表) of an item's
 -- materials. An upload is checked for its size (config file_max_mb) and its
--- type: the extension must be one of TYPES and the file's first bytes must
--- be that type's (a renamed program is refused). Uploads are kept with
--- park.files; the demo's bundled forms are kept as bytes in guides_files
--- (a plugin cannot hand park.files bytes it made). Both are downloaded from
--- <column>/files/<id> with their Content-Type and the Chinese name in
--- Content-Disposition (RFC 5987 filename*).
+-- type: the extension must be one of TYPES and the file's first bytes
+-- (park.files.read) must be that type's (a renamed program is refused).
+-- Uploads are kept with park.files.keep, the demo's forms with
+-- park.files.put; every form is downloaded from <column>/files/<id> through
+-- park.files.send, with its Content-Type and the Chinese name. Also the
+-- Content-Disposition of the exports (RFC 5987 filename*) and the reading
+-- of an uploaded file to import.
 local park = require("park")
 
 local forms = {}
@@ -43,31 +44,6 @@ function forms.sniff(name, head)
   return nil, ("文件内容不是 %s 文件"):format(ext)
 end
 
---- The bytes of the upload in form field `field`, read from the raw
--- multipart body (the upload itself is a file the plugin cannot open), or nil.
-function forms.bytes_of(req, field)
-  local body = req.body or ""
-  local boundary = (req:header("content-type") or ""):match('boundary="?([^";]+)"?')
-  if not boundary then return nil end
-  local at = 1
-  while true do
-    local s, e = body:find('name="' .. field .. '"', at, true)
-    if not s then return nil end
-    local stop = body:find("\r\n\r\n", e, true)
-    if not stop then return nil end
-    if body:sub(e + 1, stop):find("filename=", 1, true) then
-      local finish = body:find("\r\n--" .. boundary, stop + 4, true)
-      return body:sub(stop + 4, (finish or #body + 1) - 1)
-    end
-    at = stop
-  end
-end
-
-local function head_of(req, field)
-  local b = forms.bytes_of(req, field)
-  return b and b:sub(1, 16)
-end
-
 --- The names of an upload kept safe: the last component of what the
 -- browser sent, without control characters, at most 100 characters.
 function forms.clean_name(name)
@@ -78,16 +54,27 @@ function forms.clean_name(name)
   return name
 end
 
+--- The bytes of `up`, an entry of req.files, at most `max_mb` MB (default
+-- 8): the string, or nil and why (Chinese) when the file is larger.
+function forms.read(up, max_mb)
+  max_mb = max_mb or 8
+  local data, err, code = park.files.read(up, max_mb * 1024 * 1024)
+  if data then return data end
+  if code == "TOOBIG" then
+    return nil, ("“%s”超过 %d MB"):format(forms.clean_name(up.filename), max_mb)
+  end
+  error("an upload cannot be read: " .. tostring(err), 0)
+end
+
 --- Check the upload in form field `field` (nil when none was chosen):
--- returns { up =, ext =, name = } or nil and the reason (Chinese).
+-- returns { up =, ext =, name = } or false and the reason (Chinese).
 function forms.check_upload(req, field, max_mb)
   local up = req.files and req.files[field] and req.files[field][1]
   if not up or (up.filename == "" and up.size == 0) then return nil end
-  if up.size > max_mb * 1024 * 1024 then
-    return false, ("“%s”超过 %d MB"):format(forms.clean_name(up.filename), max_mb)
-  end
-  if up.size == 0 then return false, ("“%s”是空文件"):format(forms.clean_name(up.filename)) end
-  local ext, why = forms.sniff(up.filename, head_of(req, field))
+  local data, too_big = forms.read(up, max_mb)
+  if not data then return false, too_big end
+  if data == "" then return false, ("“%s”是空文件"):format(forms.clean_name(up.filename)) end
+  local ext, why = forms.sniff(up.filename, data:sub(1, 16))
   if not ext then return false, ("“%s”：%s"):format(forms.clean_name(up.filename), why) end
   return { up = up, ext = ext, name = forms.clean_name(up.filename) }
 end
@@ -102,14 +89,9 @@ function forms.disposition(name, inline)
 end
 
 --- Answer the request with the form `f` (a guides_files row).
-function forms.send(f, data)
+function forms.send(f)
   local t = forms.TYPES[f.type] or { type = "application/octet-stream" }
-  if f.file_id then
-    return park.files.send(f.file_id, { name = f.name, type = t.type })
-  end
-  return 200, data or "", { ["Content-Type"] = t.type,
-    ["Content-Disposition"] = forms.disposition(f.name),
-    ["X-Content-Type-Options"] = "nosniff", ["Cache-Control"] = "public, max-age=3600" }
+  return park.files.send(f.file_id, { name = f.name, type = t.type })
 end
 
 return forms

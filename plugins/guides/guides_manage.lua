@@ -3,8 +3,8 @@
 -- eight key elements there), review it step by step through the column's
 -- chain, withdraw it, compare two versions; import and export (JSON, CSV);
 -- the monitor's audit of missing elements and unreadable forms. Who may act
--- on an item is asked for its unit (guides_roles); every change is in the
--- audit log.
+-- on an item is asked for its unit (park.auth.can_unit); every change is in
+-- the audit log.
 local park = require("park")
 local content = require("park.content")
 local review = require("park.review")
@@ -54,6 +54,21 @@ local function missing(req)
   return notice(req, 404, "未找到", "没有这个事项。")
 end
 
+-- The staff member and the item of the request's :id, who may edit for the
+-- item's unit when `edit`; else nil, nil and a function giving the answer
+-- (as content.staff's).
+local function staff_item(req, edit)
+  local user, answer = staff(req)
+  if not user then return nil, nil, answer end
+  local item = item_of(req)
+  if not item then return nil, nil, content.answer(missing(req)) end
+  if edit and not park.auth.can_unit("edit", item.unit) then
+    return nil, nil, content.answer(notice(req, 403, "没有权限", "您没有"
+      .. roles.unit_name(item.unit) .. "的编辑权限。"))
+  end
+  return user, item
+end
+
 -- Whether `user` may act on `version`'s current step for the item's unit:
 -- park.review's rules (nobody reviews their own text, nobody approves two
 -- steps of a round) with the permission asked for the item's unit.
@@ -61,7 +76,7 @@ local WHO = { review = "审核员", sign = "单位领导", center_review = "园�
 local function may_act(user, version, item)
   local name, step = review.current(version)
   if not step then return nil, "现在没有等待审核的环节。" end
-  if not roles.can(user, step.action, item.unit) then
+  if not park.auth.can_unit(step.action, item.unit) then
     return nil, ("当前是“%s”环节，须由%s的%s办理，您的账号没有这一权限。"):format(step.label,
       roles.unit_name(item.unit), WHO[step.action] or "相关人员")
   end
@@ -200,14 +215,14 @@ local function edit_page(req, g, item, errs, status, intro)
   end
   return render(req, "edit.html", { title = item and ("修改事项：" .. item.name) or "新增事项",
     v = form_values(g), item = item, errs = errs or {}, by = by, mats = mats, faq = faq,
-    files = files, units = roles.editable(park.auth.user()), intro = intro }, status)
+    files = files, units = roles.allowed("edit"), intro = intro }, status)
 end
 
-local function new_guide(user)
-  local units = roles.editable(user)
+local function new_guide()
+  local units = roles.allowed("edit")
   local col = park.site.column()
   local unit = col and col.unit
-  if not roles.can(user, "edit", unit) then unit = units[1] and units[1].code or "" end
+  if not park.auth.can_unit("edit", unit) then unit = units[1] and units[1].code or "" end
   return fields.normal({ unit = unit, fee = "不收费", materials = {} })
 end
 
@@ -223,7 +238,7 @@ local function list(req)
   for _, r in ipairs(rows) do
     r.chain = store.decode(r.chain, {})
     r.waiting_at = r.state == "review" and r.chain[r.step] or nil
-    r.can_edit = roles.can(user, "edit", r.unit)
+    r.can_edit = park.auth.can_unit("edit", r.unit)
     if not by_unit[r.unit] then
       by_unit[r.unit] = { code = r.unit, name = roles.unit_name(r.unit), rows = {} }
       groups[#groups + 1] = by_unit[r.unit]
@@ -231,16 +246,16 @@ local function list(req)
     table.insert(by_unit[r.unit].rows, r)
   end
   return render(req, "manage.html", { title = "办事指南管理", groups = groups, total = #rows,
-    can_edit = #roles.editable(user) > 0 })
+    can_edit = #roles.allowed("edit") > 0 })
 end
 
 local function new_form(req)
   local user, answer = staff(req)
   if not user then return answer() end
-  if #roles.editable(user) == 0 then
+  if #roles.allowed("edit") == 0 then
     return notice(req, 403, "没有权限", "您没有任何单位的编辑权限，不能新增事项。")
   end
-  return edit_page(req, new_guide(user))
+  return edit_page(req, new_guide())
 end
 
 -- Save the posted form as item's draft (nil: a new item); then submit it
@@ -250,7 +265,7 @@ local function save_form(req, user, item)
   local g, uploads = read_form(req, item, errs)
   local units = roles.codes()
   for _, e in ipairs(fields.check(g, false, units)) do errs[#errs + 1] = e end
-  if g.unit ~= "" and units[g.unit] and not roles.can(user, "edit", g.unit) then
+  if g.unit ~= "" and units[g.unit] and not park.auth.can_unit("edit", g.unit) then
     errs[#errs + 1] = { field = "unit", message = "责任单位：您没有“" .. roles.unit_name(g.unit)
       .. "”的编辑权限" }
   end
@@ -284,7 +299,7 @@ end
 local function create(req)
   local user, answer = staff(req)
   if not user then return answer() end
-  if #roles.editable(user) == 0 then
+  if #roles.allowed("edit") == 0 then
     return notice(req, 403, "没有权限", "您没有任何单位的编辑权限，不能新增事项。")
   end
   return save_form(req, user, nil)
@@ -295,26 +310,16 @@ local function in_review(req)
 end
 
 local function edit_form(req)
-  local user, answer = staff(req)
-  if not user then return answer() end
-  local item = item_of(req)
-  if not item then return missing(req) end
-  if not roles.can(user, "edit", item.unit) then
-    return notice(req, 403, "没有权限", "您没有" .. roles.unit_name(item.unit) .. "的编辑权限。")
-  end
+  local _, item, answer = staff_item(req, true)
+  if not item then return answer() end
   local v = store.latest(item.id)
   if v.state == "review" then return in_review(req) end
   return edit_page(req, v.data, item)
 end
 
 local function save(req)
-  local user, answer = staff(req)
-  if not user then return answer() end
-  local item = item_of(req)
-  if not item then return missing(req) end
-  if not roles.can(user, "edit", item.unit) then
-    return notice(req, 403, "没有权限", "您没有" .. roles.unit_name(item.unit) .. "的编辑权限。")
-  end
+  local user, item, answer = staff_item(req, true)
+  if not item then return answer() end
   if store.latest(item.id).state == "review" then return in_review(req) end
   return save_form(req, user, item)
 end
@@ -327,10 +332,10 @@ local function item_page(req, item, ctx, status)
     store.versions(item.id)
   ctx.current = review.current(v)
   ctx.may_decide = may_act(user, v, item) ~= nil
-  ctx.can_edit = roles.can(user, "edit", item.unit) and v.state ~= "review"
+  ctx.can_edit = park.auth.can_unit("edit", item.unit) and v.state ~= "review"
   ctx.can_submit = ctx.can_edit and (v.state == "draft" or v.state == "returned")
-  ctx.can_withdraw = item.published == 1 and (roles.can(user, "sign", item.unit)
-    or roles.can(user, "edit", item.unit))
+  ctx.can_withdraw = item.published == 1 and (park.auth.can_unit("sign", item.unit)
+    or park.auth.can_unit("edit", item.unit))
   ctx.problems = fields.check(v.data, true, roles.codes())
   ctx.files = {}
   for _, m in ipairs(v.data.materials) do
@@ -341,21 +346,14 @@ local function item_page(req, item, ctx, status)
 end
 
 local function show(req)
-  local user, answer = staff(req)
-  if not user then return answer() end
-  local item = item_of(req)
-  if not item then return missing(req) end
+  local _, item, answer = staff_item(req)
+  if not item then return answer() end
   return item_page(req, item, {})
 end
 
 local function submit(req)
-  local user, answer = staff(req)
-  if not user then return answer() end
-  local item = item_of(req)
-  if not item then return missing(req) end
-  if not roles.can(user, "edit", item.unit) then
-    return notice(req, 403, "没有权限", "您没有" .. roles.unit_name(item.unit) .. "的编辑权限。")
-  end
+  local user, item, answer = staff_item(req, true)
+  if not item then return answer() end
   local v = store.latest(item.id)
   if v.state ~= "draft" and v.state ~= "returned" then
     return item_page(req, item, { error = "只有草稿或退回的版本可以提交审核。" }, 409)
@@ -370,10 +368,8 @@ local function submit(req)
 end
 
 local function decide(req)
-  local user, answer = staff(req)
-  if not user then return answer() end
-  local item = item_of(req)
-  if not item then return missing(req) end
+  local user, item, answer = staff_item(req)
+  if not item then return answer() end
   local v = store.latest(item.id)
   local step_name, why = may_act(user, v, item)
   if not step_name then return notice(req, 403, "没有权限", why) end
@@ -395,11 +391,9 @@ local function decide(req)
 end
 
 local function withdraw(req)
-  local user, answer = staff(req)
-  if not user then return answer() end
-  local item = item_of(req)
-  if not item then return missing(req) end
-  if not (roles.can(user, "sign", item.unit) or roles.can(user, "edit", item.unit)) then
+  local user, item, answer = staff_item(req)
+  if not item then return answer() end
+  if not (park.auth.can_unit("sign", item.unit) or park.auth.can_unit("edit", item.unit)) then
     return notice(req, 403, "没有权限", "只有责任单位的编辑或领导可以撤回事项。")
   end
   if item.published ~= 1 then
@@ -413,10 +407,8 @@ local function withdraw(req)
 end
 
 local function compare(req)
-  local user, answer = staff(req)
-  if not user then return answer() end
-  local item = item_of(req)
-  if not item then return missing(req) end
+  local _, item, answer = staff_item(req)
+  if not item then return answer() end
   local a = store.version_number(item.id, math.tointeger(tonumber(req.query.a or "")))
   local b = store.version_number(item.id, math.tointeger(tonumber(req.query.b or "")))
   if not a or not b then return notice(req, 404, "未找到", "请选择要比较的两个版本。") end
@@ -453,7 +445,8 @@ local function import(req)
   end
   local up = req.files and req.files.file and req.files.file[1]
   if not up or up.size == 0 then return fail({ "请选择要导入的 JSON 或 CSV 文件。" }) end
-  local text = forms.bytes_of(req, "file") or ""
+  local text, too_big = forms.read(up)
+  if not text then return fail({ too_big }) end
   local ext = forms.extension(up.filename)
   if not utf8.len(text) then return fail({ "文件不是 UTF-8 编码的文本（从表格软件另存为“CSV UTF-8”）。" }) end
   local rows, why
@@ -470,7 +463,7 @@ local function import(req)
     if r.g.unit == "" then r.g.unit = default_unit end
     for _, e in ipairs(r.errors) do errs[#errs + 1] = where .. e end
     for _, e in ipairs(fields.check(r.g, true, units)) do errs[#errs + 1] = where .. e.message end
-    if units[r.g.unit] and not roles.can(user, "edit", r.g.unit) then
+    if units[r.g.unit] and not park.auth.can_unit("edit", r.g.unit) then
       errs[#errs + 1] = where .. "责任单位：您没有“" .. roles.unit_name(r.g.unit) .. "”的编辑权限"
     end
     if #errs >= 50 then break end

@@ -204,10 +204,10 @@ function pub.download(req)
       if m.blank == id or m.sample == id then public = true end
     end
   end
-  if not public and not roles.can(park.auth.user(), "view", item.unit) then
+  if not public and not park.auth.can_unit("view", item.unit) then
     return not_found(req)
   end
-  return forms.send(f, not f.file_id and store.file_data(id) or nil)
+  return forms.send(f)
 end
 
 return pub

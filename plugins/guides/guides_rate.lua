@@ -7,13 +7,14 @@
 -- staff approved them; the stars count at once. The statistics page and the
 -- monitor's query (M.overdue_followups) read the same tables.
 --
--- Who may act is asked per unit: an item's unit is not the unit of the
--- column it is listed in (the center's 办事指南 lists every unit's items).
--- guides_cases uses the same helpers (M.can_unit, M.page, M.staff_page,
+-- Who may act is asked per unit, park.auth.can_unit: an item's unit is not
+-- the unit of the column it is listed in (the center's 办事指南 lists every
+-- unit's items). guides_cases uses the same helpers (M.page, M.staff_page,
 -- M.bump).
 local park = require("park")
 local layout = require("park.layout")
 local content = require("park.content")
+local roles = require("guides_roles")
 
 local M = {}
 
@@ -46,6 +47,9 @@ function M.today(now)
   return os.date("%Y-%m-%d", now or park.now())
 end
 
+--- A unit's name, or its code when it has none.
+M.unit_name = roles.unit_name
+
 --- A resident's page in the site's layout.
 function M.page(req, name, ctx, status)
   layout.context(req, ctx)
@@ -75,72 +79,6 @@ end
 --- A notice for staff (content.staff's deny): title and message.
 function M.deny(req, status, title, message)
   return M.staff_page(req, "followups.html", { title = title, message = message }, status)
-end
-
----------------------------------------------------------------------------
--- Units and who may act for them (as letters_roles does)
----------------------------------------------------------------------------
-
--- The core's table, for a unit without any column: what each role allows.
-local ALLOWS = {
-  webmaster = { view = true, edit = true, bind = true, report = true },
-  editor = { view = true, edit = true },
-  reviewer = { view = true, review = true },
-  leader = { view = true, sign = true, report = true },
-}
-
-local gen, first_column, names, center_code
-
-local function refresh()
-  local g = park.site.generation()
-  if g == gen then return end
-  first_column, names, center_code = {}, {}, "center"
-  for _, c in ipairs(park.site.columns()) do
-    if c.unit and not first_column[c.unit] then first_column[c.unit] = c.path end
-  end
-  for _, u in ipairs(park.site.units()) do
-    names[u.code] = u.name
-    if u.center then center_code = u.code end
-  end
-  gen = g
-end
-
-function M.unit_name(code)
-  refresh()
-  return names[code] or code or ""
-end
-
---- The units: { { code =, name = }, ... }, the center first.
-function M.units()
-  local out = {}
-  for _, u in ipairs(park.site.units()) do out[#out + 1] = { code = u.code, name = u.name } end
-  return out
-end
-
---- Whether `user` may do `action` for `unit`: the core's answer on a column
--- of that unit (a role held for the center counts for every column), or,
--- for a unit without a column, the core's table read from the user's roles.
-function M.can_unit(user, action, unit)
-  if not user or not unit then return false end
-  refresh()
-  local path = first_column[unit]
-  if path then return park.auth.can(action, path) end
-  for _, r in ipairs(user.roles or {}) do
-    if r.role == "admin" then return true end
-    if (r.unit == unit or r.unit == center_code) and ALLOWS[r.role] and ALLOWS[r.role][action] then
-      return true
-    end
-  end
-  return false
-end
-
---- The units for which `user` may do `action`: a list of { code =, name = }.
-function M.units_for(user, action)
-  local out = {}
-  for _, u in ipairs(M.units()) do
-    if M.can_unit(user, action, u.code) then out[#out + 1] = u end
-  end
-  return out
 end
 
 ---------------------------------------------------------------------------
@@ -305,11 +243,11 @@ local function staff(req)
   return content.staff(req, nil, M.deny)
 end
 
--- A memo of can_unit for one request.
-local function may_for(user)
+-- A memo of park.auth.can_unit for one request.
+local function may_for()
   local memo = {}
   return function(unit)
-    if memo[unit] == nil then memo[unit] = M.can_unit(user, "edit", unit) end
+    if memo[unit] == nil then memo[unit] = park.auth.can_unit("edit", unit) end
     return memo[unit]
   end
 end
@@ -317,7 +255,7 @@ end
 local function queue(req)
   local user, answer = staff(req)
   if not user then return answer() end
-  local may = may_for(user)
+  local may = may_for()
   local today = M.today()
   local open, moderation, answered = {}, {}, {}
   for _, f in ipairs(check(db.query([[SELECT f.id, f.due, f.opened_on, f.unit, r.stars,
@@ -380,7 +318,7 @@ local function moderate(req)
     JOIN guides_items i ON i.id = r.item_id WHERE r.id = ? AND i.col = ?]],
     math.tointeger(tonumber(req.params.id or "")) or -1, req.column))
   if not r or r.moderation == "none" then return not_found(req) end
-  if not M.can_unit(user, "edit", r.unit) then return not_yours(req, r.unit) end
+  if not park.auth.can_unit("edit", r.unit) then return not_yours(req, r.unit) end
   local decision = req.form.decision
   if decision ~= "approve" and decision ~= "hide" then
     return M.deny(req, 422, "请选择操作", "请选择“公开”或“不公开”。")
@@ -403,7 +341,7 @@ local function answer_followup(req)
     FROM guides_followups f JOIN guides_items i ON i.id = f.item_id WHERE f.id = ? AND i.col = ?]],
     math.tointeger(tonumber(req.params.id or "")) or -1, req.column))
   if not f then return M.deny(req, 404, "未找到", "本栏目没有这项整改。") end
-  if not M.can_unit(user, "edit", f.unit) then return not_yours(req, f.unit) end
+  if not park.auth.can_unit("edit", f.unit) then return not_yours(req, f.unit) end
   local text = trim(req.form.answer)
   local len = utf8.len(text)
   if text == "" or not len then return back(req, "error=1") end

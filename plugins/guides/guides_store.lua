@@ -285,20 +285,14 @@ end
 -- Forms (空表, 样表)
 ---------------------------------------------------------------------------
 
-function store.add_file(item_id, file_id, name, ftype, size, login, now, data)
-  return insert("INSERT INTO guides_files (item_id, file_id, name, type, size, data,"
-    .. " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", item_id, file_id, name, ftype,
-    size, data, login, now)
+function store.add_file(item_id, file_id, name, ftype, size, login, now)
+  return insert("INSERT INTO guides_files (item_id, file_id, name, type, size, created_by,"
+    .. " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", item_id, file_id, name, ftype, size, login, now)
 end
 
 function store.file(id)
-  return id and db.first("SELECT id, item_id, file_id, name, type, size, data IS NOT NULL AS"
-    .. " bundled, created_at FROM guides_files WHERE id = ?", id)
-end
-
-function store.file_data(id)
-  local row = db.first("SELECT data FROM guides_files WHERE id = ?", id)
-  return row and row.data
+  return id and db.first("SELECT id, item_id, file_id, name, type, size, created_at"
+    .. " FROM guides_files WHERE id = ?", id)
 end
 
 return store

@@ -5,7 +5,7 @@
 -- asked with a reason and approved by a leader, internal notes; and the
 -- warnings of the daily job for the units' webmasters and leaders.
 --
--- Who may act is asked per unit (letters_roles): the dispatcher is the
+-- Who may act is asked per unit (park.auth.can_unit): the dispatcher is the
 -- column's unit, a letter's handler the unit it is at.
 local park = require("park")
 local content = require("park.content")
@@ -54,10 +54,10 @@ local function letter_of(req)
   if l and l.column_path == req.column then return l end
 end
 
-local function may_dispatch(user, l) return roles.can(user, "edit", l.dispatcher) end
-local function may_handle(user, l) return roles.can(user, "edit", l.unit) end
-local function may_view(user, l)
-  return roles.can(user, "view", l.unit) or roles.can(user, "view", l.dispatcher)
+local function may_dispatch(l) return park.auth.can_unit("edit", l.dispatcher) end
+local function may_handle(l) return park.auth.can_unit("edit", l.unit) end
+local function may_view(l)
+  return park.auth.can_unit("view", l.unit) or park.auth.can_unit("view", l.dispatcher)
 end
 
 local function not_yours(l)
@@ -74,7 +74,7 @@ local function open_letter(req)
   if not l then
     return nil, nil, content.answer(notice(req, 404, "未找到", "本栏目没有这封信件。"))
   end
-  if not may_view(user, l) then
+  if not may_view(l) then
     return nil, nil, content.answer(forbidden(req, not_yours(l)))
   end
   return user, l
@@ -90,7 +90,7 @@ local function may_review(user, l, r, steps)
   if path then return review.may_act(user, item, path, steps) end
   local name, step = review.current(item)
   if not step then return nil, "现在没有等待审核的答复。" end
-  if not roles.can(user, step.action, l.unit) then
+  if not park.auth.can_unit(step.action, l.unit) then
     return nil, ("当前是“%s”环节，您的账号在%s没有这一权限。"):format(step.label,
       roles.unit_name(l.unit))
   end
@@ -137,11 +137,11 @@ function manage.queue(req)
     everything = units == true })
 end
 
--- The units whose warnings `user` reads: those they may `report` for.
-local function warned_units(user)
+-- The units whose warnings the logged-in user reads: those they may `report` for.
+local function warned_units()
   local set, any = {}, false
   for _, u in ipairs(roles.units()) do
-    if roles.can(user, "report", u.code) then
+    if park.auth.can_unit("report", u.code) then
       set[u.code], any = true, true
     end
   end
@@ -153,7 +153,7 @@ local KINDS = { soon = "即将到期", overdue = "已逾期", risk = "互动回�
 function manage.warnings(req)
   local user, answer = staff(req)
   if not user then return answer() end
-  local units = warned_units(user)
+  local units = warned_units()
   if not units then
     return forbidden(req, "到期提醒发给各单位的网站管理员和单位领导，您的账号没有查看统计与提醒的权限。")
   end
@@ -192,21 +192,21 @@ local function show(req, ctx, status)
   ctx.max_extension = req.config.max_extension
   ctx.cfg_chain = req.config.chain
   ctx.writer_acts = { submit = true, rate = true, reopen = true }
-  local handle = may_handle(user, l)
+  local handle = may_handle(l)
   ctx.can = {
-    dispatch = l.state == "dispatch" and may_dispatch(user, l),
+    dispatch = l.state == "dispatch" and may_dispatch(l),
     accept = l.state == "assigned" and handle,
     back = (l.state == "assigned" or l.state == "accepted") and handle
       and l.unit ~= l.dispatcher,
-    decline = (l.state == "dispatch" and may_dispatch(user, l))
+    decline = (l.state == "dispatch" and may_dispatch(l))
       or ((l.state == "assigned" or l.state == "accepted") and handle),
     transfer = (l.state == "assigned" or l.state == "accepted") and handle,
     reply = l.state == "accepted" and handle,
     extend = (l.state == "assigned" or l.state == "accepted" or l.state == "review") and handle
       and ctx.pending == nil,
-    sign = ctx.pending ~= nil and roles.can(user, "sign", l.unit)
+    sign = ctx.pending ~= nil and park.auth.can_unit("sign", l.unit)
       and ctx.pending.requested_by ~= user.login,
-    note = handle or may_dispatch(user, l),
+    note = handle or may_dispatch(l),
   }
   if l.state == "review" and ctx.open_reply and ctx.open_reply.state == "review" then
     local steps = store.steps(ctx.open_reply.id)
@@ -260,7 +260,7 @@ end
 function manage.assign(req)
   local user, l, answer = open_letter(req)
   if not user then return answer() end
-  if l.state ~= "dispatch" or not may_dispatch(user, l) then
+  if l.state ~= "dispatch" or not may_dispatch(l) then
     return forbidden(req, ("只有%s的工作人员可以分办待分办的信件。"):format(roles.unit_name(l.dispatcher)))
   end
   local unit, why = unit_choice(req.form.unit, "承办单位")
@@ -289,7 +289,7 @@ end
 function manage.accept(req)
   local user, l, answer = open_letter(req)
   if not user then return answer() end
-  if l.state ~= "assigned" or not may_handle(user, l) then
+  if l.state ~= "assigned" or not may_handle(l) then
     return forbidden(req, ("只有%s的编辑或网站管理员可以受理这封信件。"):format(roles.unit_name(l.unit)))
   end
   local now = park.now()
@@ -305,7 +305,7 @@ end
 function manage.send_back(req)
   local user, l, answer = open_letter(req)
   if not user then return answer() end
-  if (l.state ~= "assigned" and l.state ~= "accepted") or not may_handle(user, l)
+  if (l.state ~= "assigned" and l.state ~= "accepted") or not may_handle(l)
       or l.unit == l.dispatcher then
     return forbidden(req, "只有承办单位的编辑或网站管理员可以把交办的信件退回分办。")
   end
@@ -331,8 +331,8 @@ end
 function manage.decline(req)
   local user, l, answer = open_letter(req)
   if not user then return answer() end
-  local allowed = (l.state == "dispatch" and may_dispatch(user, l))
-    or ((l.state == "assigned" or l.state == "accepted") and may_handle(user, l))
+  local allowed = (l.state == "dispatch" and may_dispatch(l))
+    or ((l.state == "assigned" or l.state == "accepted") and may_handle(l))
   if not allowed then
     return forbidden(req, "只有分办单位（待分办时）或承办单位的编辑、网站管理员可以作不予受理处理。")
   end
@@ -372,7 +372,7 @@ end
 function manage.transfer(req)
   local user, l, answer = open_letter(req)
   if not user then return answer() end
-  if (l.state ~= "assigned" and l.state ~= "accepted") or not may_handle(user, l) then
+  if (l.state ~= "assigned" and l.state ~= "accepted") or not may_handle(l) then
     return forbidden(req, ("只有%s的编辑或网站管理员可以转办这封信件。"):format(roles.unit_name(l.unit)))
   end
   local unit, why = unit_choice(req.form.unit, "转办单位")
@@ -394,7 +394,7 @@ end
 function manage.note(req)
   local user, l, answer = open_letter(req)
   if not user then return answer() end
-  if not (may_handle(user, l) or may_dispatch(user, l)) then return forbidden(req, not_yours(l)) end
+  if not (may_handle(l) or may_dispatch(l)) then return forbidden(req, not_yours(l)) end
   local note = trim(req.form.note)
   if note == "" then return again(req, 422, "请填写备注内容。") end
   if (utf8.len(note) or 2001) > 2000 then return again(req, 422, "备注最多 2000 字。") end
@@ -430,7 +430,7 @@ end
 function manage.reply(req)
   local user, l, answer = open_letter(req)
   if not user then return answer() end
-  if l.state ~= "accepted" or not may_handle(user, l) then
+  if l.state ~= "accepted" or not may_handle(l) then
     return forbidden(req, ("只有%s的编辑或网站管理员可以起草答复，且须在受理之后。"):format(
       roles.unit_name(l.unit)))
   end
@@ -512,7 +512,7 @@ function manage.extend(req)
   local user, l, answer = open_letter(req)
   if not user then return answer() end
   if not (l.state == "assigned" or l.state == "accepted" or l.state == "review")
-      or not may_handle(user, l) then
+      or not may_handle(l) then
     return forbidden(req, ("只有%s的编辑或网站管理员可以申请延期。"):format(roles.unit_name(l.unit)))
   end
   if store.pending_extension(l.id) then return again(req, 409, "已有一项延期申请等待批准。") end
@@ -542,7 +542,7 @@ function manage.extension(req)
   if not user then return answer() end
   local e = store.pending_extension(l.id)
   if not e then return again(req, 409, "没有等待批准的延期申请。") end
-  if not roles.can(user, "sign", l.unit) then
+  if not park.auth.can_unit("sign", l.unit) then
     return forbidden(req, ("延期须由%s的单位领导批准，您的账号没有这一权限。"):format(
       roles.unit_name(l.unit)))
   end

@@ -1,24 +1,13 @@
--- letters_roles: who may act on a letter. A letter is at a unit (the one
--- it was routed to), which is not the unit of the column it came through:
--- a letter to 主任信箱 (the center's column) is answered by 招商局. So the
--- question is "may this user do `action` for unit U", and the answer is
--- the core's own (park.auth.can) on a column of unit U: a role held for a
--- unit counts for each of its columns alike, a role held for the center for
--- every column. Only for a unit without any column is the core's table of
--- roles (docs/plugin-api.md, "Who may do what") read here from the user's
--- roles. A core call `park.auth.can_unit(action, unit)` would make that
--- fallback unnecessary.
+-- letters_roles: the site's units as the letters' pages name them. A letter
+-- is at a unit (the one it was routed to), which is not the unit of the
+-- column it came through: a letter to 主任信箱 (the center's column) is
+-- answered by 招商局. Who may act on it is the core's answer for that unit,
+-- park.auth.can_unit(action, unit): a role held for the center counts for
+-- every unit. column_of gives a unit's column for park.review, which asks
+-- its rules of a column.
 local park = require("park")
 
 local roles = {}
-
--- The core's table, for units without a column: what each role allows.
-local ALLOWS = {
-  webmaster = { view = true, edit = true, bind = true, report = true },
-  editor = { view = true, edit = true },
-  reviewer = { view = true, review = true },
-  leader = { view = true, sign = true, report = true },
-}
 
 local gen, first_column, center_code, names
 
@@ -62,29 +51,10 @@ function roles.units()
   return out
 end
 
---- A column of the unit, for park.auth.can, or nil when it has none.
+--- A column of the unit, for park.review, or nil when it has none.
 function roles.column_of(unit)
   refresh()
   return first_column[unit]
-end
-
---- Whether `user` (park.auth.user()) may do `action` for `unit`.
-function roles.can(user, action, unit)
-  if not user or not unit then return false end
-  local path = roles.column_of(unit)
-  if path then return park.auth.can(action, path) end
-  refresh()
-  for _, r in ipairs(user.roles or {}) do
-    if r.role == "admin" then return true end
-    if r.unit == unit or r.unit == center_code then
-      if action == "center_review" then
-        if r.role == "reviewer" and r.unit == center_code then return true end
-      elseif ALLOWS[r.role] and ALLOWS[r.role][action] then
-        return true
-      end
-    end
-  end
-  return false
 end
 
 --- The units whose letters `user` sees: a set of codes, or true for all (a

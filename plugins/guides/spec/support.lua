@@ -1,7 +1,8 @@
 -- What the guides' specs share: a site with the park's units, the guides
 -- plugin bound to /bszn (a column of 社会事务局) and the staff logged in;
--- a complete guide as the edit form posts it; the staff's steps; reads of
--- the test database (sqlite3) to check what the pages say.
+-- a complete guide as the edit form posts it; the staff's steps; reads and
+-- writes of the test database (sqlite3) to check what the pages say. The
+-- service half's specs add theirs in service_support.lua.
 local testing = require("park.testing")
 
 local support = {}
@@ -26,9 +27,11 @@ support.STAFF = {
 
 function support.has(body, s) return body:find(s, 1, true) ~= nil end
 
---- A site with guides on /bszn (config merged over { page_cache = false }
--- unless opts.cache), more `columns`, the staff logged in: site, browsers.
-function support.start(config, columns)
+--- A site with guides on /bszn (config merged over { page_cache = false }),
+-- more `columns`, the staff (opts.staff, default support.STAFF) logged in:
+-- site, browsers by login. opts.args: more flags of the server.
+function support.start(config, columns, opts)
+  opts = opts or {}
   local cfg = { page_cache = false }
   for k, v in pairs(config or {}) do cfg[k] = v end
   local cols = {
@@ -37,10 +40,10 @@ function support.start(config, columns)
     { path = "/zsj", title = "招商局", kind = "static", unit = "invest" },
   }
   for _, c in ipairs(columns or {}) do cols[#cols + 1] = c end
-  local site = testing.start_site({ plugins = { "plugins" },
+  local site = testing.start_site({ plugins = { "plugins" }, args = opts.args,
     site = { units = support.UNITS, columns = cols } })
   local b = {}
-  for _, s in ipairs(support.STAFF) do
+  for _, s in ipairs(opts.staff or support.STAFF) do
     site:add_user(s[1], s[2], s[3], s[4], s[1] .. "-password")
     b[s[1]] = site:browser():login(s[1], s[1] .. "-password")
   end
@@ -104,11 +107,25 @@ end
 
 local function sh(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
-function support.rows(site, query)
-  local p = assert(io.popen(("sqlite3 -readonly -ascii %s %s"):format(sh(site.db_path),
-    sh(query))))
+--- Run SQL on the test database with the sqlite3 command (writes too).
+function support.exec(site, sql)
+  local p = assert(io.popen(("sqlite3 -cmd '.timeout 5000' %s %s 2>&1"):format(sh(site.db_path),
+    sh(sql))))
   local out = p:read("a")
   p:close()
+  return out
+end
+
+--- Rows of a query: each a list of fields (as text).
+function support.rows(site, query)
+  local out
+  for _ = 1, 5 do -- a read that meets the server's write (busy) is tried again
+    local p = assert(io.popen(("sqlite3 -cmd '.timeout 5000' -readonly -ascii %s %s 2>/dev/null")
+      :format(sh(site.db_path), sh(query))))
+    out = p:read("a")
+    if p:close() then break end
+    out = ""
+  end
   local rows = {}
   for line in out:gmatch("([^\30]*)\30") do
     local row = {}

@@ -60,8 +60,7 @@ CREATE INDEX guides_steps_version ON guides_steps (version_id, id);
 CREATE TABLE guides_files (
   id INTEGER PRIMARY KEY,
   item_id INTEGER REFERENCES guides_items (id),
-  file_id TEXT,                          -- park.files id of an upload
-  data BLOB,                             -- or the bytes of a bundled demo form
+  file_id TEXT NOT NULL,                 -- park.files id: an upload, or a demo form (put)
   name TEXT NOT NULL,                    -- the file name shown and downloaded
   type TEXT NOT NULL,                    -- pdf, doc, docx, xls, xlsx, ofd, jpg, png
   size INTEGER NOT NULL,
