@@ -1,11 +1,11 @@
 -- guides_cache: residents' pages kept per worker, served again until what
 -- they show changes. A page is stamped with the guides' version
--- (guides_meta, bumped by every publishing and withdrawal) and the site
--- model's generation (the navigation, the units' names); 关怀版 pages are
--- kept apart. An item page's rating form (the service half's rate.html)
--- carries the browser's own CSRF token, so it is never kept: the page is
--- kept with a marker where the form goes, and each answer puts the form,
--- made for this browser, in its place (guides_public).
+-- (guides_meta, bumped by every publishing and withdrawal), the ratings'
+-- version (bumped by every rating, moderation and answer: an item page shows
+-- them) and the site model's generation (the navigation, the units' names);
+-- 关怀版 pages are kept apart. An item page's rating form carries the
+-- browser's own CSRF token: the page is kept with a marker in its place, and
+-- each answer puts this browser's token there (guides_public).
 local park = require("park")
 local layout = require("park.layout")
 
@@ -13,8 +13,9 @@ local cache = { max = 1000, ttl = 300 }
 local entries, count = {}, 0
 
 function cache.stamp()
-  local row = park.db.first("SELECT value FROM guides_meta WHERE key = 'version'")
-  return ("%d:%d"):format(row and row.value or 0, park.site.generation())
+  local row = park.db.first("SELECT (SELECT value FROM guides_meta WHERE key = 'version') AS v,"
+    .. " (SELECT value FROM guides_meta WHERE key = 'ratings') AS r")
+  return ("%d:%d:%d"):format(row and row.v or 0, row and row.r or 0, park.site.generation())
 end
 
 function cache.key(req)

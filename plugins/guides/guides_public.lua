@@ -40,17 +40,6 @@ local function query_string(f, changes)
   return #args > 0 and ("?" .. table.concat(args, "&")) or ""
 end
 
--- Whether a facet row matches the filters but `but`.
-local function matches(r, f, but)
-  if but ~= "obj" and f.obj and (r.obj & OBJ_BITS[f.obj]) == 0 then return false end
-  if but ~= "unit" and f.unit and r.unit ~= f.unit then return false end
-  if but ~= "theme" and f.theme and not r.themes:find("|" .. f.theme .. "|", 1, true) then
-    return false
-  end
-  if but ~= "once" and f.once and r.runs > 1 then return false end
-  return true
-end
-
 local function catalogue(req)
   local f = filters(req)
   local n = req.config.page_size
@@ -58,23 +47,32 @@ local function catalogue(req)
     theme = f.theme, once = f.once }, (f.page - 1) * n, n)
   local items = {}
   for i, r in ipairs(rows) do
-    local g = fields.from_json(store.decode(r.data, {}))
+    local g = { kind = r.kind, objs = store.decode(r.objs, {}), promise_days = r.promise_days }
     items[i] = { id = r.id, name = r.name, unit = r.unit, g = g, runs = fields.runs_label(r.runs),
                  updated_at = r.updated_at }
   end
-  -- Facet counts, each under the other filters.
+  -- Facet counts, each under the other filters, over the groups of items.
+  local function matches(r, but)
+    if but ~= "obj" and f.obj and (r.obj & OBJ_BITS[f.obj]) == 0 then return false end
+    if but ~= "unit" and f.unit and r.unit ~= f.unit then return false end
+    if but ~= "theme" and f.theme and not r.themes:find("|" .. f.theme .. "|", 1, true) then
+      return false
+    end
+    if but ~= "once" and f.once and r.once == 0 then return false end
+    return true
+  end
   local obj_n, theme_n, unit_n, once_n = { ["个人"] = 0, ["法人"] = 0 }, {}, {}, 0
   for _, r in ipairs(store.facets(req.column)) do
-    if matches(r, f, "obj") then
+    if matches(r, "obj") then
       for o, bit in pairs(OBJ_BITS) do
-        if r.obj & bit ~= 0 then obj_n[o] = obj_n[o] + 1 end
+        if r.obj & bit ~= 0 then obj_n[o] = obj_n[o] + r.n end
       end
     end
-    if matches(r, f, "theme") then
-      for t in r.themes:gmatch("[^|]+") do theme_n[t] = (theme_n[t] or 0) + 1 end
+    if matches(r, "theme") then
+      for t in r.themes:gmatch("[^|]+") do theme_n[t] = (theme_n[t] or 0) + r.n end
     end
-    if matches(r, f, "unit") then unit_n[r.unit] = (unit_n[r.unit] or 0) + 1 end
-    if matches(r, f, "once") and r.runs <= 1 then once_n = once_n + 1 end
+    if matches(r, "unit") then unit_n[r.unit] = (unit_n[r.unit] or 0) + r.n end
+    if matches(r, "once") and r.once == 1 then once_n = once_n + r.n end
   end
   local themes = {}
   for _, obj in ipairs(f.obj and { f.obj } or fields.OBJS) do
@@ -128,7 +126,9 @@ local function files_of(g)
   return out
 end
 
-local MARK = "<!--guides:rating-->"
+-- Where the rating form's CSRF token goes in a kept item page: no byte of
+-- it is escaped by a template, and no page says it otherwise.
+local TOKEN = "guides-csrf-token-e2b1c7"
 
 -- The item page's context.
 local function item_context(req, item, print_view)
@@ -143,13 +143,13 @@ local function item_context(req, item, print_view)
   }
 end
 
--- The rating block of the service half, made for this browser (its CSRF
--- token), or "".
-local function rating_html(req, item)
-  local block = rate.item_block(req, { id = item.id, col = item.col, unit = item.unit,
-                                       name = item.name })
-  if not block then return "" end
-  return park.render("rate.html", { rating = block, csrf = park.csrf() })
+-- The item page with its rating block; `csrf`: this browser's token, or the
+-- marker of a page to keep.
+local function item_page(req, item, ctx, csrf)
+  ctx.rating = rate.item_block(req, { id = item.id, col = item.col, unit = item.unit,
+                                      name = item.name })
+  ctx.csrf = ctx.rating and csrf or nil
+  return view.page(req, "item.html", ctx)
 end
 
 local function show(req)
@@ -159,9 +159,11 @@ local function show(req)
   if cached then
     key, now, stamp = cache.key(req), park.now(), cache.stamp()
     local e = cache.get(key, stamp, now)
-    if e and e.parts then
-      return park.html(e.parts[1] .. rating_html(req, e.item) .. e.parts[2])
-    elseif e then
+    -- A browser that rated the item sees its own rating instead of the
+    -- form: made for it.
+    if e and e.parts and not rate.mine(req, e.item_id) then
+      return park.html(e.parts[1] .. park.csrf() .. e.parts[2])
+    elseif e and not e.parts then
       return 200, e.body, e.ctype
     end
   end
@@ -173,20 +175,16 @@ local function show(req)
     if cached then cache.put(key, stamp, now, { body = body, ctype = ctype }) end
     return status, body, ctype
   end
-  if not cached then
-    -- The rating form in place, as item.html includes it.
-    ctx.rating = rate.item_block(req, { id = item.id, col = item.col, unit = item.unit,
-                                        name = item.name })
-    ctx.csrf = ctx.rating and park.csrf() or nil
-    return view.page(req, "item.html", ctx)
+  if not cached or rate.mine(req, item.id) then return item_page(req, item, ctx, park.csrf()) end
+  local status, body, ctype = item_page(req, item, ctx, TOKEN)
+  local s, e = body:find(TOKEN, 1, true)
+  if not s then -- no form on the page (no rating block)
+    cache.put(key, stamp, now, { body = body, ctype = ctype })
+    return status, body, ctype
   end
-  ctx.rating_mark = MARK
-  local status, body = view.page(req, "item.html", ctx)
-  local s, e = body:find(MARK, 1, true)
-  local parts = s and { body:sub(1, s - 1), body:sub(e + 1) } or { body, "" }
-  local it = { id = item.id, col = item.col, unit = item.unit, name = item.name }
-  cache.put(key, stamp, now, { parts = parts, item = it })
-  return park.html(parts[1] .. rating_html(req, it) .. parts[2], status)
+  local parts = { body:sub(1, s - 1), body:sub(e + 1) }
+  cache.put(key, stamp, now, { parts = parts, item_id = item.id })
+  return park.html(parts[1] .. park.csrf() .. parts[2], status)
 end
 pub.show = show
 

@@ -112,6 +112,22 @@ end
 
 -- This browser's participant key, or nil when it has no token yet; with
 -- `res`, a token is made and set when there is none.
+--- What the item pages show of the ratings changed (a rating, a moderation,
+-- an answer): their cached pages are made again (guides_cache.stamp).
+function M.touched()
+  check(db.exec("INSERT INTO guides_meta (key, value) VALUES ('ratings', 1)"
+    .. " ON CONFLICT (key) DO UPDATE SET value = value + 1"))
+end
+
+--- Whether this browser rated the item already: its stars, or nil.
+function M.mine(req, item_id)
+  local token = req.cookies and req.cookies[M.COOKIE]
+  if not (token and #token == 22 and token:match("^[%w_-]+$")) then return nil end
+  local row = check(db.first("SELECT stars FROM guides_ratings WHERE item_id = ?"
+    .. " AND participant = ?", item_id, "b:" .. token))
+  return row and row.stars
+end
+
 local function participant(req, res)
   local token = req.cookies and req.cookies[M.COOKIE]
   if token and #token == 22 and token:match("^[%w_-]+$") then return "b:" .. token end
@@ -229,6 +245,7 @@ local function rate(req, res)
       check(db.exec([[INSERT INTO guides_followups (rating_id, item_id, unit, opened_on, due,
         created_at) VALUES (?, ?, ?, ?, ?, ?)]], id, item.id, item.unit, today, due, now))
     end
+    M.touched()
     return true
   end)
   if not inserted then return refusal(req, item, 409, "您已评价", dup) end
@@ -327,6 +344,7 @@ local function moderate(req)
   if state ~= r.moderation then
     check(db.exec("UPDATE guides_ratings SET moderation = ?, moderated_by = ?, moderated_at = ?"
       .. " WHERE id = ?", state, user.login, park.now(), r.id))
+    M.touched()
     park.audit("rating." .. decision, "guides_rating:" .. r.id, { moderation = r.moderation },
       { moderation = state, item = r.item_id })
   end
@@ -353,6 +371,7 @@ local function answer_followup(req)
   check(db.exec("UPDATE guides_followups SET answer = ?, answered_by = ?, answered_at = ?,"
     .. " answered_on = coalesce(answered_on, ?) WHERE id = ?", text, user.login, now,
     M.today(now), f.id))
+  M.touched()
   park.audit("followup.answer", "guides_followup:" .. f.id,
     f.answered_at and { answer = f.answer } or nil, { answer = text, item = f.item_id })
   return back(req, "done=answer")
