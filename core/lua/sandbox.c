@@ -22,9 +22,9 @@ enum {
 };
 
 /* Host Lua libraries a plugin may require, found under the lualib dir. */
-static const char *const sandbox__host_libs[] = {
-    "park.template", "park.schema", "park.review", "park.content",
-    "park.text",     "park.layout", NULL};
+static const char *const sandbox__host_libs[] = {"park.template", "park.schema", "park.review",
+                                                 "park.content",  "park.text",   "park.layout",
+                                                 "park.form",     "park.page",   NULL};
 /* Host C modules loaded by the host itself before the sandbox closes. */
 static const char *const sandbox__c_modules[] = {"cjson", "cjson.safe", NULL};
 
@@ -567,7 +567,7 @@ static int sandbox__require(lua_State *L)
         return luaL_error(L,
                           "module '%s' not found: no file %s/%s%s (a plugin may require its own "
                           "modules, park, park.template, park.schema, park.review, park.content, "
-                          "park.text and cjson)",
+                          "park.text, park.layout, park.form, park.page and cjson)",
                           name, root, rel,
                           rc == -ELOOP ? ", or it leads through a symbolic link" : "");
     lua_pushlightuserdata(L, (void *)SANDBOX__LOADED); /* "loading" marker */

@@ -265,9 +265,11 @@ function Site:kill()
 end
 
 --- Start the server again on the same database and settings (after kill()
--- or halt()); `args` (optional) are more flags, which override the first
--- ones: { "--clock-offset-s", "604800" } restarts it a week later.
+-- or halt(); a server still running is halted first); `args` (optional) are
+-- more flags, which override the first ones: { "--clock-offset-s", "604800" }
+-- restarts it a week later.
 function Site:restart(args)
+  if self.proc then self:halt() end -- still running: stopped first, as an operator would
   local cmd = self.cmd
   for _, a in ipairs(args or {}) do cmd = cmd .. " " .. sh_quote(a) end
   local saved = self.cmd
