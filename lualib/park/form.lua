@@ -675,8 +675,9 @@ local function field_context(f, req, values, errors)
     return c
   end
   -- A field in error shows what was typed; a good one its value as checked
-  -- (a phone number normalised, a date with its zeros).
-  if posted and err then
+  -- (a phone number normalised, a date with its zeros). A post refused for
+  -- its CSRF token was not checked: every field shows what was typed.
+  if posted and (err or req.csrf_failed) then
     c.value = posted[f.name] or ""
   else
     c.value = shown(f, v)
@@ -686,17 +687,24 @@ end
 
 --- The template's context of the form: { fields = { ... } (in order),
 -- field = { name = ... }, errors = { { name, id, message, href } },
--- error_count, csrf, nonce, nonce_field, hidden (the HTML of the hidden
--- inputs), enctype, multipart }. `values`: what to show (typed, as F:check
+-- error_count, expired (the post was refused for its CSRF token: what was
+-- typed is shown again), csrf, nonce, nonce_field, hidden (the HTML of the
+-- hidden inputs), enctype, multipart }. `values`: what to show (typed, as F:check
 -- gives them or a row read back; nil: the fields' defaults); `errors` as
 -- F:check gives them (then fields in error show what was posted).
 function Form:context(req, values, errors)
   local park = host()
+  -- The host answers a form post refused for its CSRF token (a lost cookie,
+  -- a page left open too long) with the form's GET route: show what was
+  -- typed, and say to send it once more.
+  local expired = req and req.csrf_failed and values == nil and errors == nil
+  if expired then errors = { _list = {} } end
   local ctx = { fields = {}, field = {}, errors = errors and errors._list or {},
                 multipart = self.multipart,
                 enctype = self.multipart and "multipart/form-data"
                   or "application/x-www-form-urlencoded" }
   ctx.error_count = #ctx.errors
+  ctx.expired = expired or nil
   for i, f in ipairs(self.fields) do
     local c = field_context(f, req, values, errors)
     ctx.fields[i], ctx.field[f.name] = c, c

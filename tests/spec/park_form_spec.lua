@@ -112,6 +112,23 @@ describe("park.form: a declared form, through real HTTP", function()
     assert.is_nil(body:find("aria-invalid", 1, true))
   end)
 
+  it("shows what was typed again, and stores nothing, when the CSRF cookie was lost", function()
+    local b = visit()
+    local before = count()
+    b.jar = {} -- the cookie is gone
+    local res = submit(b, good({ title = "东门<加装>雨棚" }))
+    assert.are.equal(403, res.status)
+    assert.truthy(res.body:find('id="form-expired"', 1, true), res.body)
+    assert.truthy(res.body:find('value="东门&lt;加装&gt;雨棚"', 1, true), res.body)
+    assert.falsy(res.body:find('aria-invalid="true"', 1, true), "a field marked in error")
+    assert.are.equal(before, count())
+    -- Sent again from that page, with its fresh token, it is stored.
+    local nonce = res.body:match('name="_nonce" value="([^"]+)"')
+    assert.are.equal(b.nonce, nonce, "the page's nonce is kept")
+    res = submit(b, good({ title = "东门<加装>雨棚" }))
+    assert.are.equal(before + 1, count(), res.body)
+  end)
+
   it("gives every field type's value typed, in characters, not bytes", function()
     local b = visit()
     local res = submit(b, good({
