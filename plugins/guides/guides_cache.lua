@@ -2,7 +2,8 @@
 -- they show changes. A page is stamped with the guides' version
 -- (guides_meta, bumped by every publishing and withdrawal), the ratings'
 -- version (bumped by every rating, moderation and answer: an item page shows
--- them) and the site model's generation (the navigation, the units' names);
+-- them; both read at most once a second, see cache.stamp) and the site
+-- model's generation (the navigation, the units' names);
 -- 关怀版 pages are kept apart. An item page's rating form carries the
 -- browser's own CSRF token: the page is kept with a marker in its place, and
 -- each answer puts this browser's token there (guides_public).
@@ -12,10 +13,24 @@ local layout = require("park.layout")
 local cache = { max = 1000, ttl = 300 }
 local entries, count = {}, 0
 
+-- The versions are read at most once a second per worker (a query on every
+-- kept page was a third of its cost): this worker's own changes forget the
+-- read at once (cache.forget), another worker's are seen within a second.
+local memo, memo_at = nil, nil
+
 function cache.stamp()
+  local now = park.now()
+  if memo and memo_at == now then return memo .. ":" .. park.site.generation() end
   local row = park.db.first("SELECT (SELECT value FROM guides_meta WHERE key = 'version') AS v,"
     .. " (SELECT value FROM guides_meta WHERE key = 'ratings') AS r")
-  return ("%d:%d:%d"):format(row and row.v or 0, row and row.r or 0, park.site.generation())
+  memo, memo_at = ("%d:%d"):format(row and row.v or 0, row and row.r or 0), now
+  return memo .. ":" .. park.site.generation()
+end
+
+--- What residents see changed here (a publication, a rating): read the
+-- versions again at the next page.
+function cache.forget()
+  memo = nil
 end
 
 function cache.key(req)

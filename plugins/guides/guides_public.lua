@@ -43,14 +43,6 @@ end
 local function catalogue(req)
   local f = filters(req)
   local n = req.config.page_size
-  local rows, total = store.catalogue(req.column, { obj = OBJ_BITS[f.obj], unit = f.unit,
-    theme = f.theme, once = f.once }, (f.page - 1) * n, n)
-  local items = {}
-  for i, r in ipairs(rows) do
-    local g = { kind = r.kind, objs = store.decode(r.objs, {}), promise_days = r.promise_days }
-    items[i] = { id = r.id, name = r.name, unit = r.unit, g = g, runs = fields.runs_label(r.runs),
-                 updated_at = r.updated_at }
-  end
   -- Facet counts, each under the other filters, over the groups of items.
   local function matches(r, but)
     if but ~= "obj" and f.obj and (r.obj & OBJ_BITS[f.obj]) == 0 then return false end
@@ -61,7 +53,7 @@ local function catalogue(req)
     if but ~= "once" and f.once and r.once == 0 then return false end
     return true
   end
-  local obj_n, theme_n, unit_n, once_n = { ["个人"] = 0, ["法人"] = 0 }, {}, {}, 0
+  local obj_n, theme_n, unit_n, once_n, total = { ["个人"] = 0, ["法人"] = 0 }, {}, {}, 0, 0
   for _, r in ipairs(store.facets(req.column)) do
     if matches(r, "obj") then
       for o, bit in pairs(OBJ_BITS) do
@@ -73,6 +65,16 @@ local function catalogue(req)
     end
     if matches(r, "unit") then unit_n[r.unit] = (unit_n[r.unit] or 0) + r.n end
     if matches(r, "once") and r.once == 1 then once_n = once_n + r.n end
+    if matches(r) then total = total + r.n end
+  end
+  -- The page itself (its count is the groups' that match every filter).
+  local rows = store.catalogue(req.column, { obj = OBJ_BITS[f.obj], unit = f.unit,
+    theme = f.theme, once = f.once }, (f.page - 1) * n, n)
+  local items = {}
+  for i, r in ipairs(rows) do
+    local g = { kind = r.kind, objs = store.decode(r.objs, {}), promise_days = r.promise_days }
+    items[i] = { id = r.id, name = r.name, unit = r.unit, g = g, runs = fields.runs_label(r.runs),
+                 updated_at = r.updated_at }
   end
   local themes = {}
   for _, obj in ipairs(f.obj and { f.obj } or fields.OBJS) do

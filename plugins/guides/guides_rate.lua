@@ -117,6 +117,7 @@ end
 function M.touched()
   check(db.exec("INSERT INTO guides_meta (key, value) VALUES ('ratings', 1)"
     .. " ON CONFLICT (key) DO UPDATE SET value = value + 1"))
+  require("guides_cache").forget()
 end
 
 --- Whether this browser rated the item already: its stars, or nil.

@@ -36,6 +36,7 @@ store.decode = decode
 
 local function bump()
   check(db.exec("UPDATE guides_meta SET value = value + 1 WHERE key = 'version'"))
+  require("guides_cache").forget()
 end
 store.bump = bump
 
@@ -261,11 +262,9 @@ local function where(col, f)
 end
 
 --- A page of published items matching the filters f = { obj = bits,
--- unit =, theme =, once = }, by name; and how many match in all.
+-- unit =, theme =, once = }, by name (how many match in all: the facets').
 function store.catalogue(col, f, offset, n)
   local w, args = where(col, f)
-  local total = db.first("SELECT count(*) AS n FROM guides_items i WHERE " .. w,
-    table.unpack(args)).n
   args[#args + 1] = n
   args[#args + 1] = offset
   -- The page's ids first (unfiltered, the catalogue index alone: a deep
@@ -279,7 +278,7 @@ function store.catalogue(col, f, offset, n)
     .. " ORDER BY i.sort, i.id LIMIT ? OFFSET ?) p JOIN guides_items i ON i.id = p.id"
     .. " JOIN guides_versions v ON v.id = i.live_version ORDER BY i.sort, i.id",
     table.unpack(args))
-  return rows, total
+  return rows
 end
 
 --- The facets of the catalogue: the published items grouped by their keys
