@@ -1370,8 +1370,15 @@ static const char *host__respond(host_req *r, int base, int nres)
             return "a redirect (3xx) needs a Location header: return park.redirect(url), "
                    "all of its values";
     }
-    /* The form shown again after a CSRF failure is still a refusal. */
-    if (r->csrf_refill && status < 300) status = 403;
+    /* The form shown again after a CSRF failure is still a refusal; a GET
+     * route that has no page there (a redirect, an error) gives the plain
+     * refusal. */
+    if (r->csrf_refill && status >= 300) {
+        http_respond_error(r->http, 403, NULL, 0);
+        r->http = NULL;
+        return NULL;
+    }
+    if (r->csrf_refill) status = 403;
     if (http_respond(r->http, status, hs, nh, body, blen))
         return "a bad status or header (status 200-599; no CR, LF or NUL in headers; "
                "Content-Length, Transfer-Encoding and Connection are the server's)";

@@ -200,6 +200,13 @@ end
 ---------------------------------------------------------------------------
 
 local function login_page(req)
+  -- A login posted without its page's token (a page left open, a lost
+  -- cookie): the form again, the login kept, never the password.
+  if req.csrf_failed then
+    return render("login.html", { title = "登录", error_title = "页面已过期",
+      error = "为了您的安全，请重新输入密码后登录。", login = req.form.login,
+      next_path = safe_next(req.form.next) })
+  end
   return render("login.html", { title = "登录", already = park.auth.user() ~= nil,
                                 next_path = safe_next(req.query.next) })
 end

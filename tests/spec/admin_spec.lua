@@ -269,6 +269,17 @@ describe("the admin console", function()
     assert.falsy(plain(body, "csrf3"))
     assert.are.equal("你好", site:request("GET", "/gxcy/tzgg").body)
     site:wait_log_match("csrf: .*refused")
+    -- A login posted from a page left open too long: the form again, the
+    -- login kept, never the password, nobody logged in.
+    local late = site:browser()
+    late:get("/admin/login")
+    late.jar = {}
+    local res = late:post("/admin/login", { login = "admin", password = "a-secret-typed-once" })
+    assert.are.equal(403, res.status)
+    assert.truthy(plain(res.body, "页面已过期"), res.body)
+    assert.truthy(plain(res.body, 'value="admin"'))
+    assert.falsy(plain(res.body, "a-secret-typed-once"))
+    assert.are.equal(303, late:get("/admin/").status)
   end)
 
   it("ends the session at logout: the old cookie goes back to the login page", function()

@@ -132,8 +132,8 @@ describe("the site's layout", function()
       { "GET", "/no-such-page", nil, nil, 404, "页面不存在" },
       { "DELETE", "/gxcy/tzgg", nil, nil, 405, "不支持此请求方法" },
       { "GET", "/kit/error", nil, nil, 500, "服务器内部错误" },
-      { "POST", "/admin/login", { ["Content-Type"] = "application/x-www-form-urlencoded" },
-        "login=a&password=b", 403, "没有权限访问" }, -- no CSRF token
+      { "POST", "/admin/units", { ["Content-Type"] = "application/x-www-form-urlencoded" },
+        "code=a&name=b", 403, "没有权限访问" }, -- no CSRF token
     }
     for _, c in ipairs(cases) do
       local res = site:request(c[1], c[2], c[3], c[4])
