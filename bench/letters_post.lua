@@ -36,8 +36,8 @@ local FIELDS = "&name=%E5%BC%A0%E4%B8%89&contact=13812345678&publish=1"
 
 function request()
   n = n + 1
-  local key = string.format("%s%02d%012d", run, id, n)
-  wrk.body = "_csrf=" .. csrf .. "&nonce=" .. key .. "&title=bench-" .. key .. FIELDS
+  local key = string.format("%s%03d%012d", run, id, n) -- 16 characters: a park.form nonce
+  wrk.body = "_csrf=" .. csrf .. "&_nonce=" .. key .. "&title=bench-" .. key .. FIELDS
   return wrk.format()
 end
 

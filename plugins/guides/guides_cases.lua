@@ -16,6 +16,7 @@
 local park = require("park")
 local cjson = require("cjson")
 local content = require("park.content")
+local form = require("park.form")
 local rate = require("guides_rate")
 local roles = require("guides_roles")
 local forms = require("guides_forms")
@@ -526,13 +527,18 @@ end
 -- The resident's lookup
 ---------------------------------------------------------------------------
 
-local function lookup_page(req, ctx, status)
-  ctx.title = "办件查询"
-  ctx.csrf = park.csrf()
+local LOOKUP = form.new({ fields = {
+  { name = "case_no", label = "办件编号", required = true, max_length = 64, autocomplete = "off" },
+  { name = "applicant", label = "申请人姓名或单位名称", required = true, max_length = 100,
+    autocomplete = "name" },
+} })
+
+local function lookup_page(req, ctx, status, values, errors)
+  ctx.title, ctx.form = "办件查询", LOOKUP:context(req, values, errors)
   return rate.page(req, "cases.html", ctx, status)
 end
 
--- GET /cases
+-- GET /cases (also a lookup refused for its CSRF token: what was typed, again)
 local function lookup_form(req)
   return lookup_page(req, {})
 end
@@ -548,17 +554,14 @@ local function lookup(req, res)
       error = ("查询过于频繁：同一网络每小时最多查询 %d 次，请 %d 分钟后再试。")
         :format(limit, (wait + 59) // 60) }, 429)
   end
-  local case_no = squeeze(req.form.case_no)
-  local name = squeeze(req.form.applicant)
-  if case_no == "" or name == "" or #case_no > 64 or #name > 400 then
-    return lookup_page(req, { case_no = req.form.case_no, applicant = req.form.applicant,
-      error = "请填写办件编号和申请人姓名（或单位名称）。" }, 422)
-  end
+  local v, errors = LOOKUP:check(req)
+  if errors then return lookup_page(req, {}, 422, v, errors) end
+  local case_no, name = squeeze(v.case_no), squeeze(v.applicant)
   local c = check(db.first("SELECT case_no, unit, item_name, applicant, status, received_on,"
     .. " finished_on, result, updated_at FROM guides_cases WHERE case_no = ?", case_no))
   if not c or c.applicant ~= name then
-    return lookup_page(req, { case_no = case_no,
-      error = "未找到匹配的办件，请核对办件编号和申请人姓名后重试。" }, 404)
+    return lookup_page(req, { error = "未找到匹配的办件，请核对办件编号和申请人姓名后重试。" }, 404,
+      { case_no = case_no })
   end
   c.masked = M.mask(c.applicant)
   c.applicant = nil

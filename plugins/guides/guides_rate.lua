@@ -14,6 +14,7 @@
 local park = require("park")
 local layout = require("park.layout")
 local content = require("park.content")
+local form = require("park.form")
 local roles = require("guides_roles")
 
 local M = {}
@@ -167,6 +168,20 @@ function M.public_ratings(item_id, limit)
   return rows
 end
 
+-- The rating form of the item named `name`, the values best first. Its CSRF
+-- field is the template's own (a kept page has a marker there: guides_public).
+local STARS = {}
+for i = 5, 1, -1 do STARS[#STARS + 1] = { i, ("%s（%d 星）"):format(M.LABELS[i], i) } end
+local function rate_form(name)
+  return form.new({ id_prefix = "rating-", fields = {
+    { name = "stars", label = ("您对“%s”这项服务的评价"):format(name), type = "radio",
+      required = true, choices = STARS },
+    { name = "comment", label = "评价内容", type = "textarea", rows = 3, max_length = M.COMMENT_MAX,
+      hint = ("最多 %d 字。评价内容经工作人员审核后公开；评分即时计入。选择“非常不满意”或“不满意”的，"
+        .. "由责任单位在规定时限内整改并公布整改情况。"):format(M.COMMENT_MAX) },
+  } })
+end
+
 local NOTICES = {
   ["1"] = "感谢您的评价！您的评分已计入；如填写了评价内容，将在审核后公开。",
   ["2"] = "感谢您的评价！我们已转交责任单位整改，整改情况将在此公布。",
@@ -185,11 +200,12 @@ function M.item_block(req, item)
   local s = M.summary(item.id)
   return {
     item = item, count = s.count, average = s.average, bad = s.bad,
-    list = M.public_ratings(item.id), labels = M.LABELS,
+    list = M.public_ratings(item.id),
     action = base .. "/rate/" .. item.id, stats = base .. "/stats",
     mine = mine and mine.stars, mine_label = mine and M.LABELS[mine.stars],
     notice = NOTICES[req.query and req.query.rated or ""],
-    comment_max = M.COMMENT_MAX, unit_name = M.unit_name(item.unit),
+    form = not mine and rate_form(item.name):context(req) or nil,
+    unit_name = M.unit_name(item.unit),
     date = M.date,
   }
 end
@@ -204,19 +220,9 @@ end
 local function rate(req, res)
   local item = published_item(req, req.params.id)
   if not item then return refusal(req, nil, 404, "未找到", "没有这项公开的办事指南。") end
-  local stars = math.tointeger(tonumber(req.form.stars or ""))
-  if not stars or stars < 1 or stars > 5 then
-    return refusal(req, item, 422, "请选择评价", "请在“非常不满意”到“非常满意”中选择一项后再提交。")
-  end
-  local comment = trim(req.form.comment)
-  local len = utf8.len(comment)
-  if not len then
-    return refusal(req, item, 422, "评价内容有误", "评价内容含有无法识别的字符，请修改后再提交。")
-  end
-  if len > M.COMMENT_MAX then
-    return refusal(req, item, 422, "评价内容过长", ("评价内容最多 %d 个字，您填写了 %d 个字。")
-      :format(M.COMMENT_MAX, len))
-  end
+  local v, errors = rate_form(item.name):check(req)
+  if errors then return refusal(req, item, 422, "评价未提交", errors._list[1].message) end
+  local stars, comment = v.stars, v.comment
   local now = park.now()
   local who = participant(req, res)
   local dup = "您已经评价过这项服务，每位访客对每个事项只能评价一次，本次提交未被记录。谢谢！"

@@ -3,6 +3,7 @@
 -- published letters with their search.
 local park = require("park")
 local content = require("park.content")
+local form = require("park.form")
 local config = require("letters_config")
 local store = require("letters_store")
 local view = require("letters_view")
@@ -46,124 +47,75 @@ end
 -- The form
 ---------------------------------------------------------------------------
 
-local function form_page(req, ctx, status)
-  local cfg = req.config
-  ctx.title = ctx.title or (is_errata(req) and "我为政府网站找错" or
-    ((park.site.column() or {}).title or cfg.type) .. "：写信")
-  ctx.cfg = cfg
-  ctx.errata = is_errata(req)
-  ctx.days = config.days(cfg)
-  ctx.v = ctx.v or {}
-  ctx.nonce = ctx.nonce or park.token()
-  ctx.csrf = park.csrf()
-  ctx.file_types = "pdf、doc、docx、wps、ofd、xls、xlsx、jpg、png、txt"
-  ctx.file_count = FILE_COUNT
-  local by_id = {}
-  for _, e in ipairs(ctx.errors or {}) do by_id[e.id] = e.message end
-  ctx.err = function(id) return by_id[id] end
-  return view.page(req, "write.html", ctx, status)
+local EXTS = { "pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "jpg", "jpeg", "png", "txt" }
+
+-- The letter form of a binding's config (its type, verify, publish and
+-- limits), declared once per such config.
+local forms = {}
+local function letter_form(cfg)
+  local key = table.concat({ cfg.type, cfg.verify, tostring(cfg.publish), cfg.body_max,
+    cfg.file_max_mb }, "|")
+  if forms[key] then return forms[key] end
+  local errata, optional = cfg.type == "找错", cfg.type == "找错" and cfg.verify ~= "code"
+  local fields = {
+    { name = "name", label = "姓名", required = not errata, max_length = 30, autocomplete = "name" },
+    { name = "contact", label = "手机号码或电子邮箱", required = not optional, autocomplete = "tel",
+      messages = { required = "请填写，以便答复您" },
+      hint = (optional and "留下后可收到答复通知。" or "") .. "用于答复和通知您；公开时只显示部分字符，如 138****5678。",
+      check = function(v) if not view.contact(v) then return "应为 11 位手机号码、带区号的固定电话或电子邮箱" end end },
+  }
+  if cfg.verify == "code" then
+    fields[#fields + 1] = { name = "code", label = "验证码", required = true,
+      autocomplete = "one-time-code", messages = { required = "请填写发送到您手机或邮箱的验证码" } }
+  end
+  if errata then
+    fields[#fields + 1] = { name = "url", label = "出错页面的地址", required = true,
+      hint = "从页面底部的“我为政府网站找错”进入时已自动填写。",
+      check = function(v) if not page_url(v) then return "应以 / 或 http:// 、https:// 开头" end end }
+  end
+  for _, f in ipairs({
+    { name = "title", label = "标题", required = true, max_length = 60 },
+    { name = "body", label = errata and "错误说明" or "信件内容", type = "textarea", rows = 10,
+      required = true, min_length = 5, max_length = cfg.body_max,
+      hint = ("最多 %d 字"):format(cfg.body_max), messages = { min_length = "至少 5 个字，请把事情说清楚",
+        required = errata and "请说明页面上的错误" or nil } },
+    { name = "attachments", label = "附件", type = "file", multiple = true, max_files = FILE_COUNT,
+      types = EXTS, max_bytes = cfg.file_max_mb * 1024 * 1024,
+      hint = ("最多 %d 个，每个不超过 %d MB；可上传 %s 文件。"):format(FILE_COUNT, cfg.file_max_mb,
+        table.concat(EXTS, "、")) },
+    cfg.publish and { name = "publish", label = "是否同意公开", type = "radio", required = true,
+      choices = { { "1", "同意公开：答复后在本栏目公开，姓名和联系方式只显示部分字符" },
+                  { "0", "不公开：只有您凭查询码和查询密码可以查看" } } } or nil,
+  }) do fields[#fields + 1] = f end
+  forms[key] = form.new({ nonce = true, fields = fields })
+  return forms[key]
 end
 
--- The letter's fields from the form: the fields, the errors ({ id =,
--- message = }, in the form's order) and the values to show again.
-local function read_form(req)
-  local form, cfg = req.form, req.config
-  local f, errors, v = {}, {}, {}
-  local function bad(id, message) errors[#errors + 1] = { id = id, message = message } end
-  local function text(name, max)
-    local s = trim(form[name])
-    v[name] = s
-    if not utf8.len(s) then return nil, "含有无法识别的字符" end
-    if utf8.len(s) > max then return nil, ("最多 %d 个字，现有 %d 个字"):format(max, utf8.len(s)) end
-    return s
-  end
-  local why
-  f.name, why = text("name", 30)
-  if why then bad("f-name", "姓名" .. why)
-  elseif f.name == "" and not is_errata(req) then bad("f-name", "请填写姓名") end
-  v.contact = trim(form.contact)
-  f.contact = view.contact(v.contact)
-  if v.contact == "" then
-    if not is_errata(req) or cfg.verify == "code" then
-      bad("f-contact", "请填写手机号码或电子邮箱，以便答复您")
-    end
-    f.contact = ""
-  elseif not f.contact then
-    bad("f-contact", "联系方式应为 11 位手机号码、带区号的固定电话或电子邮箱")
-  end
-  if cfg.verify == "code" then
-    v.code = trim(form.code)
-    if v.code == "" then bad("f-code", "请填写发送到您手机或邮箱的验证码") end
-  end
-  if is_errata(req) then
-    v.url = trim(form.url)
-    f.page_url = page_url(v.url)
-    if v.url == "" then bad("f-url", "请填写出错页面的地址")
-    elseif not f.page_url then bad("f-url", "出错页面的地址应以 / 或 http:// 、https:// 开头") end
-  end
-  f.page_url = f.page_url or ""
-  f.title, why = text("title", 60)
-  if why then bad("f-title", "标题" .. why) elseif f.title == "" then bad("f-title", "请填写标题") end
-  f.body, why = text("body", cfg.body_max)
-  if why then bad("f-body", "正文" .. why)
-  elseif f.body == "" then bad("f-body", is_errata(req) and "请说明页面上的错误" or "请填写信件内容")
-  elseif utf8.len(f.body) < 5 then bad("f-body", "正文至少 5 个字，请把事情说清楚") end
-  -- Attachments: of an allowed type and size, at most FILE_COUNT.
-  local ups = {}
-  for _, up in ipairs(req.files and req.files.attachments or {}) do
-    if not (up.filename == "" and up.size == 0) then ups[#ups + 1] = up end
-  end
-  if #ups > FILE_COUNT then bad("f-files", ("附件最多 %d 个"):format(FILE_COUNT)) end
-  for _, up in ipairs(ups) do
-    local ext = (up.filename:match("%.(%w+)$") or ""):lower()
-    if not FILE_TYPES[ext] then
-      bad("f-files", ("附件“%s”的类型不允许，请上传 pdf、doc、docx、wps、ofd、xls、xlsx、jpg、png 或 txt 文件")
-        :format(up.filename))
-    elseif up.size > cfg.file_max_mb * 1024 * 1024 then
-      bad("f-files", ("附件“%s”超过 %d MB"):format(up.filename, cfg.file_max_mb))
-    elseif up.size == 0 then
-      bad("f-files", ("附件“%s”是空文件"):format(up.filename))
-    end
-  end
-  f.uploads = ups
-  if cfg.publish then
-    v.publish = form.publish
-    if form.publish ~= "1" and form.publish ~= "0" then
-      bad("f-publish", "请选择是否同意公开")
-    end
-    f.wants_public = form.publish == "1"
-  else
-    f.wants_public = false
-  end
-  if #errors > 0 and #ups > 0 then
-    bad("f-files", "附件未能保留，请重新选择")
-  end
-  return f, errors, v
+local function form_page(req, f, status, ctx)
+  ctx = ctx or {}
+  ctx.title = is_errata(req) and "我为政府网站找错" or
+    ((park.site.column() or {}).title or req.config.type) .. "：写信"
+  ctx.errata, ctx.days, ctx.form = is_errata(req), config.days(req.config), f
+  return view.page(req, "write.html", ctx, status)
 end
 
 --- The form to write a letter. Also what a post answers when it failed the
 -- CSRF check (a lost cookie, a page left open too long: req.csrf_failed):
--- the form again with what was typed and a word to send it once more.
+-- park.form shows what was typed and says to send it once more.
 function pub.write_form(req)
-  if req.csrf_failed then
-    local _, _, v = read_form(req)
-    local nonce = req.form.nonce
-    if type(nonce) ~= "string" or not nonce:match("^[%w_-]+$") or #nonce > 64 then nonce = nil end
-    return form_page(req, { v = v, nonce = nonce, expired = true })
-  end
-  local v = {}
-  if is_errata(req) then v.url = page_url(req.query.url) or "" end
-  v.publish = "1"
-  return form_page(req, { v = v })
+  local F = letter_form(req.config)
+  if req.csrf_failed then return form_page(req, F:context(req)) end
+  return form_page(req, F:context(req, { publish = "1",
+    url = is_errata(req) and page_url(req.query.url) or "" }))
 end
 
 -- Check a verification code for the contact: true, or nil and why.
-local function code_ok(req, contact, now)
+local function code_ok(req, contact, code, now)
   local row = store.check(park.db.first("SELECT code, expires_at, attempts FROM letters_codes"
     .. " WHERE column_path = ? AND contact = ?", req.column, contact))
   if not row or row.expires_at < now then return nil, "验证码已过期或尚未获取，请重新获取" end
   if row.attempts >= CODE_TRIES then return nil, "验证码错误次数过多，请重新获取" end
-  if row.code ~= (req.form.code or ""):gsub("%s", "") then
+  if row.code ~= code:gsub("%s", "") then
     store.check(park.db.exec("UPDATE letters_codes SET attempts = attempts + 1"
       .. " WHERE column_path = ? AND contact = ?", req.column, contact))
     return nil, "验证码不正确"
@@ -186,31 +138,26 @@ end
 -- leaves only once it is durable), the same receipt for the same form.
 function pub.submit(req, res)
   local cfg, now = req.config, park.now()
-  local nonce = req.form.nonce or ""
-  if not nonce:match("^[%w_-]+$") or #nonce > 64 then nonce = nil end
+  local F = letter_form(cfg)
+  local v, errors = F:check(req)
   -- A form posted again (a double click, a retry): its letter's receipt.
-  if nonce then
-    local same = store.check(park.db.first("SELECT * FROM letters_letters WHERE nonce = ?", nonce))
-    if same and same.column_path == req.column then return receipt(req, same, true) end
-    -- Another column's form's nonce: this is a letter of its own.
-    if same then nonce = nil end
-  end
+  local same = store.check(park.db.first("SELECT * FROM letters_letters WHERE nonce = ?", v._nonce))
+  if same and same.column_path == req.column then return receipt(req, same, true) end
+  -- Another column's form's nonce: this is a letter of its own.
+  if same then v._nonce = park.token() end
   -- The honeypot: a field people do not see, which robots fill in.
   if trim(req.form.homepage) ~= "" then
     park.log.warn(("letters: a form with the hidden field filled in from %s refused")
       :format(req.client_ip or ""))
     return notice(req, 422, "提交未成功", "信件未能提交，请刷新页面后重新填写。")
   end
-  local f, errors, v = read_form(req)
-  if cfg.verify == "code" and f.contact and f.contact ~= "" and #errors == 0 then
-    local ok, why = code_ok(req, f.contact, now)
-    if not ok then errors[#errors + 1] = { id = "f-code", message = why } end
-    f.verified = ok
+  local contact, verified = view.contact(v.contact) or "", nil
+  if cfg.verify == "code" and not errors then
+    local why
+    verified, why = code_ok(req, contact, v.code, now)
+    if not verified then errors = F:error(errors, "code", why) end
   end
-  if #errors > 0 then
-    return form_page(req, { v = v, errors = errors, nonce = nonce }, 422)
-  end
-  nonce = nonce or park.token()
+  if errors then return form_page(req, F:context(req, v, errors), 422) end
   if store.count("letter " .. req.column, req.client_ip or "", now) >= cfg.rate_limit then
     return limited(req, res)
   end
@@ -228,15 +175,15 @@ function pub.submit(req, res)
     end
   end
   local files = {}
-  for _, up in ipairs(f.uploads) do
+  for _, up in ipairs(v.attachments) do
     local id, err = park.files.keep(up)
     if not id then error("letters: an attachment cannot be kept: " .. tostring(err), 0) end
     local ext = (up.filename:match("%.(%w+)$") or ""):lower()
     files[#files + 1] = { id = id, name = up.filename, size = up.size, type = FILE_TYPES[ext] }
   end
-  local outcome = store.submit({ column_path = req.column, type = cfg.type, nonce = nonce,
-    name = f.name, contact = f.contact, verified = f.verified, title = f.title, body = f.body,
-    page_url = f.page_url, files = files, wants_public = f.wants_public,
+  local outcome = store.submit({ column_path = req.column, type = cfg.type, nonce = v._nonce,
+    name = v.name, contact = contact, verified = verified, title = v.title, body = v.body,
+    page_url = v.url and page_url(v.url) or "", files = files, wants_public = v.publish == "1",
     address = req.client_ip or "", rate_key = "letter " .. req.column, state = state,
     unit = unit, dispatcher = dispatcher,
     due = deadlines.due(now, config.days(cfg)) }, cfg.rate_limit, now)
@@ -259,13 +206,14 @@ end
 function pub.send_code(req)
   local cfg, now = req.config, park.now()
   if cfg.verify ~= "code" then return notice(req, 404, "未找到", "本栏目不需要验证码。") end
-  local _, _, v = read_form(req) -- what was typed, shown again around the code
   local contact = view.contact(req.form.contact)
+  -- What was typed, shown again around the code.
   local function again(message, status, sent)
-    return form_page(req, { v = v, nonce = req.form.nonce, code_sent = sent,
-      errors = message and { { id = "f-contact", message = message } } or {} }, status)
+    local F = letter_form(cfg)
+    return form_page(req, F:context(req, req.form, message and F:error(nil, "contact", message)),
+      status, { code_sent = sent and contact })
   end
-  if not contact then return again("请填写有效的手机号码或电子邮箱", 422) end
+  if not contact then return again("请先填写正确的号码或邮箱，再获取验证码", 422) end
   local last = store.check(park.db.first("SELECT sent_at FROM letters_codes WHERE"
     .. " column_path = ? AND contact = ?", req.column, contact))
   if last and now - last.sent_at < 60 then return again("验证码已发送，一分钟后可重新获取", 429, true) end
@@ -288,19 +236,31 @@ end
 -- The writer's status page and rating
 ---------------------------------------------------------------------------
 
+-- The writer's rating of an answer; 不满意 needs a reason.
+local RATE = form.new({ id_prefix = "rate-", fields = {
+  { name = "rating", label = "对这次答复的评价", type = "radio", required = true,
+    choices = view.RATINGS },
+  { name = "reason", label = "原因", type = "textarea", rows = 3, max_length = 500,
+    hint = "选择不满意时必填" },
+  { name = "again", label = "不满意，申请再次办理（只能申请一次）", type = "checkbox" },
+}, check = function(v)
+  if v.rating == "不满意" and v.reason == "" then return { reason = "选择不满意时，请写明原因" } end
+  if v.again and v.rating ~= "不满意" then return { again = "只有不满意时可以申请再次办理" } end
+end })
+
 local function status_page(req, l, ctx, status)
   ctx = ctx or {}
   ctx.title = "办理进度"
   ctx.l = l
   ctx.csrf = park.csrf()
   if l then
+    ctx.rate = ctx.rate or RATE:context(req)
     ctx.events = store.events(l.id, true)
     ctx.replies = store.approved_replies(l.id)
     ctx.ratings = store.ratings(l.id)
     ctx.rated = store.rating(l.id, l.round) ~= nil
     ctx.may_again = l.round == 1
     ctx.DECLINE_LABEL = view.DECLINE_LABEL
-    ctx.RATINGS = view.RATINGS
     ctx.paragraphs = view.paragraphs
     if l.merged_into then
       local o = store.get(l.merged_into)
@@ -349,20 +309,13 @@ function pub.rate(req, res)
     ctx.error = "这封信目前不能评价：答复后可评价一次。"
     return status_page(req, l, ctx, 409)
   end
-  local rating, reason = req.form.rating, trim(req.form.reason)
-  local again = req.form.again == "1"
-  local ok = false
-  for _, r in ipairs(view.RATINGS) do if r == rating then ok = true end end
-  if not ok then ctx.rate_error = "请选择满意、基本满意或不满意"
-  elseif rating == "不满意" and reason == "" then ctx.rate_error = "选择不满意时，请写明原因"
-  elseif (utf8.len(reason) or 1000) > 500 then ctx.rate_error = "原因最多 500 字"
-  elseif again and (rating ~= "不满意" or l.round ~= 1) then
-    ctx.rate_error = "只有不满意时可以申请再次办理，且只能申请一次"
-  end
-  if ctx.rate_error then
-    ctx.rate_values = { rating = rating, reason = reason, again = again }
+  local v, errors = RATE:check(req)
+  if v.again and l.round ~= 1 then errors = RATE:error(errors, "again", "只能申请一次") end
+  if errors then
+    ctx.rate = RATE:context(req, v, errors)
     return status_page(req, l, ctx, 422)
   end
+  local rating, reason, again = v.rating, v.reason, v.again
   local now = park.now()
   local cfg = req.config
   park.db.transaction(function()
@@ -406,11 +359,6 @@ local function with_replies(rows)
   return rows
 end
 
-local function page_cursor(s)
-  local at, id = (s or ""):match("^(%d+)%.(%d+)$")
-  return math.tointeger(tonumber(at)), math.tointeger(tonumber(id))
-end
-
 function pub.list(req)
   if is_errata(req) and req.query.url then return pub.write_form(req) end
   local q = trim(req.query.q)
@@ -425,16 +373,8 @@ function pub.list(req)
     ctx.rows = with_replies(store.public_by_ids(req.column, ids))
     ctx.searched, ctx.search_error = true, not items and why or nil
   else
-    local n = req.config.page_size
-    local at, id = page_cursor(req.query.before)
-    local rows = store.public_page(req.column, at, id, n)
-    local more = #rows > n
-    if more then rows[#rows] = nil end
-    local last = rows[#rows]
-    ctx.rows = with_replies(rows)
-    ctx.first_page = at == nil
-    ctx.next_url = more and ("%s?before=%d.%d"):format(req.column == "/" and "" or req.column,
-      last.published_at, last.id) or nil
+    ctx.pager = store.public_page(req)
+    ctx.rows = with_replies(ctx.pager.rows)
   end
   ctx.mask_name = view.mask_name
   return view.page(req, "list.html", ctx)

@@ -1,6 +1,7 @@
 -- letters_store: the letters' tables (sql/001_letters.sql).
 local park = require("park")
 local content = require("park.content")
+local page = require("park.page")
 local cjson = require("cjson")
 
 local db = park.db
@@ -255,16 +256,12 @@ end
 local LIST = [[SELECT id, type, title, name, contact, unit, received_at, accepted_at,
   answered_at, published_at, state, round FROM letters_letters]]
 
---- The published letters of a column, newest first, by keyset pages:
--- (at, id) is the last row of the page before.
-function store.public_page(column, at, id, n)
-  if at then
-    return check(db.query(LIST .. [[ WHERE column_path = ? AND published = 1 AND
-      (published_at < ? OR (published_at = ? AND id < ?))
-      ORDER BY published_at DESC, id DESC LIMIT ?]], column, at, at, id, n + 1))
-  end
-  return check(db.query(LIST .. [[ WHERE column_path = ? AND published = 1
-    ORDER BY published_at DESC, id DESC LIMIT ?]], column, n + 1))
+--- The published letters of the request's column, newest first: a park.page
+-- page of the binding's page_size.
+local PUBLIC = page.new({ order = { "published_at DESC", "id DESC" } })
+function store.public_page(req)
+  return PUBLIC:sized(req.config.page_size):query(req, LIST
+    .. " WHERE column_path = ? AND published = 1", req.column)
 end
 
 --- Published letters of a column by ids (the search's hits).

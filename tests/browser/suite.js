@@ -543,7 +543,7 @@ async function residentWalk(browser, base, vp, mode, seeded) {
     await checkPage(page, tag, 'letter form', status);
     status = await navigate(page, () => page.getByRole('button', { name: '提交信件' }).click());
     await checkPage(page, tag, 'letter form errors', status, 422);
-    expect(await page.locator('#errors a[href="#f-title"]').count() === 1, tag, 'the letter form links each error to its field');
+    expect(await page.locator('#form-errors a[href="#f-title"]').count() === 1, tag, 'the letter form links each error to its field');
     await page.locator('#f-name').fill('张三');
     await page.locator('#f-contact').fill('13812345678');
     await page.locator('#f-title').fill('建议增加园区班车');

@@ -9,7 +9,7 @@ local cjson = require("cjson")
 local has = support.has
 local C = support.COLUMN
 
-local LIMIT = 4
+local LIMIT = 5
 
 describe("guides: case status lookup (办件查询)", function()
   local site, b, key, other_key
@@ -184,10 +184,16 @@ describe("guides: case status lookup (办件查询)", function()
     assert.are.equal(wrong_name.body:match('<div class="alert".-</div>'),
       wrong_no.body:match('<div class="alert".-</div>'))
     assert.falsy(has(wrong_name.body, "办结"))
+    -- A field left empty is said at the field, linked from the summary; the other stays.
+    local empty = r:post(C .. "/cases", { case_no = "ZS2026001", applicant = " " })
+    assert.are.equal(422, empty.status)
+    assert.truthy(has(empty.body, '<a href="#f-applicant">申请人姓名或单位名称：请填写</a>'), empty.body)
+    assert.truthy(has(empty.body, 'aria-invalid="true" aria-describedby="f-applicant-error"'))
+    assert.truthy(has(empty.body, 'name="case_no" value="ZS2026001"'))
   end)
 
   it("answers 429 with Retry-After past the lookups allowed per hour", function()
-    -- The previous test made 3 lookups from this address.
+    -- The previous test made 4 lookups from this address.
     local r = site:browser()
     r:get(C .. "/cases")
     local res = r:post(C .. "/cases", { case_no = "ZS2026002", applicant = "某某科技有限公司" })

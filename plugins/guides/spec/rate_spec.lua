@@ -30,6 +30,9 @@ describe("guides: ratings of a service (好差评)", function()
     end
     assert.truthy(has(res.body, 'action="' .. C .. '/rate/' .. item .. '"'))
     assert.truthy(has(res.body, 'name="_csrf"'))
+    assert.truthy(has(res.body, '<legend>您对“企业投资项目备案”这项服务的评价</legend>'))
+    assert.truthy(has(res.body, '<label for="rating-stars-1">非常满意（5 星）</label>'))
+    assert.truthy(has(res.body, '<label for="rating-comment">评价内容（选填）</label>'))
     assert.truthy(has(res.body, "暂无评价"))
   end)
 
@@ -54,6 +57,13 @@ describe("guides: ratings of a service (好差评)", function()
     -- A rating that is no value of the scale is refused.
     local bad = support.rate(site, item, 9, "")
     assert.are.equal(422, bad.status)
+    assert.truthy(has(bad.body, "这项服务的评价：请从列表中选择"), bad.body)
+    bad = support.rate(site, item, "", "")
+    assert.are.equal(422, bad.status)
+    assert.truthy(has(bad.body, "这项服务的评价：请选择"), bad.body)
+    bad = support.rate(site, item, 5, ("长"):rep(501))
+    assert.are.equal(422, bad.status)
+    assert.truthy(has(bad.body, "评价内容：最多 500 个字，现有 501 个字"), bad.body)
     assert.truthy(has(site:browser():get(C .. "/" .. item).body, "平均评分 <strong>4.5</strong>"))
   end)
 

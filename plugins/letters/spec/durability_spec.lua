@@ -43,7 +43,7 @@ end
 
 -- The form of letter `key` (its nonce and its title).
 local function letter_form(key, token)
-  return { _csrf = token, nonce = key, name = "压力测试" .. key:sub(-4), contact = "13812345678",
+  return { _csrf = token, _nonce = key, name = "压力测试" .. key:sub(-4), contact = "13812345678",
            title = "信件 " .. key, body = "这是耐久性测试的第 " .. key .. " 封信件，请查收。",
            publish = "1" }
 end
@@ -78,7 +78,7 @@ local function write_and_kill(site, state, round, target, linger)
   local writers, n, acked = {}, 0, 0
   local function post(w)
     n = n + 1
-    w.key = ("r%dw%dn%d"):format(round, w.id, n)
+    w.key = ("r%dw%03dn%010d"):format(round, w.id, n) -- a nonce: 16 characters at least
     w.buf = {}
     state.sent[#state.sent + 1] = w.key
     w.sock = send_post(site, cookie, letter_form(w.key, token))

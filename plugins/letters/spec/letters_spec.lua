@@ -20,6 +20,8 @@ local COLUMNS = {
   { path = "/ts", title = "投诉", unit = "social",
     config = { type = "投诉", receiver = "invest", verify = "code", rate_limit = 2,
                chain = {} } },
+  { path = "/jy", title = "建议",
+    config = { type = "建议", chain = {}, page_size = 5, rate_limit = 100 } },
 }
 
 local PDF = { attachments = { { filename = "现场照片.pdf", content_type = "application/pdf",
@@ -36,15 +38,15 @@ describe("letters", function()
     function()
     local resident = site:browser()
     local page = resident:get("/zrxx/write")
-    local nonce = page.body:match('name="nonce" value="([^"]+)"')
+    local nonce = page.body:match('name="_nonce" value="([^"]+)"')
     local before = support.sql(site, "SELECT count(*) FROM letters_letters")
     local body = ("园区东门外的公交站没有遮雨棚，雨天候车很不方便，建议加装。"):rep(20)
     resident.jar = {} -- the browser lost its cookies meanwhile
     local fields = { name = "周八", contact = "13900001111", title = "东门公交站加装遮雨棚",
-                     body = body, publish = "1", nonce = nonce }
+                     body = body, publish = "1", _nonce = nonce }
     local res = resident:post("/zrxx/write", fields)
     assert.are.equal(403, res.status)
-    assert.truthy(has(res.body, "页面已过期，信件尚未提交"), res.body)
+    assert.truthy(has(res.body, "页面已过期，内容尚未提交"), res.body)
     assert.truthy(has(res.body, body), "the letter's text is not on the page")
     assert.truthy(has(res.body, "东门公交站加装遮雨棚"))
     assert.are.equal(before, support.sql(site, "SELECT count(*) FROM letters_letters"))
@@ -144,12 +146,15 @@ describe("letters", function()
 
     -- The writer is not satisfied and asks for it to be handled again.
     page = support.status(site, "/zrxx", code, secret)
-    assert.truthy(has(page.body, "请评价这次答复"))
+    assert.truthy(has(page.body, "<legend>对这次答复的评价</legend>"))
     assert.falsy(has(page.body, "内部分办意见"))
     local writer = select(2, support.status(site, "/zrxx", code, secret))
     res = writer:post("/zrxx/rate", { code = code, secret = secret, rating = "不满意" })
     assert.are.equal(422, res.status, "不满意 needs a reason")
-    assert.truthy(has(res.body, "请写明原因"))
+    assert.truthy(has(res.body, '<a href="#rate-reason">原因：选择不满意时，请写明原因</a>'), res.body)
+    assert.truthy(has(res.body,
+      'aria-invalid="true" aria-describedby="rate-reason-hint rate-reason-error"'))
+    assert.truthy(has(res.body, 'id="rate-rating-3" name="rating" value="不满意" checked'), "kept")
     res = writer:post("/zrxx/rate", { code = code, secret = secret, rating = "不满意",
       reason = "另一侧的路灯仍不亮", again = "1" })
     assert.are.equal(200, res.status, res.body)
@@ -226,25 +231,27 @@ describe("letters", function()
   it("checks the form in words, keeps what was typed, and gives one receipt per form", function()
     local resident = site:browser()
     local page = resident:get("/zrxx/write").body
-    local nonce = page:match('name="nonce" value="([^"]+)"')
-    local res = resident:post("/zrxx/write", { nonce = nonce, name = "", contact = "12345",
+    local nonce = page:match('name="_nonce" value="([^"]+)"')
+    local res = resident:post("/zrxx/write", { _nonce = nonce, name = "", contact = "12345",
       title = "保留的标题", body = "短", publish = "" }, nil,
       { attachments = { { filename = "病毒.exe", content_type = "application/octet-stream",
                           data = "MZ" } } })
     assert.are.equal(422, res.status)
-    local alert = res.body:match('<div class="alert" role="alert" id="errors">.-</div>')
+    local alert = res.body:match('<div class="alert" role="alert" id="form%-errors">.-</div>')
     assert.truthy(alert, res.body)
-    for _, s in ipairs({ 'href="#f-name"', "请填写姓名", 'href="#f-contact"', "11 位手机号码",
-                         'href="#f-body"', "至少 5 个字", 'href="#f-files"', "类型不允许",
-                         'href="#f-publish"', "请选择是否同意公开" }) do
+    for _, s in ipairs({ 'href="#f-name">姓名：请填写', 'href="#f-contact">手机号码或电子邮箱：应为 11 位手机号码',
+                         'href="#f-body">信件内容：至少 5 个字', 'href="#f-attachments">附件：“病毒.exe”的类型不允许',
+                         'href="#f-publish-1">是否同意公开：请选择' }) do
       assert.truthy(has(alert, s), s)
     end
+    -- Each error at its field too, read with it.
+    assert.truthy(has(res.body, '<p class="q-error" id="f-body-error">信件内容：至少 5 个字'))
     assert.truthy(has(res.body, 'value="保留的标题"'), "the title is kept")
     assert.truthy(has(res.body, 'value="12345"'), "the contact is kept")
     assert.truthy(has(res.body, 'aria-invalid="true" aria-describedby="f-name-error"'))
     assert.truthy(has(res.body, 'value="' .. nonce .. '"'), "the same form")
     -- Fixed: stored once, and the same form posted again gets the same receipt.
-    local fields = { nonce = nonce, name = "王五", contact = "13900001111", title = "保留的标题",
+    local fields = { _nonce = nonce, name = "王五", contact = "13900001111", title = "保留的标题",
                      body = "园区班车能否增加晚班？", publish = "1" }
     res = resident:post("/zrxx/write", fields)
     assert.are.equal(200, res.status, res.body)
@@ -257,8 +264,8 @@ describe("letters", function()
       .. nonce .. "'"))
     -- Two posts of one form at once: one letter, both acknowledged with it.
     page = resident:get("/zrxx/write").body
-    nonce = page:match('name="nonce" value="([^"]+)"')
-    local body = ("_csrf=%s&nonce=%s&name=%%E8%%B5%%B5&contact=13900002222"
+    nonce = page:match('name="_nonce" value="([^"]+)"')
+    local body = ("_csrf=%s&_nonce=%s&name=%%E8%%B5%%B5&contact=13900002222"
       .. "&title=%%E7%%8F%%AD%%E8%%BD%%A6"
       .. "&body=%%E7%%8F%%AD%%E8%%BD%%A6%%E5%%A4%%AA%%E5%%B0%%91%%E4%%BA%%86&publish=0")
       :format(resident.token, nonce)
@@ -285,7 +292,7 @@ describe("letters", function()
     -- The honeypot: a robot's form is refused and nothing is stored.
     local before = support.sql(site, "SELECT count(*) FROM letters_letters")
     page = resident:get("/zrxx/write").body
-    res = resident:post("/zrxx/write", { nonce = page:match('name="nonce" value="([^"]+)"'),
+    res = resident:post("/zrxx/write", { _nonce = page:match('name="_nonce" value="([^"]+)"'),
       name = "机器人", contact = "13900003333", title = "广告", body = "这是一条广告信息。",
       publish = "1", homepage = "http://spam.example" })
     assert.are.equal(422, res.status)
@@ -296,8 +303,8 @@ describe("letters", function()
     .. " and limits letters per address", function()
     local r = site:browser()
     local page = r:get("/ts/write").body
-    local nonce = page:match('name="nonce" value="([^"]+)"')
-    local fields = { nonce = nonce, name = "赵六", contact = "13700001234", title = "噪音扰民",
+    local nonce = page:match('name="_nonce" value="([^"]+)"')
+    local fields = { _nonce = nonce, name = "赵六", contact = "13700001234", title = "噪音扰民",
                      body = "夜间施工噪音很大，影响休息。", publish = "1", code = "000000" }
     local res = r:post("/ts/write", fields)
     assert.are.equal(422, res.status)
@@ -345,7 +352,7 @@ describe("letters", function()
     assert.truthy(has(form, "我为政府网站找错"))
     assert.truthy(has(form, 'name="url" value="/zrxx"'), "the page reported, filled in")
     assert.falsy(has(form, "是否同意公开"), "找错 is not published here")
-    local res = r:post("/zc/write", { nonce = form:match('name="nonce" value="([^"]+)"'),
+    local res = r:post("/zc/write", { _nonce = form:match('name="_nonce" value="([^"]+)"'),
       url = "/zrxx", title = "栏目说明有错别字", body = "“主任信箱”页面第二段的“答付”应为“答复”。" })
     assert.are.equal(200, res.status, res.body:match('<div class="alert".-</div>'))
     -- Name and contact optional; answered within 3 working days.
@@ -354,6 +361,26 @@ describe("letters", function()
     local id = support.id_of(site, res.body:match('id="query%-code">(%d+)<'))
     assert.are.equal("/zrxx|找错", support.sql(site, "SELECT page_url || '|' || type FROM"
       .. " letters_letters WHERE id = " .. id))
+  end)
+  it("pages the published letters, newest first", function()
+    for i = 1, 6 do
+      local _, code = support.write(site, "/jy", { name = "吴" .. i, contact = "13600002222",
+        title = "第" .. i .. "条建议", body = "这是分页测试的第 " .. i .. " 条建议。" })
+      local m = "/jy/manage/" .. support.id_of(site, code)
+      act(b.cd, m .. "/assign", { unit = "center" })
+      act(b.cd, m .. "/reply", { body = "感谢建议。", op = "submit" })
+    end
+    local first = site:request("GET", "/jy").body
+    for i = 2, 6 do assert.truthy(has(first, "第" .. i .. "条建议"), i) end
+    assert.falsy(has(first, "第1条建议"))
+    assert.falsy(has(first, 'rel="prev"'))
+    local next_url = first:match('<a href="([^"]+)" rel="next">下一页</a>'):gsub("&amp;", "&")
+    local second = site:request("GET", next_url).body
+    assert.truthy(has(second, "第1条建议"))
+    assert.falsy(has(second, "第6条建议"))
+    assert.falsy(has(second, 'rel="next"'))
+    local prev_url = second:match('<a href="([^"]+)" rel="prev">上一页</a>'):gsub("&amp;", "&")
+    assert.truthy(has(site:request("GET", prev_url).body, "第6条建议"))
   end)
   -- Last: it leaves this address unable to look letters up for an hour.
   it("makes an address that keeps guessing wait", function()

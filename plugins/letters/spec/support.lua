@@ -60,12 +60,12 @@ function support.write(site, column, fields, files, resident)
   resident = resident or site:browser()
   local page = resident:get(column .. "/write")
   assert(page.status == 200, page.body)
-  local all = { nonce = page.body:match('name="nonce" value="([^"]+)"'), publish = "1" }
+  local all = { _nonce = page.body:match('name="_nonce" value="([^"]+)"'), publish = "1" }
   for k, v in pairs(fields) do all[k] = v end
   local res = resident:post(column .. "/write", all, nil, files)
   return res, res.body:match('id="query%-code">(%d+)<'),
     res.body:match('id="query%-secret">(%w+)<'),
-    res.body:match('id="due">([%d-]+)<'), resident, all.nonce
+    res.body:match('id="due">([%d-]+)<'), resident, all._nonce
 end
 
 --- The status page of a letter for whoever holds its code and secret.
