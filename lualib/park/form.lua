@@ -54,7 +54,7 @@ local KEYS = {
   min_length = "number", max_length = "number", min = "any", max = "any", pattern = "string",
   choices = "any", check = "function", messages = "table", hint = "string", default = "any",
   max_bytes = "number", types = "table", multiple = "boolean", max_files = "number",
-  rows = "number", autocomplete = "string", trim = "boolean",
+  rows = "number", autocomplete = "string", trim = "boolean", inputmode = "string",
 }
 
 -- The rules a custom message may be given for (field.messages[rule]).
@@ -630,7 +630,7 @@ local function field_context(f, req, values, errors)
   local c = {
     name = f.name, id = f.id, label = f.label, type = f.type, required = f.required == true,
     hint = f.hint, error = err, invalid = err ~= nil, rows = f.rows,
-    input_type = INPUT_TYPES[f.type], inputmode = INPUT_MODES[f.type],
+    input_type = INPUT_TYPES[f.type], inputmode = f.inputmode or INPUT_MODES[f.type],
     autocomplete = f.autocomplete or AUTOCOMPLETE[f.type], multiple = f.multiple == true,
   }
   c.hint_id = f.hint and (f.id .. "-hint") or nil

@@ -84,6 +84,9 @@ describe("park.form: a declared form, through real HTTP", function()
       true)
     assert.matches('<label for="f-age">年龄（选填）</label>', body, 1, true)
     assert.matches('id="f-age" name="age" value="" inputmode="numeric"', body, 1, true)
+    -- A code typed as text keeps its leading zeros and still asks for digits.
+    assert.matches('id="f-otp" name="otp" value="" inputmode="numeric" '
+      .. 'autocomplete="one-time-code"', body, 1, true)
     assert.matches('<input type="date" id="f-born"', body, 1, true)
     assert.matches('<input type="datetime-local" id="f-meet_at"', body, 1, true)
     assert.matches('<input type="email" id="f-email" name="email" value="" autocomplete="email">',
