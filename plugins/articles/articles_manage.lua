@@ -11,6 +11,8 @@ local text = require("articles_text")
 local sanitize = require("articles_sanitize")
 local view = require("articles_view")
 local policy = require("articles_policy")
+local form = require("park.form")
+local page = require("park.page")
 
 local manage = {}
 
@@ -73,139 +75,148 @@ end
 -- The edit form
 ---------------------------------------------------------------------------
 
-local trim, parse_time = content.trim, content.time
+local trim = content.trim
+local BODY_MAX = 512 * 1024
 
-local function extension(name)
-  return (name:match("%.([%w]+)$") or ""):lower()
-end
-
--- The article's fields from the posted form: the table, and a list of
--- errors (in Chinese, for the form) and what the sanitiser removed.
-local function read_form(req, keep_files)
-  local f, errors = {}, {}
-  local form = req.form
-  f.title = trim(form.title)
-  f.summary = trim(form.summary)
-  f.source = trim(form.source)
-  f.author_unit = trim(form.author_unit)
-  if f.title == "" then errors[#errors + 1] = "标题不能为空" end
-  if utf8.len(f.title) and utf8.len(f.title) > 200 then errors[#errors + 1] = "标题最多 200 字" end
-  if utf8.len(f.summary) and utf8.len(f.summary) > 500 then
-    errors[#errors + 1] = "摘要最多 500 字"
-  end
-  local body = form.body or ""
-  if #body > 512 * 1024 then
-    errors[#errors + 1] = "正文过长（最多 512 KB）"
-    body = ""
-  end
-  local removed
-  f.body, removed = sanitize.html(body)
-  -- 成文日期: when the document was written, shown as such; the
-  -- publication time is the server's, stamped at the last approval.
-  f.pub_date = parse_time(form.pub_date, "成文日期", errors)
-  if f.pub_date and f.pub_date > park.now() then
-    errors[#errors + 1] = "成文日期不能晚于今天（发布时间由系统在审核通过、上线时记录）"
-  end
-  -- 定时发布: a later time to go public at, once approved (not before).
-  f.publish_at = parse_time(form.publish_at, "定时发布", errors)
-  if f.publish_at and f.publish_at <= park.now() then
-    errors[#errors + 1] = "定时发布的时间须晚于现在（留空则审核通过后立即发布）"
-  end
-  f.expires_at = parse_time(form.expires_at, "有效期至", errors)
-  policy.read(form, f, errors) -- 文号, 主题分类, 有效性 (a policy column's form)
-  f.related = {}
-  for id in (form.related or ""):gmatch("%d+") do
+-- Related articles: ids of live ones, separated by spaces.
+local function check_related(v)
+  local bad = {}
+  for id in v:gmatch("%d+") do
     local item = store.item(math.tointeger(tonumber(id)))
-    if not item or item.status ~= "live" then
-      errors[#errors + 1] = ("相关文章 %s 不存在或未发布"):format(id)
-    else
-      f.related[#f.related + 1] = item.id
-    end
+    if not item or item.status ~= "live" then bad[#bad + 1] = id end
   end
-  -- Attachments: the ones kept, less those unticked, plus the uploads.
-  local drop = {}
-  for _, id in ipairs(req:form_all("remove_file")) do drop[id] = true end
-  f.files = {}
-  for _, file in ipairs(keep_files or {}) do
-    if not drop[file.id] then f.files[#f.files + 1] = file end
-  end
-  local allowed = {}
-  for _, t in ipairs(req.config.file_types) do allowed[t:lower()] = true end
-  local max = req.config.file_max_mb * 1024 * 1024
-  local uploads = req.files and req.files.attachments or {}
-  for _, up in ipairs(uploads) do
-    if up.filename ~= "" or up.size > 0 then
-      local ext = extension(up.filename)
-      if not allowed[ext] then
-        errors[#errors + 1] = ("附件“%s”的类型不允许（允许：%s）"):format(up.filename,
-          table.concat(req.config.file_types, "、"))
-      elseif up.size > max then
-        errors[#errors + 1] = ("附件“%s”超过 %d MB"):format(up.filename, req.config.file_max_mb)
-      elseif #errors == 0 then
-        local id, err = park.files.keep(up)
-        if not id then error("an attachment cannot be kept: " .. tostring(err), 0) end
-        f.files[#f.files + 1] = { id = id, name = up.filename, size = up.size,
-                                  type = TYPES[ext] or "application/octet-stream" }
-      end
-    end
-  end
-  return f, errors, removed
+  if #bad > 0 then return ("编号 %s 的文章不存在或未发布"):format(table.concat(bad, "、")) end
 end
 
+-- The edit form, made per request: the column's file types and size, a
+-- policy column's attributes (文号, 主题分类, 有效性) and the attachments
+-- kept (`files`, ticked to remove) differ.
+local function article_form(req, files)
+  local now = park.now()
+  local fields = {
+    { name = "title", label = "标题", required = true, max_length = 200 },
+    { name = "summary", label = "摘要", type = "textarea", rows = 2, max_length = 500 },
+    { name = "body", label = "正文", type = "textarea", rows = 16, hint = "可粘贴从办公文档或网页"
+        .. "复制的带格式文字：标题、列表、表格、链接和图片会保留，脚本与样式会去除。",
+      check = function(v) if #v > BODY_MAX then return "最多 512 KB" end end },
+    { name = "source", label = "来源", max_length = 100 },
+    { name = "author_unit", label = "发布机构", max_length = 100,
+      default = (park.site.column() or {}).unit_name },
+    -- 成文日期: when the document was written; the publication time is the
+    -- server's, stamped at the last approval.
+    { name = "pub_date", label = "成文日期", type = "date", max = os.date("%Y-%m-%d", now),
+      hint = "文件的成文日期，可不填。发布时间由系统在审核通过、上线时记录，不能填写。",
+      messages = { max = "不能晚于今天（发布时间由系统在审核通过、上线时记录）" } },
+    -- 定时发布: a later time to go public at, once approved (not before).
+    { name = "publish_at", label = "定时发布", type = "datetime", hint = "可不填：审核通过后立即"
+        .. "发布。填写以后的时间，则审核通过后到该时间才发布，不会提前。",
+      check = function(v) if v <= now then return "须晚于现在（留空则审核通过后立即发布）" end end },
+    { name = "expires_at", label = "有效期至", type = "date" },
+  }
+  if policy.column(park.site.column()) then
+    fields[#fields + 1] = { name = "doc_no", label = "文号", max_length = policy.DOC_NO_MAX,
+                            hint = "如：高新发〔2026〕3号" }
+    fields[#fields + 1] = { name = "topic", label = "主题分类", type = "select",
+                            choices = policy.TOPICS }
+    fields[#fields + 1] = { name = "validity", label = "有效性", type = "select",
+      choices = policy.VALIDITIES, default = "有效", hint = "索引号由系统在首次发布时生成。"
+        .. "废止由单位领导在文章页办理；过了有效期自动显示为已失效。" }
+  end
+  fields[#fields + 1] = { name = "related", label = "相关文章", check = check_related,
+    hint = "已发布文章的编号，以空格分隔，如政策文件与其解读互相关联。" }
+  if files and #files > 0 then
+    local choices = {}
+    for i, f in ipairs(files) do
+      choices[i] = { f.id, ("%s（%s）"):format(f.name, view.size(f.size)) }
+    end
+    fields[#fields + 1] = { name = "remove_file", label = "已有附件（勾选以删除）",
+                            type = "checkboxes", choices = choices }
+  end
+  fields[#fields + 1] = { name = "attachments", label = "上传附件", type = "file", multiple = true,
+    max_files = math.huge, types = req.config.file_types,
+    max_bytes = req.config.file_max_mb * 1024 * 1024 }
+  return form.new({ fields = fields })
+end
+
+-- The article's fields from the post: the table for the store, or the
+-- form's values and errors; and what the sanitiser removed from the body.
+local function read_form(req, F, keep_files)
+  -- The body is HTML pasted from office documents: the sanitiser cleans
+  -- what park.form would refuse (control characters).
+  if req.form.body then req.form.body = req.form.body:gsub("[%z\1-\8\11\12\14-\31\127]", "") end
+  local f, errors = F:check(req)
+  local removed
+  if f.body then f.body, removed = sanitize.html(f.body) end
+  if errors then return f, errors, removed end
+  -- The dates checked ("2026-12-01") as the times of their midnights.
+  f.pub_date, f.expires_at = content.time(f.pub_date), content.time(f.expires_at)
+  local related = {}
+  for id in f.related:gmatch("%d+") do related[#related + 1] = math.tointeger(tonumber(id)) end
+  f.related = related
+  -- Attachments: the ones kept, less those ticked, plus the uploads.
+  local drop, files = {}, {}
+  for _, id in ipairs(f.remove_file or {}) do drop[id] = true end
+  for _, file in ipairs(keep_files or {}) do
+    if not drop[file.id] then files[#files + 1] = file end
+  end
+  for _, up in ipairs(f.attachments) do
+    local id, err = park.files.keep(up)
+    if not id then error("an attachment cannot be kept: " .. tostring(err), 0) end
+    files[#files + 1] = { id = id, name = up.filename, size = up.size,
+      type = TYPES[(up.filename:match("%.([%w]+)$") or ""):lower()] or "application/octet-stream" }
+  end
+  f.files = files
+  return f, nil, removed
+end
+
+-- A revision as the form's values.
 local function form_values(rev)
   local related = {}
   for i, id in ipairs(rev.related or {}) do related[i] = tostring(math.tointeger(id) or id) end
   return { title = rev.title, summary = rev.summary, body = rev.body, source = rev.source,
-           author_unit = rev.author_unit, files = rev.files or {},
-           pub_date = rev.pub_date and view.date(rev.pub_date) or "",
-           publish_at = rev.publish_at and view.datetime(rev.publish_at) or "",
-           expires_at = rev.expires_at and view.date(rev.expires_at) or "",
-           related = table.concat(related, " "),
-           doc_no = rev.doc_no, topic = rev.topic, validity = rev.validity }
+           author_unit = rev.author_unit, pub_date = rev.pub_date and view.date(rev.pub_date),
+           publish_at = rev.publish_at, expires_at = rev.expires_at and view.date(rev.expires_at),
+           related = table.concat(related, " "), doc_no = rev.doc_no, topic = rev.topic,
+           validity = (rev.validity or "") ~= "" and rev.validity or "有效" }
 end
 
-local function edit_page(req, values, item, errors, removed, status)
-  -- Refilled after an error: the parsed times shown as they are typed.
-  local v = setmetatable({}, { __index = values })
-  local shown = { pub_date = view.date, publish_at = view.datetime, expires_at = view.date }
-  for k, fmt in pairs(shown) do
-    if type(values[k]) == "number" then v[k] = fmt(values[k]) end
-  end
-  return render(req, "edit.html", { title = item and "修改文章" or "撰写文章", v = v,
-    item = item, errors = errors, removed = removed }, status)
+local function edit_page(req, F, item, values, errors, removed, status)
+  return render(req, "edit.html", { title = (errors and "错误：" or "")
+      .. (item and "修改文章" or "撰写文章"), form = F:context(req, values, errors),
+    item = item, removed = removed }, status)
 end
 
 ---------------------------------------------------------------------------
 -- Handlers
 ---------------------------------------------------------------------------
 
+-- The column's items for its editors, newest first, 50 a page.
+local ITEMS = page.new({ order = { "id DESC" }, size = 50 })
+
 local function list(req)
   local user, answer = staff(req, "view")
   if not user then return answer() end
-  local before = math.tointeger(tonumber(req.query.before or ""))
-  local rows = store.manage_page(req.column, before, 50)
-  local more = #rows > 50
-  if more then rows[#rows] = nil end
-  for _, r in ipairs(rows) do
+  local pager = store.manage_page(req, ITEMS)
+  for _, r in ipairs(pager.rows) do
     r.chain = store.decode(r.chain, {})
     r.waiting_at = r.state == "review" and r.chain[r.step] or nil
   end
-  return render(req, "manage.html", { title = "文章管理", user = user, rows = rows,
-    can_edit = park.auth.can("edit", req.column),
-    next_url = more and (req.column .. "/manage?before=" .. rows[#rows].id) or nil })
+  return render(req, "manage.html", { title = "文章管理", user = user, rows = pager.rows,
+    pager = pager, can_edit = park.auth.can("edit", req.column) })
 end
 
 local function new_form(req)
   local user, answer = staff(req, "edit")
   if not user then return answer() end
-  return edit_page(req, { files = {}, author_unit = (park.site.column() or {}).unit_name or "" })
+  return edit_page(req, article_form(req))
 end
 
 local function create(req)
   local user, answer = staff(req, "edit")
   if not user then return answer() end
-  local f, errors, removed = read_form(req)
-  if #errors > 0 then return edit_page(req, f, nil, errors, removed, 422) end
+  local F = article_form(req)
+  local f, errors, removed = read_form(req, F)
+  if errors then return edit_page(req, F, nil, f, errors, removed, 422) end
   local id = store.create(req.column, user.login, park.now(), f)
   park.audit("create", "articles:" .. id, nil, { column = req.column, title = f.title })
   return park.redirect(req.column .. "/manage/" .. id)
@@ -220,7 +231,9 @@ local function edit_form(req)
   if rev.state == "review" then
     return notice(req, 409, "审核中", "这一版本正在审核，退回后才能修改。")
   end
-  return edit_page(req, form_values(rev), item)
+  -- After a post refused for its CSRF token, what was typed (F:context).
+  return edit_page(req, article_form(req, rev.files), item,
+    not req.csrf_failed and form_values(rev) or nil)
 end
 
 local function save(req)
@@ -232,8 +245,9 @@ local function save(req)
   if latest.state == "review" then
     return notice(req, 409, "审核中", "这一版本正在审核，退回后才能修改。")
   end
-  local f, errors, removed = read_form(req, latest.files)
-  if #errors > 0 then return edit_page(req, f, item, errors, removed, 422) end
+  local F = article_form(req, latest.files)
+  local f, errors, removed = read_form(req, F, latest.files)
+  if errors then return edit_page(req, F, item, f, errors, removed, 422) end
   local rev_id = store.save(item.id, user.login, park.now(), f)
   park.audit("save", "articles:" .. item.id, { revision = latest.id }, { revision = rev_id })
   return park.redirect(req.column .. "/manage/" .. item.id)

@@ -1,8 +1,6 @@
 -- articles_policy: what 政务公开 asks of a policy column's documents: the
 -- attributes an editor fills in (文号, 主题分类, 有效性), the validity shown
 -- to residents, and the 索引号 scheme (articles_store assigns the numbers).
-local content = require("park.content")
-
 local policy = {}
 
 -- 主题分类: the top level of the State Council's subject classification of
@@ -20,8 +18,6 @@ for _, t in ipairs(policy.TOPICS) do TOPIC[t] = true end
 -- 有效性 an editor may choose (through review, like every change). 已废止
 -- is a leader's repeal (articles_manage), 已失效 the document's expiry.
 policy.VALIDITIES = { "有效", "已修改", "部分失效", "失效" }
-local VALIDITY = {}
-for _, v in ipairs(policy.VALIDITIES) do VALIDITY[v] = true end
 
 policy.DOC_NO_MAX = 60 -- characters: three bytes each, within park.items' 200-byte attrs
 
@@ -31,25 +27,6 @@ function policy.is_topic(t) return TOPIC[t] == true end
 -- documents' 索引号 and attributes).
 function policy.column(col)
   return col ~= nil and col.kind == "policy"
-end
-
--- The attributes from an edit form's fields into f; a bad value appends
--- its error (in Chinese) to errors. Missing fields are empty.
-function policy.read(form, f, errors)
-  f.doc_no = content.trim(form.doc_no)
-  f.topic = content.trim(form.topic)
-  f.validity = content.trim(form.validity)
-  local n = utf8.len(f.doc_no)
-  if not n or n > policy.DOC_NO_MAX then
-    errors[#errors + 1] = ("文号最多 %d 字"):format(policy.DOC_NO_MAX)
-  end
-  if f.topic ~= "" and not TOPIC[f.topic] then
-    errors[#errors + 1] = "主题分类须从列表中选择"
-  end
-  if f.validity ~= "" and not VALIDITY[f.validity] then
-    errors[#errors + 1] = "有效性须从列表中选择"
-  end
-  return f
 end
 
 -- The 有效性 residents see: a repeal and an expiry first, then the

@@ -173,14 +173,14 @@ function store.search(match, column, from, to, before, n)
     ORDER BY s.rowid DESC LIMIT ?6]], match, column, from, to, before, n + 1))
 end
 
--- Items of a column for its editors: every state, newest first.
-function store.manage_page(column, before, n)
-  return check(db.query([[SELECT i.id, i.status, i.pub_at, i.repealed_at, r.id AS rev,
+-- Items of a column for its editors: every state, the request's page of
+-- `pager` (park.page, by id).
+function store.manage_page(req, pager)
+  return pager:query(req, [[SELECT i.id, i.status, i.pub_at, i.repealed_at, r.id AS rev,
     r.number, r.title, r.state, r.step, r.chain, r.updated_at FROM articles_items i
     JOIN articles_revisions r ON r.item_id = i.id AND r.number =
       (SELECT max(number) FROM articles_revisions WHERE item_id = i.id)
-    WHERE i.column_path = ?1 AND (?2 IS NULL OR i.id < ?2)
-    ORDER BY i.id DESC LIMIT ?3]], column, before, n + 1))
+    WHERE i.column_path = ?]], req.column)
 end
 
 -- Revisions waiting in review anywhere (the queue filters by permission).
@@ -226,7 +226,7 @@ local function revision_fields(f, ...)
 end
 
 -- The revision's later columns: 定时发布 and a policy document's attributes
--- (文号, 主题分类, 有效性; empty where the form has none: articles_policy.read).
+-- (文号, 主题分类, 有效性; empty where the form has none).
 local SET_MORE = "UPDATE articles_revisions SET publish_at = ?, doc_no = ?, topic = ?,"
   .. " validity = ? WHERE id = ?"
 local function set_more(f, id)

@@ -7,6 +7,7 @@
 local park = require("park")
 local content = require("park.content")
 local review = require("park.review")
+local form = require("park.form")
 local store = require("interview_store")
 local view = require("interview_view")
 
@@ -48,54 +49,60 @@ local trim = content.trim
 
 local PHOTO_TYPES = { jpg = "image/jpeg", jpeg = "image/jpeg", png = "image/png" }
 
--- The interview's fields from the form: guests are lines "姓名|职务", their
--- photos the uploads in the same order.
-local function read_form(req, old_guests)
-  local f, errors, form = {}, {}, req.form
-  f.title, f.topic, f.intro = trim(form.title), trim(form.topic), trim(form.intro)
-  f.unit_name, f.host = trim(form.unit_name), trim(form.host)
-  if f.title == "" then errors[#errors + 1] = "标题不能为空" end
-  local y, m, d, hh, mm =
-    trim(form.starts_at):match("^(%d%d%d%d)%-(%d%d?)%-(%d%d?) (%d%d?):(%d%d)$")
-  if y then
-    f.starts_at = os.time({ year = tonumber(y), month = tonumber(m), day = tonumber(d),
-                            hour = tonumber(hh), min = tonumber(mm) })
-  else
-    errors[#errors + 1] = "开始时间格式应为 2026-12-01 09:30"
-  end
-  f.minutes = math.tointeger(tonumber(trim(form.minutes))) or 0
-  if f.minutes < 10 or f.minutes > 600 then errors[#errors + 1] = "预计时长应为 10 到 600 分钟" end
-  local photos = {}
-  for _, g in ipairs(old_guests or {}) do photos[g.name] = g end
-  f.guests = {}
-  for line in ((form.guests or "") .. "\n"):gmatch("(.-)\r?\n") do
+-- Guests: lines "姓名|职务", as { { name =, post = } }.
+local function parse_guests(text)
+  local guests = {}
+  for line in (text .. "\n"):gmatch("(.-)\n") do
     local name, post = line:match("^%s*([^|]-)%s*|%s*(.-)%s*$")
     name = name or trim(line)
-    if name ~= "" then
-      local old = photos[name] or {}
-      f.guests[#f.guests + 1] = { name = name, post = post or "", photo = old.photo,
-                                  photo_type = old.photo_type }
-    end
+    if name ~= "" then guests[#guests + 1] = { name = name, post = post or "" } end
   end
-  if #f.guests == 0 then errors[#errors + 1] = "请填写至少一位嘉宾（每行：姓名|职务）" end
-  local uploads = req.files and req.files.photos or {}
-  for i, up in ipairs(uploads) do
-    local ext = (up.filename:match("%.(%w+)$") or ""):lower()
-    if up.size > 0 then
-      if not PHOTO_TYPES[ext] or up.size > 5 * 1024 * 1024 then
-        errors[#errors + 1] = ("照片“%s”须为 jpg 或 png，且不超过 5 MB"):format(up.filename)
-      elseif f.guests[i] and #errors == 0 then
-        f.guests[i].photo = park.files.keep(up)
-        f.guests[i].photo_type = PHOTO_TYPES[ext]
-      end
-    end
-  end
-  return f, errors
+  return guests
 end
 
-local function edit_page(req, it, v, errors, status)
-  return render(req, "edit.html", { title = it and "修改访谈" or "新建访谈", it = it, v = v,
-    errors = errors or {} }, status)
+local INTERVIEW = form.new({ fields = {
+  { name = "title", label = "标题", required = true, max_length = 200 },
+  { name = "topic", label = "主题" },
+  { name = "unit_name", label = "单位" },
+  { name = "guests", label = "嘉宾", type = "textarea", rows = 4, required = true,
+    hint = "每行一位：姓名|职务",
+    check = function(v)
+      if #parse_guests(v) == 0 then return "请填写至少一位嘉宾（每行：姓名|职务）" end
+    end },
+  { name = "photos", label = "嘉宾照片", type = "file", multiple = true, max_files = math.huge,
+    types = { "jpg", "jpeg", "png" }, max_bytes = 5 * 1024 * 1024,
+    hint = "按嘉宾顺序上传，jpg 或 png，每张不超过 5 MB" },
+  { name = "host", label = "主持人" },
+  { name = "starts_at", label = "开始时间", type = "datetime", required = true },
+  { name = "minutes", label = "预计时长（分钟）", type = "integer", required = true, min = 10,
+    max = 600, default = 90 },
+  { name = "intro", label = "访谈简介", type = "textarea", rows = 6 },
+} })
+
+-- The interview's fields from the form (or its values and errors): the
+-- photos are the uploads in the guests' order; a guest keeps the photo of
+-- an old guest of the same name.
+local function read_form(req, old_guests)
+  local f, errors = INTERVIEW:check(req)
+  if errors then return f, errors end
+  local photos = {}
+  for _, g in ipairs(old_guests or {}) do photos[g.name] = g end
+  f.guests = parse_guests(f.guests)
+  for i, g in ipairs(f.guests) do
+    local up, old = f.photos[i], photos[g.name] or {}
+    g.photo, g.photo_type = old.photo, old.photo_type
+    if up then
+      g.photo = park.files.keep(up)
+      g.photo_type = PHOTO_TYPES[up.filename:match("%.(%w+)$"):lower()]
+    end
+  end
+  return f
+end
+
+local function edit_page(req, it, values, errors, status)
+  return render(req, "edit.html", { title = (errors and "错误：" or "")
+      .. (it and "修改访谈" or "新建访谈"), it = it,
+    form = INTERVIEW:context(req, values, errors) }, status)
 end
 
 local function guests_text(guests)
@@ -116,14 +123,14 @@ end
 local function new_form(req)
   local user, answer = staff(req, "edit")
   if not user then return answer() end
-  return edit_page(req, nil, { minutes = "90" })
+  return edit_page(req)
 end
 
 local function create(req)
   local user, answer = staff(req, "edit")
   if not user then return answer() end
   local f, errors = read_form(req)
-  if #errors > 0 then return edit_page(req, nil, req.form, errors, 422) end
+  if errors then return edit_page(req, nil, f, errors, 422) end
   local id = store.create(req.column, user.login, park.now(), f)
   park.audit("create", "interview:" .. id, nil, { title = f.title })
   return park.redirect(req.column .. "/manage/" .. id)
@@ -134,9 +141,10 @@ local function edit_form(req)
   if not user then return answer() end
   local it = interview_of(req)
   if not it then return notice(req, 404, "未找到", "没有这场访谈。") end
-  return edit_page(req, it, { title = it.title, topic = it.topic, intro = it.intro,
-    unit_name = it.unit_name, host = it.host, guests = guests_text(it.guests),
-    starts_at = view.datetime(it.starts_at), minutes = tostring(it.minutes) })
+  -- After a post refused for its CSRF token, what was typed (F:context).
+  return edit_page(req, it, not req.csrf_failed and { title = it.title, topic = it.topic,
+    intro = it.intro, unit_name = it.unit_name, host = it.host, guests = guests_text(it.guests),
+    starts_at = it.starts_at, minutes = it.minutes } or nil)
 end
 
 local function save(req)
@@ -148,7 +156,7 @@ local function save(req)
     return notice(req, 409, "不能修改", "审核中或已预告的访谈不能修改。")
   end
   local f, errors = read_form(req, it.guests)
-  if #errors > 0 then return edit_page(req, it, req.form, errors, 422) end
+  if errors then return edit_page(req, it, f, errors, 422) end
   store.update(it.id, park.now(), f)
   return park.redirect(req.column .. "/manage/" .. it.id)
 end

@@ -6,6 +6,7 @@
 -- flagged when overdue. Staff pages: interview_manage, under <column>/manage.
 local park = require("park")
 local review = require("park.review")
+local form = require("park.form")
 local store = require("interview_store")
 local manage = require("interview_manage")
 local view = require("interview_view")
@@ -84,6 +85,25 @@ local function list(req)
   return status, body, ctype
 end
 
+-- A resident's question: its length and the words it may not have are the
+-- column's.
+local function ask_form(req)
+  local cfg = req.config
+  return form.new({ id_prefix = "q-", fields = {
+    { name = "name", label = "称呼", max_length = 30, hint = "不填则显示为“网友”" },
+    { name = "contact", label = "联系方式", max_length = 100, hint = "不公开" },
+    { name = "body", label = "问题", type = "textarea", rows = 4, required = true,
+      max_length = cfg.question_max, hint = ("最多 %d 字"):format(cfg.question_max),
+      check = function(v)
+        for _, w in ipairs(cfg.forbidden_words) do
+          if w ~= "" and v:lower():find(w:lower(), 1, true) then
+            return "含有不允许的词语，请修改后再提交"
+          end
+        end
+      end },
+  } })
+end
+
 local function show(req, ctx, status)
   local it = interview_of(req)
   if not it then return not_found(req) end
@@ -91,8 +111,9 @@ local function show(req, ctx, status)
   ctx.it = it
   ctx.events = store.events(it.id, 0)
   ctx.followups = it.state == "ended" and store.followups(it.id) or {}
-  ctx.csrf = park.csrf()
-  ctx.question_max = req.config.question_max
+  if it.state == "announced" or it.state == "live" then
+    ctx.ask = ctx.ask or ask_form(req):context(req)
+  end
   if it.state == "live" then ctx.refresh = 15 end
   return view.page(req, "interview.html", ctx, status)
 end
@@ -108,28 +129,21 @@ local function ask(req)
   if it.state ~= "announced" and it.state ~= "live" then
     return show(req, { ask_error = "这场访谈已结束，不再征集问题。" }, 409)
   end
-  local f = req.form
-  local body = (f.body or ""):gsub("^%s+", ""):gsub("%s+$", "")
-  local name = (f.name or ""):gsub("%s", ""):sub(1, 60)
-  local why
-  if body == "" then why = "请填写问题"
-  elseif (utf8.len(body) or math.huge) > req.config.question_max then
-    why = ("问题不能超过 %d 字"):format(req.config.question_max)
-  else
-    local lower = body:lower()
-    for _, w in ipairs(req.config.forbidden_words) do
-      if w ~= "" and lower:find(w:lower(), 1, true) then
-        why = "问题中含有不允许的词语，请修改后再提交"
-        break
-      end
-    end
-  end
-  if why then return show(req, { ask_error = why, asked = f }, 422) end
+  local F = ask_form(req)
+  local v, errors = F:check(req)
+  if errors then return show(req, { ask = F:context(req, v, errors) }, 422) end
   if store.rate(req.client_ip, park.now()) > req.config.ask_limit then
-    return show(req, { ask_error = "提问过于频繁，请一小时后再试。" }, 429)
+    return show(req, { ask_error = "提问过于频繁，请一小时后再试。", ask = F:context(req, v) }, 429)
   end
-  store.ask(it.id, name, (f.contact or ""):sub(1, 200), body, req.client_ip, park.now())
+  store.ask(it.id, (v.name:gsub("%s", "")), v.contact, v.body, req.client_ip, park.now())
   return show(req, { asked_ok = true })
+end
+
+-- The question form's page: the host shows it with what was typed when a
+-- question's post was refused for its CSRF token (req.csrf_failed).
+local function ask_page(req)
+  if req.csrf_failed then return show(req) end
+  return park.redirect((req.path:gsub("/ask$", "")))
 end
 
 -- Server-sent events: every public event since Last-Event-ID, then, while
@@ -176,6 +190,7 @@ for _, r in ipairs({
   { "GET", "/", list },
   { "GET", "/:id", show_page },
   { "GET", "/:id/events", events },
+  { "GET", "/:id/ask", ask_page },
   { "POST", "/:id/ask", ask },
   { "GET", "/:id/photos/:file", manage.photo },
 }) do plugin.routes[#plugin.routes + 1] = r end

@@ -6,6 +6,7 @@
 local park = require("park")
 local content = require("park.content")
 local review = require("park.review")
+local form = require("park.form")
 local store = require("survey_store")
 local questions = require("survey_questions")
 local results = require("survey_results")
@@ -63,61 +64,70 @@ local FILE_TYPES = { pdf = "application/pdf", doc = "application/msword", ofd = 
   wps = "application/vnd.ms-works", xls = "application/vnd.ms-excel",
   xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
   jpg = "image/jpeg", jpeg = "image/jpeg", png = "image/png" }
-local FILE_MAX = 20 * 1024 * 1024
 
--- The draft's attachments: those kept (less the ones unticked) and the
--- uploads, each of an allowed type and size.
-local function read_files(req, kept, errors)
+local function check_questions(v)
+  local parsed, err = questions.parse(v)
+  if not parsed then return err end
+  if #parsed == 0 then return "至少需要一道题" end
+end
+
+-- The survey's form; `s`, the survey edited, has attachments to remove.
+local function survey_form(s)
+  local removable = {}
+  for i, f in ipairs(s and s.files or {}) do removable[i] = { f.id, f.name } end
+  local fields = {
+    { name = "title", label = "标题", required = true, max_length = 200 },
+    { name = "purpose", label = "征集目的", type = "textarea", rows = 3 },
+    { name = "draft", label = "征求意见稿", type = "textarea", rows = 8, hint = "每段一行",
+      check = function(v) if #v > 200 * 1024 then return "最多 200 KB" end end },
+    { name = "attachments", label = "上传征求意见稿的附件", type = "file", multiple = true,
+      max_files = math.huge, max_bytes = 20 * 1024 * 1024,
+      types = { "pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "jpg", "jpeg", "png" } },
+    { name = "opens_at", label = "开始时间", type = "datetime", required = true },
+    { name = "closes_at", label = "结束时间", type = "datetime", required = true },
+    { name = "questions", label = "问题", type = "textarea", rows = 20, required = true,
+      check = check_questions, hint = "每道题以 [题型] 编号 题目 开头，末尾加 * 表示必答；"
+        .. "选项以“- ”开头。题型：single 单选，multiple 多选（min= max=），rating 1-5 评分，"
+        .. "ranking 排序，grid 矩阵（行: 与 列:），text 文字（max=）。条件题：在题型后写 if q1=选项。" },
+  }
+  if #removable > 0 then
+    table.insert(fields, 4, { name = "remove_file", label = "征求意见稿的附件（勾选以删除）",
+                              type = "checkboxes", choices = removable })
+  end
+  return form.new({ fields = fields, check = function(v)
+    if v.opens_at and v.closes_at and v.closes_at <= v.opens_at then
+      return { closes_at = "须晚于开始时间" }
+    end
+  end })
+end
+
+-- The survey's fields from the form (or its values and errors): the
+-- attachments kept, less those ticked, plus the uploads.
+local function read_form(req, F, kept)
+  -- Text pasted from office documents may carry control characters.
+  if req.form.draft then req.form.draft = req.form.draft:gsub("[%z\1-\8\11\12\14-\31\127]", "") end
+  local f, errors = F:check(req)
+  if errors then return f, errors end
+  f.mode, f.parsed = req.config.mode, questions.parse(f.questions)
   local drop, files = {}, {}
-  for _, id in ipairs(req:form_all("remove_file")) do drop[id] = true end
-  for _, f in ipairs(kept or {}) do
-    if not drop[f.id] then files[#files + 1] = f end
+  for _, id in ipairs(f.remove_file or {}) do drop[id] = true end
+  for _, file in ipairs(kept or {}) do
+    if not drop[file.id] then files[#files + 1] = file end
   end
-  for _, up in ipairs(req.files and req.files.attachments or {}) do
-    local ext = (up.filename:match("%.(%w+)$") or ""):lower()
-    if up.filename == "" and up.size == 0 then
-      ext = nil -- an empty file input
-    elseif not FILE_TYPES[ext] then
-      errors[#errors + 1] = ("附件“%s”的类型不允许（允许：pdf、doc、docx、wps、ofd、xls、xlsx、jpg、png）")
-        :format(up.filename)
-    elseif up.size > FILE_MAX then
-      errors[#errors + 1] = ("附件“%s”超过 20 MB"):format(up.filename)
-    end
-    if ext and FILE_TYPES[ext] and up.size <= FILE_MAX and #errors == 0 then
-      local id, err = park.files.keep(up)
-      if not id then error("an attachment cannot be kept: " .. tostring(err), 0) end
-      files[#files + 1] = { id = id, name = up.filename, size = up.size, type = FILE_TYPES[ext] }
-    end
+  for _, up in ipairs(f.attachments) do
+    local id, err = park.files.keep(up)
+    if not id then error("an attachment cannot be kept: " .. tostring(err), 0) end
+    files[#files + 1] = { id = id, name = up.filename, size = up.size,
+                          type = FILE_TYPES[up.filename:match("%.(%w+)$"):lower()] }
   end
-  return files
+  f.files = files
+  return f
 end
 
--- The survey's fields from the form, with errors in Chinese.
-local function read_form(req, kept_files)
-  local f, errors = {}, {}
-  local form = req.form
-  f.title, f.purpose, f.draft = trim(form.title), trim(form.purpose), trim(form.draft)
-  f.questions = form.questions or ""
-  f.mode = req.config.mode
-  if f.title == "" then errors[#errors + 1] = "标题不能为空" end
-  if (utf8.len(f.title) or 0) > 200 then errors[#errors + 1] = "标题最多 200 字" end
-  if #f.draft > 200 * 1024 then errors[#errors + 1] = "征求意见稿最多 200 KB" end
-  f.opens_at = parse_time(form.opens_at, "开始时间", errors)
-  f.closes_at = parse_time(form.closes_at, "结束时间", errors)
-  if f.opens_at and f.closes_at and f.closes_at <= f.opens_at then
-    errors[#errors + 1] = "结束时间须晚于开始时间"
-  end
-  local parsed, err = questions.parse(f.questions)
-  if not parsed then errors[#errors + 1] = "问题：" .. err
-  elseif #parsed == 0 then errors[#errors + 1] = "问题：至少需要一道题" end
-  f.parsed = parsed or {}
-  f.files = read_files(req, kept_files, errors)
-  return f, errors
-end
-
-local function edit_page(req, s, values, errors, status)
-  return render(req, "edit.html", { title = s and "修改征集" or "新建征集", s = s,
-    v = values, errors = errors or {}, mode = req.config.mode }, status)
+local function edit_page(req, s, F, values, errors, status)
+  return render(req, "edit.html", { title = (errors and "错误：" or "")
+      .. (s and "修改征集" or "新建征集"), s = s, form = F:context(req, values, errors),
+    mode = req.config.mode }, status)
 end
 
 local function list(req)
@@ -132,14 +142,15 @@ end
 local function new_form(req)
   local user, answer = staff(req, "edit")
   if not user then return answer() end
-  return edit_page(req, nil, { questions = "" })
+  return edit_page(req, nil, survey_form())
 end
 
 local function create(req)
   local user, answer = staff(req, "edit")
   if not user then return answer() end
-  local f, errors = read_form(req)
-  if #errors > 0 then return edit_page(req, nil, req.form, errors, 422) end
+  local F = survey_form()
+  local f, errors = read_form(req, F)
+  if errors then return edit_page(req, nil, F, f, errors, 422) end
   local id = store.create(req.column, user.login, park.now(), f)
   park.audit("create", "survey:" .. id, nil, { column = req.column, title = f.title })
   return park.redirect(req.column .. "/manage/" .. id)
@@ -155,9 +166,10 @@ local function edit_form(req)
   local s = survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   if not editable(s) then return notice(req, 409, "不能修改", "审核中或已排期的征集不能修改。") end
-  return edit_page(req, s, { title = s.title, purpose = s.purpose, draft = s.draft,
-    questions = s.questions, opens_at = view.datetime(s.opens_at),
-    closes_at = view.datetime(s.closes_at) })
+  -- After a post refused for its CSRF token, what was typed (F:context).
+  return edit_page(req, s, survey_form(s), not req.csrf_failed and { title = s.title,
+    purpose = s.purpose, draft = s.draft, questions = s.questions, opens_at = s.opens_at,
+    closes_at = s.closes_at } or nil)
 end
 
 local function save(req)
@@ -166,8 +178,9 @@ local function save(req)
   local s = survey_of(req)
   if not s then return notice(req, 404, "未找到", "没有这项征集。") end
   if not editable(s) then return notice(req, 409, "不能修改", "审核中或已排期的征集不能修改。") end
-  local f, errors = read_form(req, s.files)
-  if #errors > 0 then return edit_page(req, s, req.form, errors, 422) end
+  local F = survey_form(s)
+  local f, errors = read_form(req, F, s.files)
+  if errors then return edit_page(req, s, F, f, errors, 422) end
   store.update(s.id, park.now(), f)
   park.audit("save", "survey:" .. s.id, nil, { title = f.title })
   return park.redirect(req.column .. "/manage/" .. s.id)

@@ -159,7 +159,9 @@ describe("articles", function()
     local res = b.ed:post(col .. "/manage/new", { title = "未来的文件", body = "<p>x</p>",
       pub_date = os.date("!%Y-%m-%d", os.time() + 30 * 86400 + 8 * 3600) })
     assert.are.equal(422, res.status)
-    assert.truthy(has(res.body, "成文日期不能晚于今天"))
+    assert.truthy(has(res.body, '<a href="#f-pub_date">成文日期：不能晚于今天'), "in the summary")
+    assert.truthy(has(res.body, '<p class="q-error" id="f-pub_date-error">成文日期：不能晚于今天'),
+      "and at the field")
     -- A date in the past: the document's 成文日期, never its 发布时间.
     local before = os.time()
     local id = publish_simple(col, "二〇二五年的旧文件", "<p>旧文。</p>",
@@ -187,6 +189,39 @@ describe("articles", function()
       "the publication time stays")
     local audit = site:command("audit", "--action", "articles.written_on")
     assert.truthy(audit:find("2025-01-01", 1, true) and audit:find("2025-06-01", 1, true), audit)
+  end)
+
+  it("shows each error at its field, keeps what was typed, and survives a lost token", function()
+    local col = "/gxcy/tzgg"
+    b.ed:get(col .. "/manage/new")
+    local res = b.ed:post(col .. "/manage/new", { title = "", summary = "摘要照留",
+      body = "<p>正文\11照留</p>", related = "999999", expires_at = "2026年" })
+    assert.are.equal(422, res.status)
+    local body = res.body
+    assert.truthy(has(body, "<h1>错误：撰写文章</h1>"))
+    assert.truthy(has(body, "提交的内容有 3 处需要修改"))
+    for name, message in pairs({ title = "标题：请填写",
+                                 expires_at = "有效期至：格式应为 2026-01-31",
+                                 related = "相关文章：编号 999999 的文章不存在或未发布" }) do
+      assert.truthy(has(body, ('<li><a href="#f-%s">%s</a></li>'):format(name, message)), message)
+      assert.truthy(has(body, ('<p class="q-error" id="f-%s-error">%s</p>'):format(name, message)))
+      assert.matches(('id="f%%-%s" name="%s"[^>]- aria%%-invalid="true"'
+        .. ' aria%%-describedby="[^"]*f%%-%s%%-error"'):format(name, name, name), body)
+    end
+    assert.truthy(has(body, ">摘要照留</textarea>"), "the rest as typed")
+    assert.truthy(has(body, "正文照留"), "a control character pasted into the body is dropped")
+    -- A post whose token was lost: the form again, with what was typed.
+    res = b.ed:post(col .. "/manage/new", { title = "令牌丢失时写的通知", body = "<p>长文</p>" },
+      "stale-token")
+    assert.are.equal(403, res.status)
+    assert.truthy(has(res.body, "页面已过期，内容尚未提交"))
+    assert.truthy(has(res.body, 'value="令牌丢失时写的通知"'))
+    local id = write("ed", col, { title = "保存过的通知", body = "<p>原文</p>" })
+    res = b.ed:post(("%s/manage/%d/edit"):format(col, id), { title = "改过的标题",
+      body = "<p>改过的正文</p>" }, "stale-token")
+    assert.are.equal(403, res.status)
+    assert.truthy(has(res.body, 'value="改过的标题"'), "what was typed, not the saved text")
+    assert.truthy(has(res.body, "改过的正文"))
   end)
 
   it("publishes at the time asked for once approved, not before, across a restart", function()
@@ -296,7 +331,7 @@ describe("articles", function()
                      "高新技术产品展览", "假期值班安排" }
     for i, t in ipairs(titles) do
       publish_simple(col, t, "<p>" .. t .. "的具体内容。</p>",
-        { pub_date = ("2026-10-%02d 09:00"):format(i) })
+        { pub_date = ("2026-10-%02d"):format(i) })
     end
     local function search(path)
       local res = site:request("GET", path)
@@ -340,7 +375,7 @@ describe("articles", function()
   it("marks an expired policy on its page and leaves it out of the feeds", function()
     local col = "/gxcy/zcwj"
     local id = publish_simple(col, "二〇二五年临时补贴办法", "<p>补贴条款。</p>",
-      { pub_date = "2025-01-01 09:00", expires_at = "2025-12-31" })
+      { pub_date = "2025-01-01", expires_at = "2025-12-31" })
     local page = site:request("GET", col .. "/" .. id).body
     assert.truthy(has(page, "已于 2025-12-31 失效"), page:match("<article>.-</article>"))
     assert.truthy(has(site:request("GET", col).body, "已失效"))
@@ -392,7 +427,7 @@ describe("articles", function()
     local function publish(title, day)
       e:get("/t/manage/new")
       local res = e:post("/t/manage/new", { title = title, body = "<p>" .. title .. "</p>",
-                                           pub_date = ("2026-09-%02d 10:00"):format(day) })
+                                           pub_date = ("2026-09-%02d"):format(day) })
       local path = res.headers.location
       e:get(path)
       assert.are.equal(303, e:post(path .. "/submit", {}).status)

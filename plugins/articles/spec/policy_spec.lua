@@ -139,15 +139,17 @@ describe("articles: 政务公开 and the article's tools", function()
   it("shows a policy document's 文号, 主题分类, 成文日期 and 有效性, and marks a repeal", function()
     -- The editor's form of a policy column has the fields; wrong values are refused.
     local form = b.ed:get("/zcwj/manage/new").body
-    assert.truthy(has(form, '<label for="doc_no">文号</label>'))
-    assert.truthy(has(form, '<select id="topic" name="topic">'))
-    assert.truthy(has(form, "<option>科技、教育</option>"))
-    assert.truthy(has(form, '<select id="validity" name="validity"'))
+    assert.truthy(has(form, '<label for="f-doc_no">文号（选填）</label>'))
+    assert.truthy(has(form, '<select id="f-topic" name="topic">'))
+    assert.truthy(has(form, '<option value="科技、教育">科技、教育</option>'))
+    assert.truthy(has(form, '<option value="有效" selected>有效</option>'), "有效 unless changed")
     assert.falsy(has(b.ed:get("/xwdt/manage/new").body, 'name="doc_no"'),
       "not in a news column's form")
     local res = b.ed:post("/zcwj/manage/new", { title = "x", body = "<p>x</p>", topic = "天文" })
     assert.are.equal(422, res.status)
-    assert.truthy(has(res.body, "主题分类须从列表中选择"))
+    assert.truthy(has(res.body, '<a href="#f-topic">主题分类：请从列表中选择</a>'))
+    assert.truthy(has(res.body, '<select id="f-topic" name="topic" aria-invalid="true"'
+      .. ' aria-describedby="f-topic-error">'), "marked at the field")
     local id = publish("/zcwj", { title = "关于支持科技企业研发投入的若干措施",
       body = "<p>第一条 研发投入补助。</p>", doc_no = "高新发〔2026〕3号",
       topic = "科技、教育", validity = "有效", pub_date = "2026-03-01",
@@ -168,7 +170,7 @@ describe("articles: 政务公开 and the article's tools", function()
     -- The editor's form shows them again.
     form = b.ed:get("/zcwj/manage/" .. id .. "/edit").body
     assert.truthy(has(form, 'value="高新发〔2026〕3号"'))
-    assert.truthy(has(form, "<option selected>科技、教育</option>"))
+    assert.truthy(has(form, '<option value="科技、教育" selected>科技、教育</option>'))
     -- Repealed: marked as before, and 已废止 in the facts and the index.
     b.lead:get("/zcwj/manage/" .. id)
     assert.are.equal(303, b.lead:post("/zcwj/manage/" .. id .. "/repeal",

@@ -63,6 +63,22 @@ describe("interview", function()
     return ids
   end
 
+  it("shows the staff form's errors at their fields and keeps what was typed", function()
+    assert.truthy(has(b.ed:get("/zxft/manage/new").body, 'name="minutes" value="90"'))
+    local res = b.ed:post("/zxft/manage/new", { title = "营商环境访谈", guests = "|",
+      starts_at = "明天上午", minutes = "5", intro = "简介照留" })
+    assert.are.equal(422, res.status)
+    assert.truthy(has(res.body, "提交的内容有 3 处需要修改"))
+    for name, message in pairs({ guests = "嘉宾：请填写至少一位嘉宾（每行：姓名|职务）",
+                                 starts_at = "开始时间：格式应为 2026-01-31 09:30",
+                                 minutes = "预计时长（分钟）：不能小于 10" }) do
+      assert.truthy(has(res.body, ('<li><a href="#f-%s">%s</a></li>'):format(name, message)))
+      assert.truthy(has(res.body, ('<p class="q-error" id="f-%s-error">%s</p>'):format(name,
+        message)))
+    end
+    assert.truthy(has(res.body, 'value="营商环境访谈"') and has(res.body, ">简介照留</textarea>"))
+  end)
+
   it("warns when announced less than three days ahead, and not otherwise", function()
     local manage = announce(os.time() + 86400, "明天的访谈")
     assert.truthy(has(b.ed:get(manage).body, "距开始不足规定天数"))
@@ -77,9 +93,28 @@ describe("interview", function()
     assert.truthy(has(page, "张主任"))
     assert.truthy(has(page, "我要提问"))
     -- Asking: checked, then kept for moderation, not shown yet.
-    assert.are.equal(422, ask(path, { body = "" }).status)
-    assert.are.equal(422, ask(path, { body = "这里有违禁词" }).status)
-    assert.are.equal(422, ask(path, { body = ("长"):rep(501) }).status)
+    local function refused(fields, message)
+      local res = ask(path, fields)
+      assert.are.equal(422, res.status)
+      assert.truthy(has(res.body, '<li><a href="#q-body">' .. message .. "</a></li>"), message)
+      assert.truthy(has(res.body, '<p class="q-error" id="q-body-error">' .. message .. "</p>"))
+      assert.matches('<textarea id="q%-body" name="body" rows="4" required aria%-invalid="true"'
+        .. ' aria%-describedby="q%-body%-hint q%-body%-error">', res.body)
+      return res
+    end
+    refused({ body = "" }, "问题：请填写")
+    local res = refused({ name = "企业乙", body = "这里有违禁词" },
+      "问题：含有不允许的词语，请修改后再提交")
+    assert.truthy(has(res.body, 'value="企业乙"') and has(res.body, ">这里有违禁词</textarea>"),
+      "what was typed is kept")
+    refused({ body = ("长"):rep(501) }, "问题：最多 500 个字，现有 501 个字")
+    -- A question whose token was lost: the page again, with what was typed.
+    local r = site:browser()
+    r:get(path)
+    res = r:post(path .. "/ask", { body = "令牌丢失时的问题" }, "stale-token")
+    assert.are.equal(403, res.status)
+    assert.truthy(has(res.body, "页面已过期，内容尚未提交"))
+    assert.truthy(has(res.body, ">令牌丢失时的问题</textarea>"))
     assert.are.equal(200, ask(path, { name = "企业甲", body = "开办企业需要几天？" }).status)
     assert.are.equal(200, ask(path, { body = "开办企业要多久？" }).status)
     assert.are.equal(200, ask(path, { body = "广告：代办执照" }).status)
