@@ -120,6 +120,19 @@ local function show(req, res)
   if phase == "open" then
     local who = participant(req, res, s)
     if who and store.answered(s, who) then ctx.answered = true end
+    -- An answer refused for its CSRF token (a lost cookie, a page left open
+    -- too long): the form again with what was chosen and typed.
+    if req.csrf_failed then
+      local _, _, kept = questions.validate(s.parsed, function(name)
+        return req:form_all(name)
+      end)
+      local nonce = req.form.nonce
+      if type(nonce) ~= "string" or not nonce:match("^[%w_-]+$") or #nonce > 64 then
+        nonce = nil
+      end
+      ctx.questions, ctx.nonce, ctx.expired = questions.view(s.parsed, kept, {}), nonce, true
+      ctx.contact, ctx.invite = req.form.contact, req.form.invite
+    end
     return form_page(req, s, ctx)
   end
   return view.page(req, "survey.html", ctx)

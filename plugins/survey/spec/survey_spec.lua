@@ -92,6 +92,17 @@ describe("survey", function()
     assert.truthy(has(res.body, "第 1 题"), res.body:match('<div class="alert".-</div>'))
     assert.truthy(has(res.body, "保留的意见"), "the text is kept")
     assert.truthy(has(res.body, 'role="alert"'))
+    -- A resident whose cookies were lost meanwhile: the form again, what
+    -- was chosen and typed kept, nothing counted.
+    local late = site:browser()
+    local page = late:get(path)
+    late.jar = {}
+    local lost = late:post(path, { nonce = page.body:match('name="nonce" value="([^"]+)"'),
+      q1 = "2", q2 = "1", q3 = "4", q5 = "丢了饼干也不丢的意见" })
+    assert.are.equal(403, lost.status)
+    assert.truthy(has(lost.body, 'id="expired"'), lost.body)
+    assert.truthy(has(lost.body, "丢了饼干也不丢的意见"), "the text is kept")
+    assert.falsy(has(b.ed:get(manage).body, "<dd>1</dd>"), "nothing was counted")
     -- A conditional question: required only when its condition holds.
     res = resident:post(path, { nonce = nonce, q1 = "4", q2 = "1", q3 = "2" })
     assert.are.equal(422, res.status, "q4 is required when q1 is 不满意")
@@ -252,6 +263,18 @@ describe("survey", function()
     finally(function() site:stop() end)
     local edit = manage:gsub("/manage/(%d+)$", "/manage/new")
     b.ed:get(edit)
+    -- Mistakes are shown at their fields, with what was typed.
+    local bad = b.ed:post(edit, { title = "人才政策修订征求意见", draft = "草稿照留",
+      questions = "[single] q1 没有选项", opens_at = date(os.time() + 86400),
+      closes_at = date(os.time()) })
+    assert.are.equal(422, bad.status)
+    assert.truthy(has(bad.body, "提交的内容有 2 处需要修改"))
+    assert.truthy(has(bad.body, '<li><a href="#f-closes_at">结束时间：须晚于开始时间</a></li>'))
+    assert.truthy(has(bad.body, '<p class="q-error" id="f-questions-error">问题：'), bad.body)
+    assert.matches('<textarea id="f%-questions" name="questions" rows="20" required'
+      .. ' aria%-invalid="true" aria%-describedby="f%-questions%-hint f%-questions%-error">',
+      bad.body)
+    assert.truthy(has(bad.body, ">草稿照留</textarea>"))
     local res = b.ed:post(edit, { title = "人才政策修订征求意见", questions = QUESTIONS,
       draft = "第一条 目的。\n第二条 适用范围。", opens_at = date(os.time() - 60),
       closes_at = date(os.time() + 86400) }, nil,
