@@ -491,7 +491,7 @@ static void http__log_access(http_conn *c, const http_request *r, int status, si
     if (!log_enabled(LOG_INFO)) return;
     const http_limits *lim = &c->srv->lim;
     char path[512];
-    const char *q = memchr(r->target, '?', r->target_len);
+    const char *q = r->target_len ? memchr(r->target, '?', r->target_len) : NULL;
     size_t plen = q ? (size_t)(q - r->target) : r->target_len;
     size_t n = http__log_escape(path, 0, sizeof path, r->target, plen);
     if (q && lim->nlog_query) {
