@@ -192,6 +192,12 @@ local function show(req, ctx, status)
   ctx.max_extension = req.config.max_extension
   ctx.cfg_chain = req.config.chain
   ctx.writer_acts = { submit = true, rate = true, reopen = true }
+  -- What was typed in the form of `step`, after a refused post (step_again).
+  local kept = ctx.kept
+  ctx.typed = function(step, field, default)
+    if kept and kept.step == step then return kept.form[field] or "" end
+    return default or ""
+  end
   local handle = may_handle(l)
   ctx.can = {
     dispatch = l.state == "dispatch" and may_dispatch(l),
@@ -219,6 +225,26 @@ end
 
 function manage.show(req)
   return show(req)
+end
+
+-- The steps whose forms post to /manage/:id/<step>.
+local STEPS = { assign = true, accept = true, ["return"] = true, decline = true,
+                transfer = true, note = true, reply = true, decide = true, extend = true,
+                extension = true }
+
+--- GET /manage/:id/<step>: what the host answers a step's form with when
+-- its post was refused for its CSRF token (a page left open past a login,
+-- a lost cookie): the letter again, the text typed in that form kept (a
+-- drafted reply may be long), and a word to send it once more. Anyone else
+-- who opens the address goes to the letter.
+function manage.step_again(req)
+  local step = req.params.step
+  if not req.csrf_failed or not STEPS[step] then
+    return park.redirect((req.column == "/" and "" or req.column) .. "/manage/"
+      .. park.url_encode(req.params.id))
+  end
+  return show(req, { kept = { step = step, form = req.form },
+    error = "页面已过期，操作尚未执行。您填写的内容已保留在下面，请核对后再提交一次。" })
 end
 
 -- The letter page again with an error (the form's reason), status 422/409.
@@ -593,6 +619,7 @@ manage.routes = {
   { "GET", "/manage/warnings", manage.warnings },
   { "GET", "/manage/:id", manage.show },
   { "GET", "/manage/:id/files/:file", manage.file },
+  { "GET", "/manage/:id/:step", manage.step_again },
   { "POST", "/manage/:id/assign", manage.assign },
   { "POST", "/manage/:id/accept", manage.accept },
   { "POST", "/manage/:id/return", manage.send_back },

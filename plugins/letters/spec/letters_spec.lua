@@ -107,6 +107,19 @@ describe("letters", function()
     local new_due = support.add_days(site, due, 3)
     assert.are.equal(new_due, b.ied:get(manage).body:match('id="due">([%d-]+)<'))
     -- The reply, drafted by the editor, through 单位审核 and 领导签发.
+    -- A long draft posted from a page left open past the session's token
+    -- (the cookie lost): the letter again with the draft in the form, and
+    -- nothing saved.
+    local draft = ("经现场勘查，线路老化。"):rep(300)
+    local ied_jar = b.ied.jar
+    b.ied:get(manage)
+    b.ied.jar = { ph_session = ied_jar.ph_session }
+    local lost = b.ied:post(manage .. "/reply", { body = draft, op = "save" })
+    assert.are.equal(403, lost.status)
+    assert.truthy(has(lost.body, "页面已过期，操作尚未执行"), lost.body)
+    assert.truthy(has(lost.body, draft), "the draft is not on the page")
+    assert.falsy(has(b.ied:get(manage).body, draft), "the draft was saved")
+    assert.are.equal(303, b.ied:get(manage .. "/reply").status, "a plain GET goes to the letter")
     act(b.ied, manage .. "/reply", { body = "经现场勘查，线路老化已更换，路灯已恢复照明。", op = "submit" })
     -- An editor who is a reviewer as well cannot approve their own reply.
     local _, granted = site:command("user", "grant", "ied", "--unit", "invest", "--role",
