@@ -79,6 +79,8 @@ typedef struct {
        "where uploaded files wait while their request runs")                                       \
     XX(STR, files_dir, "files-dir", "var/files", 0, 0,                                             \
        "where plugins keep files (park.files), one folder per plugin")                             \
+    XX(INT, plugin_files_mb, "plugin-files-mb", "1024", 1, 16777216,                               \
+       "what one plugin's kept files may add up to; a keep or put past it: nil, LIMIT")            \
     XX(LIST, log_query, "log-query", "", 0, 0,                                                     \
        "a query parameter the access log may show (the log shows paths without their query "       \
        "string: codes and tokens in URLs stay out); repeat for more")                              \

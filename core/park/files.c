@@ -39,6 +39,7 @@
 #include "log/log.h"
 #include "park/park.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -122,8 +123,10 @@ typedef struct {
     char src[PATH_MAX];
     bool kept;
     /* read: the upload's path (src) or a kept id (id), at most max bytes
-     * into body; put: the bytes to keep, malloc'd (body, size) */
+     * into body; put: the bytes to keep, malloc'd (body, size). keep and
+     * put: the plugin's files may add up to quota bytes. */
     size_t max;
+    uint64_t quota;
     bool too_big;
     /* send */
     bool head_only;                /* a HEAD request */
@@ -273,12 +276,37 @@ static int files__copy(const char *src, const char *dir, const char *id, const c
     return rc;
 }
 
+/* Whether `more` bytes fit in the plugin's quota (plugin-files-mb): the
+ * sizes of the files in its folder, added up. A scan per keep or put, on
+ * the thread pool: a plugin's files are forms and attachments, not many. */
+static bool files__fits(const files__work *w, uint64_t more)
+{
+    DIR *d = opendir(w->dir);
+    if (!d) return more <= w->quota;
+    uint64_t used = more;
+    struct dirent *e;
+    struct stat st;
+    while ((e = readdir(d)) && used <= w->quota)
+        if (e->d_name[0] != '.' && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode))
+            used += (uint64_t)st.st_size;
+    closedir(d);
+    return used <= w->quota;
+}
+
 static void files__keep_run(files__work *w)
 {
     int rc = files__mkdirs(w->dir);
+    struct stat src;
+    if (!rc && stat(w->src, &src) != 0) rc = -errno, w->step = "read the upload";
+    if (!rc && !files__fits(w, (uint64_t)src.st_size)) {
+        w->err = EDQUOT;
+        w->step = "keep it within plugin-files-mb";
+        return;
+    }
     if (rc) {
+        if (!w->step) w->step = "make the folder";
         w->err = -rc;
-        w->step = "make the folder";
         return;
     }
     char dest[PATH_MAX];
@@ -410,6 +438,11 @@ static void files__put_run(files__work *w)
         w->step = "make the folder";
         return;
     }
+    if (!files__fits(w, w->size)) {
+        w->err = EDQUOT;
+        w->step = "keep it within plugin-files-mb";
+        return;
+    }
     char dest[PATH_MAX];
     int fd = -EEXIST;
     for (int i = 0; i < FILES__TRIES && fd == -EEXIST; i++) {
@@ -523,20 +556,27 @@ static int files__error(lua_State *L, const char *msg, const char *code)
     return 3;
 }
 
-/* Push keep's results and free w. */
-static int files__keep_results(lua_State *L, files__work *w)
+/* Push keep's or put's results and free w: the new id, or nil, message,
+ * code ("LIMIT" past plugin-files-mb, else "ERROR", logged). */
+static int files__kept_results(lua_State *L, files__work *w)
 {
     host_plugin *p = lua_plugin_of(L);
+    const char *fn = w->kind == FILES__PUT ? "put" : "keep";
     char id[FILES__ID_LEN + 1], msg[256];
-    bool kept = w->kept;
+    bool kept = w->kept, over = w->err == EDQUOT;
     memcpy(id, w->id, sizeof id);
-    if (!kept) {
-        snprintf(msg, sizeof msg, "cannot keep the file: cannot %s: %s", w->step, strerror(w->err));
-        log_msg(LOG_ERROR, "plugin %s: park.files.keep: %s (files-dir %s)", lua_plugin_name(p), msg,
-                lua_host_conf(lua_plugin_host(p))->files_dir);
-    }
+    if (over)
+        snprintf(msg, sizeof msg, "the plugin's files would pass plugin-files-mb (%llu MiB)",
+                 (unsigned long long)(w->quota >> 20));
+    else if (!kept)
+        snprintf(msg, sizeof msg, "cannot keep the %s: cannot %s: %s",
+                 w->kind == FILES__PUT ? "bytes" : "file", w->step, strerror(w->err));
+    if (!kept && !over)
+        log_msg(LOG_ERROR, "plugin %s: park.files.%s: %s (files-dir %s)", lua_plugin_name(p), fn,
+                msg, lua_host_conf(lua_plugin_host(p))->files_dir);
+    free(w->body);
     free(w);
-    if (!kept) return files__error(L, msg, "ERROR");
+    if (!kept) return files__error(L, msg, over ? "LIMIT" : "ERROR");
     lua_pushstring(L, id);
     return 1;
 }
@@ -581,26 +621,6 @@ static int files__read_results(lua_State *L, files__work *w)
     return 1;
 }
 
-/* Push put's results and free w. */
-static int files__put_results(lua_State *L, files__work *w)
-{
-    host_plugin *p = lua_plugin_of(L);
-    char id[FILES__ID_LEN + 1], msg[256];
-    bool kept = w->kept;
-    memcpy(id, w->id, sizeof id);
-    if (!kept) {
-        snprintf(msg, sizeof msg, "cannot keep the bytes: cannot %s: %s", w->step,
-                 strerror(w->err));
-        log_msg(LOG_ERROR, "plugin %s: park.files.put: %s (files-dir %s)", lua_plugin_name(p), msg,
-                lua_host_conf(lua_plugin_host(p))->files_dir);
-    }
-    free(w->body);
-    free(w);
-    if (!kept) return files__error(L, msg, "ERROR");
-    lua_pushstring(L, id);
-    return 1;
-}
-
 /* The work's end, on the loop: answer (send), then resume the handler,
  * whose continuation makes the results. */
 static void files__done(uv_work_t *uw, int status)
@@ -635,9 +655,8 @@ static int files__k(lua_State *L, int status, lua_KContext ctx)
     host_req *r = lua_req_of(L);
     files__work *w = r->work.data;
     r->work.data = NULL;
-    if (w->kind == FILES__KEEP) return files__keep_results(L, w);
+    if (w->kind == FILES__KEEP || w->kind == FILES__PUT) return files__kept_results(L, w);
     if (w->kind == FILES__READ) return files__read_results(L, w);
-    if (w->kind == FILES__PUT) return files__put_results(L, w);
     int answered = w->status;
     free(w);
     lua_pushinteger(L, answered);
@@ -686,6 +705,7 @@ static int l_files_keep(lua_State *L)
     files__work *w = calloc(1, sizeof *w);
     if (!w) return luaL_error(L, "not enough memory");
     w->kind = FILES__KEEP;
+    w->quota = (uint64_t)lua_host_conf(lua_plugin_host(p))->plugin_files_mb << 20;
     memcpy(w->src, path, n + 1);
     if (!files__dir(p, w->dir)) {
         free(w);
@@ -694,7 +714,7 @@ static int l_files_keep(lua_State *L)
     if (L == r->co && lua_isyieldable(L) && files__queue(r, w))
         return lua_yieldk(L, 0, 0, files__k);
     files__keep_run(w); /* where the handler cannot wait */
-    return files__keep_results(L, w);
+    return files__kept_results(L, w);
 }
 
 /* opts.name and opts.type (the stack index `opts`, a table or nil) into
@@ -864,6 +884,7 @@ static int l_files_put(lua_State *L)
     files__work *w = calloc(1, sizeof *w);
     if (!w) return luaL_error(L, "not enough memory");
     w->kind = FILES__PUT;
+    w->quota = (uint64_t)lua_host_conf(lua_plugin_host(p))->plugin_files_mb << 20;
     w->size = n;
     w->body = malloc(n ? n : 1);
     if (!w->body || !files__dir(p, w->dir)) {
@@ -877,7 +898,7 @@ static int l_files_put(lua_State *L)
     if (r && L == r->co && lua_isyieldable(L) && files__queue(r, w))
         return lua_yieldk(L, 0, 0, files__k);
     files__put_run(w);
-    return files__put_results(L, w);
+    return files__kept_results(L, w);
 }
 
 /* park.files.info(id) -> { size =, modified = }, or nil */

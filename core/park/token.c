@@ -21,6 +21,7 @@ static int l_park_sha256(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
+    lua_bill_check(L, n / 16, "park.sha256"); /* work in C, billed by its size */
     unsigned char d[crypto_hash_sha256_BYTES];
     char hex[2 * crypto_hash_sha256_BYTES + 1];
     crypto_hash_sha256(d, (const unsigned char *)s, n);

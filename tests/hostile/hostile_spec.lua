@@ -27,7 +27,7 @@ local SETTINGS = {
   "--secret-cookies", "ph_custom", "--secret-headers", "x-api-key",
   "--trusted-proxies", "127.0.0.1",
   "--stream-buffer-bytes", "1048576", "--plugin-db-value-bytes", "1048576",
-  "--max-response-header-bytes", "32768",
+  "--max-response-header-bytes", "32768", "--plugin-files-mb", "2",
 }
 
 local STAFF = { login = "chief", password = "correct-horse-battery" }
@@ -333,6 +333,16 @@ attack("api_db_args", FAIL, { variants = { "many", "count", "huge", "table", "fu
                                            "two" } })
 attack("api_files_ids", { 404 }, { variants = { "up", "abs", "other", "nul", "slash", "dots",
                                                 "long" } })
+attack("api_files_put", EITHER, { variants = { "flood", "hash" },
+  why = "refused (LIMIT): the plugin's files would pass plugin-files-mb",
+  after = function(site)
+    -- The flood left the plugin's folder within its quota.
+    local p = io.popen("du -sk '" .. site.dir .. "/files/api_files_put' 2>/dev/null")
+    local kib = tonumber((p:read("a") or ""):match("^(%d+)")) or 0
+    p:close()
+    if kib == 0 then return "the flood kept nothing: it never reached the quota" end
+    if kib > 2 * 1024 + 64 then return ("the plugin keeps %d KiB (quota 2 MiB)"):format(kib) end
+  end })
 attack("api_escape_big", STOP, { variants = { "escape", "encode", "decode" } })
 attack("api_log_flood", STOP, { after = function(site, runs)
   -- The log stays a log: each line cut short (and the flood held to

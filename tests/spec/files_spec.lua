@@ -125,6 +125,26 @@ describe("park.files: a plugin's kept files", function()
     end)
   end)
 
+  it("keeps a plugin's files within plugin-files-mb: keep and put past it get LIMIT", function()
+    local small = testing.start_site({ plugins = { "tests/fixtures/plugins" },
+      bindings = { { column = "/filekit", plugin = "filekit" } },
+      args = { "--plugin-files-mb", "1", "--max-body-bytes", tostring(2 * 1024 * 1024) } })
+    finally(function() small:stop() end)
+    local headers, body = multipart({ { "doc", "a.bin", "application/octet-stream",
+                                        binary(600 * 1024) } })
+    local first = cjson.decode(small:request("POST", "/filekit/up", headers, body).body).kept[1]
+    assert.truthy(first.id, first.err)
+    local second = cjson.decode(small:request("POST", "/filekit/up", headers, body).body).kept[1]
+    assert.are.equal("LIMIT", second.code)
+    assert.matches("plugin%-files%-mb %(1 MiB%)", second.err)
+    local put = small:request("POST", "/filekit/put", { ["Content-Type"] = "text/plain" },
+      binary(600 * 1024))
+    assert.falsy(cjson.decode(put.body).id, "put past the quota kept a file")
+    -- Below it, a small one still fits.
+    put = small:request("POST", "/filekit/put", { ["Content-Type"] = "text/plain" }, "small")
+    assert.truthy(cjson.decode(put.body).id)
+  end)
+
   describe("read and put", function()
     local function sha(data)
       local f = assert(io.open(files_dir .. "/../sha-in", "wb"))
